@@ -1,0 +1,96 @@
+"""The per-stream cursor of the contacts and deals streams (stored by the loader as JSON).
+
+Format, version 1::
+
+    {
+      "version": 1,
+      "phase": "backfill" | "incremental",
+      "backfill_after": "<list cursor>" | None,  # next unread page of the backfill list
+      "backfill_started_ms": 1740787200000 | None,  # `now` when the backfill began
+      "modified_since_ms": 1740787200000 | None,  # highest modified timestamp loaded
+      "last_full_sweep_at": "2025-03-01T09:15:00.000Z" | None,
+    }
+
+* ``phase == "backfill"``: a full list read is under way; the next sync resumes it from
+  ``backfill_after`` (None = from the start). Upserts make a repeated page harmless.
+* ``phase == "incremental"``: search ``<modified property> GTE modified_since_ms - overlap``.
+  When a backfill finishes, ``modified_since_ms`` = min(max modified seen, backfill start), so
+  records changed while the backfill ran are picked up by the next incremental run.
+* ``last_full_sweep_at``: when every live + archived id was last listed (hard-delete detection).
+  None or older than ``full_sweep_every_hours`` = a sweep is due.
+
+Resetting a stream = deleting its stored cursor (``state=None``): the next sync is a full
+backfill (which is also a full sweep). Rows already loaded are upserted, not duplicated.
+The owners and pipelines streams are full refreshes; their cursor ``{"version": 1,
+"last_sync_at": iso}`` is informational only.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from connectors.common import ConnectorError
+
+CURSOR_VERSION = 1
+
+
+def initial_state(now: datetime) -> dict[str, Any]:
+    """The cursor of a stream that has never synced (a backfill starting at ``now``)."""
+    return {
+        "version": CURSOR_VERSION,
+        "phase": "backfill",
+        "backfill_after": None,
+        "backfill_started_ms": to_ms(now),
+        "modified_since_ms": None,
+        "last_full_sweep_at": None,
+    }
+
+
+def load_state(state: dict[str, Any] | None, stream: str, now: datetime) -> dict[str, Any]:
+    """Validate a stored cursor (None -> a fresh backfill); returns a copy."""
+    if not state:
+        return initial_state(now)
+    if state.get("version") != CURSOR_VERSION or state.get("phase") not in {
+        "backfill",
+        "incremental",
+    }:
+        raise ConnectorError(
+            f"hubspot {stream}: stored cursor has an unknown format (version "
+            f"{state.get('version')!r}). Delete the stored cursor of this stream to run a "
+            "full backfill."
+        )
+    merged = initial_state(now)
+    merged.update(state)
+    if merged["phase"] == "incremental" and merged["modified_since_ms"] is None:
+        raise ConnectorError(
+            f"hubspot {stream}: incremental cursor without modified_since_ms. Delete the "
+            "stored cursor of this stream to run a full backfill."
+        )
+    return merged
+
+
+def sweep_due(state: dict[str, Any], now: datetime, every_hours: float) -> bool:
+    """True when no full id sweep ran within ``every_hours`` before ``now``."""
+    last = state.get("last_full_sweep_at")
+    if not last:
+        return True
+    last_dt = datetime.fromisoformat(last)
+    if last_dt.tzinfo is None:
+        last_dt = last_dt.replace(tzinfo=UTC)
+    return now - last_dt >= timedelta(hours=every_hours)
+
+
+def aware(now: datetime) -> datetime:
+    """``now`` as an aware UTC datetime (naive values are taken as UTC)."""
+    return now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
+
+
+def to_ms(now: datetime) -> int:
+    """An aware/naive-UTC datetime -> epoch milliseconds."""
+    return round(aware(now).timestamp() * 1000)
+
+
+def iso(now: datetime) -> str:
+    """An aware/naive-UTC datetime -> ISO-8601 UTC with milliseconds and ``Z``."""
+    return aware(now).isoformat(timespec="milliseconds").replace("+00:00", "Z")

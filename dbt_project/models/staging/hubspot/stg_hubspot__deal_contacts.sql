@@ -1,0 +1,21 @@
+with
+
+source as (
+
+    select * from {{ source('raw_hubspot', 'deal_contact_associations') }}
+
+),
+
+final as (
+
+    select distinct
+        cast(deal_id as varchar) as deal_id,
+        cast(contact_id as varchar) as contact_id,
+        'hubspot' as source,
+        association_type
+    from source
+    where not coalesce(_is_deleted, false)
+
+)
+
+select * from final

@@ -1,0 +1,25 @@
+with
+
+source as (
+
+    select * from {{ source('raw_hubspot', 'pipeline_stages') }}
+
+),
+
+final as (
+
+    select
+        cast(pipeline_id as varchar) as pipeline_id,
+        cast(id as varchar) as stage_id,
+        'hubspot' as source,
+        label as stage_label,
+        cast(display_order as integer) as display_order,
+        coalesce(lower(is_closed) = 'true', false) as is_closed,
+        cast(nullif(trim(probability), '') as double) as probability,
+        coalesce(archived, false) as is_archived
+    from source
+    where not coalesce(_is_deleted, false)
+
+)
+
+select * from final

@@ -1,0 +1,43 @@
+"""All dbt models, seeds and tests as Dagster assets and asset checks (one `dbt build`)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from dagster import AssetExecutionContext
+from dagster_dbt import DbtCliResource, dbt_assets
+from dagster_duckdb import DuckDBResource
+
+from orchestration.project import dbt_project
+from orchestration.settings import SECRET_ENV_VARS, as_of_date, resolve_path
+from orchestration.translator import WarehouseTranslator
+
+
+@contextmanager
+def dbt_environment(warehouse: str) -> Iterator[None]:
+    """Point dbt at the warehouse file and keep API secrets out of the dbt process."""
+    saved = dict(os.environ)
+    os.environ["DBT_DUCKDB_PATH"] = str(resolve_path(warehouse))
+    for name in SECRET_ENV_VARS:
+        os.environ.pop(name, None)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=WarehouseTranslator(),
+)
+def warehouse_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource):
+    dbt_vars = {"as_of_date": as_of_date().isoformat()}
+    context.log.info(f"dbt build with as_of_date={dbt_vars['as_of_date']}")
+    with dbt_environment(duckdb.database):
+        invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context)
+    yield from invocation.stream()

@@ -1,0 +1,132 @@
+"""Command-line entry points behind `make run`, `make demo` and `make reset-cursors`.
+
+    python -m orchestration.cli run            # every configured source, then dbt build
+    python -m orchestration.cli demo           # the same against the built-in sandbox APIs
+    python -m orchestration.cli reset-cursors --source hubspot [--stream deals]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Sequence
+
+from orchestration.instance import prepare_dagster_home, prepare_dbt_manifest
+from orchestration.settings import SettingsError, as_of_date, warehouse_path
+
+EXIT_OK, EXIT_FAILED, EXIT_NOT_CONFIGURED = 0, 1, 2
+
+
+def configured_sources() -> list[str]:
+    from orchestration.sources import SOURCES
+
+    return [s.name for s in SOURCES if all(os.environ.get(v) for v in s.credential_env)]
+
+
+def no_source_message() -> str:
+    from orchestration.sources import ALL_CREDENTIAL_ENV
+
+    return (
+        "No source is configured: set at least one of "
+        + ", ".join(ALL_CREDENTIAL_ENV)
+        + " (see the README's configuration table), or run `make demo` to try the warehouse "
+        "against the built-in sandbox APIs."
+    )
+
+
+def run_refresh() -> int:
+    """Materialize every asset once, in this process, recorded in DAGSTER_HOME's instance."""
+    prepare_dagster_home()
+    prepare_dbt_manifest()
+    from dagster import DagsterInstance
+
+    from orchestration.definitions import REFRESH_JOB_NAME, defs
+
+    warehouse_path().parent.mkdir(parents=True, exist_ok=True)
+    job = defs.resolve_job_def(REFRESH_JOB_NAME)
+    with DagsterInstance.get() as instance:
+        result = job.execute_in_process(instance=instance, raise_on_error=False)
+    if result.success:
+        print(f"Run {result.run_id} succeeded. Warehouse: {warehouse_path()}")
+        return EXIT_OK
+    failed = sorted(
+        {e.step_key or "?" for e in result.all_events if e.is_step_failure}
+    )
+    print(
+        f"Run {result.run_id} FAILED in step(s): {', '.join(failed) or 'unknown'}. "
+        "The errors are in the log above and in the Dagster UI (`make ui`, Runs tab).",
+        file=sys.stderr,
+    )
+    return EXIT_FAILED
+
+
+def cmd_run(_: argparse.Namespace) -> int:
+    try:
+        as_of_date()
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_NOT_CONFIGURED
+    sources = configured_sources()
+    if not sources:
+        print(f"error: {no_source_message()}", file=sys.stderr)
+        return EXIT_NOT_CONFIGURED
+    print(f"Sources configured: {', '.join(sources)}; as_of_date {as_of_date().isoformat()}.")
+    return run_refresh()
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from orchestration.demo import run_demo
+
+    return run_demo(deals=args.deals, contacts=args.contacts, seed=args.seed)
+
+
+def cmd_reset_cursors(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from orchestration.sources import SOURCES
+    from warehouse.loader import RawLoader
+
+    source = next((s for s in SOURCES if s.name == args.source), None)
+    if source is None:
+        print(f"error: unknown source {args.source!r}; known: {', '.join(s.name for s in SOURCES)}",
+              file=sys.stderr)
+        return EXIT_FAILED
+    path = warehouse_path()
+    if not path.exists():
+        print(f"Nothing to reset: {path} does not exist yet.")
+        return EXIT_OK
+    with duckdb.connect(str(path)) as con:
+        loader = RawLoader(con, source.schema, source.tables.values())
+        loader.ensure_tables()
+        n = loader.reset_cursors(args.stream or None)
+    what = ", ".join(args.stream) if args.stream else "all streams"
+    print(f"Reset {n} cursor(s) of {source.name} ({what}); the next run resyncs from scratch.")
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m orchestration.cli", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="materialize every asset against the configured APIs").set_defaults(func=cmd_run)
+    demo = sub.add_parser("demo", help="run everything against the built-in sandbox")
+    demo.add_argument("--deals", type=int, default=600)
+    demo.add_argument("--contacts", type=int, default=2000)
+    demo.add_argument("--seed", type=int, default=7)
+    demo.set_defaults(func=cmd_demo)
+    reset = sub.add_parser("reset-cursors", help="forget a source's cursors (next run = full resync)")
+    reset.add_argument("--source", required=True)
+    reset.add_argument("--stream", action="append", help="only this stream (repeatable)")
+    reset.set_defaults(func=cmd_reset_cursors)
+    args = parser.parse_args(argv)
+    started = time.monotonic()
+    code = args.func(args)
+    if args.command != "reset-cursors":
+        print(f"({time.monotonic() - started:.0f}s)")
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,79 @@
+"""The Dagster code location: raw ingestion assets, dbt assets, the daily schedule, resources.
+
+Writes to DuckDB are serialized: every step runs in one process (in-process executor, which
+also avoids the multiprocess executor's per-step start-up cost) and the instance's run queue
+allows one run at a time (see `orchestration/instance.py`).
+"""
+
+from __future__ import annotations
+
+import os
+
+from dagster import (
+    AssetSelection,
+    DefaultScheduleStatus,
+    Definitions,
+    EnvVar,
+    ScheduleDefinition,
+    define_asset_job,
+    in_process_executor,
+)
+from dagster_dbt import DbtCliResource
+from dagster_duckdb import DuckDBResource
+
+from orchestration.assets.dbt import warehouse_dbt_models
+from orchestration.assets.raw import build_raw_assets
+from orchestration.project import dbt_project
+from orchestration.resources import HubSpotResource
+from orchestration.settings import env_float, warehouse_path
+
+REFRESH_JOB_NAME = "refresh_all"
+
+
+def hubspot_resource_from_env() -> HubSpotResource:
+    rate = env_float("HUBSPOT_RATE_LIMIT_PER_10S", 90)
+    search_rate = env_float("HUBSPOT_SEARCH_RATE_PER_S", 4.0)
+    return HubSpotResource(
+        access_token=EnvVar("HUBSPOT_ACCESS_TOKEN") if os.environ.get("HUBSPOT_ACCESS_TOKEN") else None,
+        base_url=os.environ.get("HUBSPOT_BASE_URL") or "https://api.hubapi.com",
+        backoff_base_s=env_float("HUBSPOT_BACKOFF_BASE_S", 1.0) or 1.0,
+        rate_limit_per_10s=int(rate) if rate else None,
+        search_rate_per_s=search_rate,
+        full_sweep_every_hours=env_float("HUBSPOT_FULL_SWEEP_HOURS", 168.0) or 168.0,
+    )
+
+
+def build_resources(warehouse: str | None = None, hubspot: HubSpotResource | None = None) -> dict:
+    return {
+        "duckdb": DuckDBResource(database=str(warehouse or warehouse_path())),
+        "dbt": DbtCliResource(project_dir=dbt_project),
+        "hubspot": hubspot or hubspot_resource_from_env(),
+    }
+
+
+raw_assets = build_raw_assets()
+all_assets = [*raw_assets, warehouse_dbt_models]
+
+refresh_all = define_asset_job(
+    REFRESH_JOB_NAME,
+    selection=AssetSelection.all(),
+    description="Incremental syncs of every configured source, then dbt build (models + checks).",
+    executor_def=in_process_executor,
+)
+
+daily_refresh = ScheduleDefinition(
+    name="daily_refresh",
+    job=refresh_all,
+    cron_schedule="0 6 * * *",
+    execution_timezone="UTC",
+    default_status=DefaultScheduleStatus.RUNNING,
+    description="Every day at 06:00 UTC: sync every configured source, then rebuild dbt.",
+)
+
+defs = Definitions(
+    assets=all_assets,
+    jobs=[refresh_all],
+    schedules=[daily_refresh],
+    resources=build_resources(),
+    executor=in_process_executor,
+)

@@ -1,0 +1,59 @@
+"""Settings read from the environment (see the README's configuration table).
+
+Relative paths resolve against the repository root, whatever the current directory.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DBT_PROJECT_DIR = ROOT / "dbt_project"
+
+# Environment variables that hold secrets: never passed to dbt, never logged.
+SECRET_ENV_VARS = ("HUBSPOT_ACCESS_TOKEN", "PIPEDRIVE_API_TOKEN")
+
+
+class SettingsError(ValueError):
+    """A setting has a value we cannot use; the message says which and how to fix it."""
+
+
+def resolve_path(value: str | os.PathLike[str]) -> Path:
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else ROOT / path
+
+
+def warehouse_path() -> Path:
+    return resolve_path(os.environ.get("WAREHOUSE_PATH") or "data/warehouse.duckdb")
+
+
+def dagster_home() -> Path:
+    return resolve_path(os.environ.get("DAGSTER_HOME") or ".dagster_home")
+
+
+def as_of_date() -> date:
+    """AS_OF_DATE (YYYY-MM-DD, UTC) or today in UTC."""
+    raw = (os.environ.get("AS_OF_DATE") or "").strip()
+    if not raw:
+        return datetime.now(UTC).date()
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+        raise SettingsError(f"AS_OF_DATE must look like 2026-10-31 (YYYY-MM-DD, UTC); got {raw!r}.")
+    try:
+        return date.fromisoformat(raw)
+    except ValueError as exc:
+        raise SettingsError(f"AS_OF_DATE {raw!r} is not a calendar date.") from exc
+
+
+def env_float(name: str, default: float | None) -> float | None:
+    raw = (os.environ.get(name) or "").strip()
+    if not raw:
+        return default
+    if raw.lower() in {"none", "off", "0"}:
+        return None
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be a number (or 'off'); got {raw!r}.") from exc
