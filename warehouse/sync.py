@@ -95,7 +95,7 @@ def sync_stream(
             )
         report.api_total = source.api_total(stream)
         if report.api_total is not None:
-            live = "not archived" if "archived" in loader.tables[primary_table].columns else ""
+            live = "not coalesce(archived, false)" if "archived" in loader.tables[primary_table].columns else ""
             report.warehouse_total = loader.count_live(primary_table, live)
         status = "succeeded"
     finally:

@@ -104,9 +104,7 @@ class HubSpotClient:
         )
         self._configured_limit = rate_limit_per_10s
         self._search_limiter = (
-            RollingWindowLimiter.per_second(search_rate_per_s, sleep=sleep)
-            if search_rate_per_s
-            else None
+            RollingWindowLimiter.per_second(search_rate_per_s, sleep=sleep) if search_rate_per_s else None
         )
         self.stats: dict[str, float] = {
             "requests": 0,
@@ -129,9 +127,7 @@ class HubSpotClient:
         """POST a JSON body to ``path`` and return the JSON body."""
         return self._request("POST", path, json_body=json)
 
-    def iter_list_pages(
-        self, path: str, params: dict[str, Any] | None = None
-    ) -> Iterator[dict[str, Any]]:
+    def iter_list_pages(self, path: str, params: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
         """Yield every page of a list endpoint, following ``paging.next.after``.
 
         ``params['after']`` (if given) is the starting cursor. Each yielded page carries the
@@ -190,8 +186,7 @@ class HubSpotClient:
                 self._give_up(what, retry, attempt)
             self.stats["retries"] += 1
             self._report(
-                f"hubspot: {retry.what}; retry {attempt}/{self.max_retries} "
-                f"in {retry.wait_s:.2f} s",
+                f"hubspot: {retry.what}; retry {attempt}/{self.max_retries} in {retry.wait_s:.2f} s",
                 {"attempt": attempt, "wait_s": round(retry.wait_s, 3), "path": path},
             )
             self._wait(retry.wait_s)
@@ -226,9 +221,7 @@ class HubSpotClient:
         except requests.Timeout:
             failure = _Retry(f"{what} timed out after {self.timeout_s:g} s", self._expo(attempt))
         except requests.ConnectionError as exc:
-            failure = _Retry(
-                f"{what} could not connect ({type(exc).__name__})", self._expo(attempt)
-            )
+            failure = _Retry(f"{what} could not connect ({type(exc).__name__})", self._expo(attempt))
         except requests.RequestException as exc:
             failure = ConnectorError(
                 f"HubSpot {what} failed: {self._redact(type(exc).__name__ + ': ' + str(exc))}"
@@ -237,9 +230,7 @@ class HubSpotClient:
             raise failure
         return self._handle(resp, what, attempt, is_search)
 
-    def _handle(
-        self, resp: requests.Response, what: str, attempt: int, is_search: bool
-    ) -> dict[str, Any]:
+    def _handle(self, resp: requests.Response, what: str, attempt: int, is_search: bool) -> dict[str, Any]:
         status = resp.status_code
         if not is_search:
             self._adapt_to_headers(resp.headers)
@@ -277,9 +268,7 @@ class HubSpotClient:
                 wait = 1.0 * self.backoff_base_s * attempt
             else:
                 wait = 10.0 * self.backoff_base_s * attempt
-            raise _Retry(
-                f"HTTP 429 {policy or 'rate limit'} on {what}", wait, rate_limited=True
-            )
+            raise _Retry(f"HTTP 429 {policy or 'rate limit'} on {what}", wait, rate_limited=True)
         if status in _RETRY_STATUSES or status >= 500:
             if retry_after is not None:
                 wait = min(retry_after, self.max_retry_after_s)
@@ -349,8 +338,7 @@ class HubSpotClient:
             wait = interval_s * (low_water - remaining) / maximum
             wait = min(wait if remaining > 0 else interval_s, interval_s)
             self._report(
-                f"hubspot: only {remaining}/{maximum} requests left in the window; "
-                f"pausing {wait:.2f} s",
+                f"hubspot: only {remaining}/{maximum} requests left in the window; pausing {wait:.2f} s",
                 {"remaining": remaining, "max": maximum, "wait_s": round(wait, 3)},
             )
             self._wait(wait)

@@ -137,8 +137,7 @@ TABLES: dict[str, TableSchema] = {
                 "updated_by_user_id": "BIGINT",
             },
             ("deal_id", "property", "history_index"),
-            "propertiesWithHistory per deal; history_index 0 = newest (the API's order). "
-            "Replaced per deal.",
+            "propertiesWithHistory per deal; history_index 0 = newest (the API's order). Replaced per deal.",
         ),
         TableSchema(
             "deal_contact_associations",

@@ -178,9 +178,7 @@ class HubSpotSource:
         )
 
     # ------------------------------------------------------------------ contacts / deals
-    def _sync_objects(
-        self, stream: str, state: dict[str, Any] | None, now: datetime
-    ) -> Iterator[Batch]:
+    def _sync_objects(self, stream: str, state: dict[str, Any] | None, now: datetime) -> Iterator[Batch]:
         st = cur.load_state(state, stream, now)
         run = _Run(stream)
         whole_backfill = st["phase"] == "backfill" and st["backfill_after"] is None
@@ -241,13 +239,15 @@ class HubSpotSource:
         prop = MODIFIED_PROPERTY[stream]
         pending = _Pending()
         max_ms = int(st["modified_since_ms"])
-        for obj, new_page in self._search_changed(stream, since, run):
-            pending.pages += new_page
+        pages_before = run.pages
+        for obj in self._search_changed(stream, since, run):
             pending.objects.append(obj)
             max_ms = max(max_ms, _modified_ms(obj, prop) or max_ms)
             if len(pending.objects) >= self.batch_size:
+                pending.pages, pages_before = run.pages - pages_before, run.pages
                 yield self._incremental_batch(stream, st, run, pending, max_ms)
         if pending.objects:
+            pending.pages = run.pages - pages_before
             yield self._incremental_batch(stream, st, run, pending, max_ms)
 
     def _incremental_batch(
@@ -320,11 +320,8 @@ class HubSpotSource:
         return batch
 
     # ------------------------------------------------------------------ search
-    def _search_changed(
-        self, stream: str, since_ms: int, run: _Run
-    ) -> Iterator[tuple[dict[str, Any], int]]:
-        """Yield (object, 1 if it starts a new page else 0) for every object modified at or
-        after ``since_ms``, each id once, oldest first.
+    def _search_changed(self, stream: str, since_ms: int, run: _Run) -> Iterator[dict[str, Any]]:
+        """Yield every object modified at or after ``since_ms``, each id once, oldest first.
 
         A query is restarted with ``GTE <last modified ms seen>`` before crossing the 10,000
         result cap; if one timestamp alone holds 10,000+ objects, that timestamp is read in
@@ -337,14 +334,12 @@ class HubSpotSource:
             filters = [{"propertyName": prop, "operator": "GTE", "value": str(lower)}]
             last_ms, capped = lower, False
             for page, is_last in self._search_query(stream, filters, prop, run):
-                first = 1
                 for obj in page.get("results") or []:
                     last_ms = _modified_ms(obj, prop) or last_ms
                     if str(obj["id"]) in seen:
                         continue
                     seen.add(str(obj["id"]))
-                    yield obj, first
-                    first = 0
+                    yield obj
                 capped = is_last and next_after(page) is not None
             if not capped:
                 return
@@ -356,7 +351,7 @@ class HubSpotSource:
 
     def _search_one_timestamp(
         self, stream: str, ts_ms: int, seen: set[str], run: _Run
-    ) -> Iterator[tuple[dict[str, Any], int]]:
+    ) -> Iterator[dict[str, Any]]:
         """Every object modified exactly at ``ts_ms``, read in ascending ``hs_object_id``
         ranges restarted below the 10,000 cap."""
         prop = MODIFIED_PROPERTY[stream]
@@ -368,14 +363,12 @@ class HubSpotSource:
             ]
             capped = False
             for page, is_last in self._search_query(stream, filters, "hs_object_id", run):
-                first = 1
                 for obj in page.get("results") or []:
                     last_id = max(last_id, int(obj["id"]))
                     if str(obj["id"]) in seen:
                         continue
                     seen.add(str(obj["id"]))
-                    yield obj, first
-                    first = 0
+                    yield obj
                 capped = is_last and next_after(page) is not None
             if not capped:
                 return
@@ -409,7 +402,7 @@ class HubSpotSource:
                 "propertiesWithHistory": list(DEAL_HISTORY_PROPERTIES),
                 "inputs": [{"id": i} for i in chunk],
             }
-            page = self.client.post("/crm/v3/objects/deals/batch/read?archived=false", body)
+            page = self.client.post("/crm/v3/objects/deals/batch/read", body)
             objects.extend(page.get("results") or [])
         return objects
 
@@ -447,8 +440,7 @@ class HubSpotSource:
                 rows.extend(association_rows(str(obj["id"]), obj.get("associations")))
         if paged:
             rows.extend(self._read_associations(paged))
-        return TableWrite("deal_contact_associations", rows, replace_column="deal_id",
-                          replace_ids=ids)
+        return TableWrite("deal_contact_associations", rows, replace_column="deal_id", replace_ids=ids)
 
     def _writes(
         self,
@@ -467,17 +459,17 @@ class HubSpotSource:
         history: list[Row] = []
         for obj in objects:
             history.extend(
-                history_rows(str(obj["id"]), obj.get("propertiesWithHistory"),
-                             DEAL_HISTORY_PROPERTIES)
+                history_rows(str(obj["id"]), obj.get("propertiesWithHistory"), DEAL_HISTORY_PROPERTIES)
             )
-        writes.append(
-            TableWrite("deal_property_history", history, replace_column="deal_id",
-                       replace_ids=ids)
-        )
+        writes.append(TableWrite("deal_property_history", history, replace_column="deal_id", replace_ids=ids))
         if v4_associations:
             writes.append(
-                TableWrite("deal_contact_associations", self._read_associations(ids),
-                           replace_column="deal_id", replace_ids=ids)
+                TableWrite(
+                    "deal_contact_associations",
+                    self._read_associations(ids),
+                    replace_column="deal_id",
+                    replace_ids=ids,
+                )
             )
         else:
             writes.append(self._association_write(objects))

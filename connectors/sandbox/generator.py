@@ -14,7 +14,6 @@ import os
 import random
 import sqlite3
 from array import array
-from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
@@ -118,8 +117,9 @@ PROCESS: dict[str, tuple[tuple[float, float], ...]] = {
     RENEWALS_PIPELINE.id: ((10.0, 0.15), (14.0, 0.20), (6.0, 0.10)),
 }
 DWELL_SIGMA = 0.85
-P_REGRESS = 0.022
-P_SKIP = 0.035
+P_REGRESS = 0.03
+P_STALL = 0.07  # per open stage: the deal sits there ~10x longer (stale pipeline)
+P_SKIP = 0.05
 P_REOPEN = 0.04
 P_CLOSED_SWITCH = 0.01
 P_REPEAT = 0.05
@@ -214,9 +214,11 @@ def simulate_stages(rng: random.Random, pipe: PipelineDef, created: int, end_ms:
         out.append((opens[i], t, False))
     closed: str | None = None
     reopened = False
+    pace = rng.lognormvariate(0.0, 0.5)
     while True:
         if closed is None:
-            t += _days_ms(rng, params[i][0])
+            stall = 10.0 if rng.random() < P_STALL else 1.0
+            t += _days_ms(rng, params[i][0] * pace * stall)
             if t >= end_ms:
                 break
             if i > 0 and rng.random() < P_REGRESS:
@@ -361,7 +363,9 @@ def _contact_row(rng, cid, created, end_ms, owner_ids, owner_w) -> list:
                                                               LEAD_STATUS_WEIGHTS)[0]
     owner = rng.choices(owner_ids, owner_w)[0] if rng.random() < 0.6 else None
     last_ts = max([created] + [e for e in entered if e is not None])
-    lastmod = min(end_ms - 1, last_ts + _days_ms(rng, 1.5, 1.2))
+    lastmod = last_ts + _days_ms(rng, 1.5, 1.2)
+    if lastmod >= end_ms:
+        lastmod = last_ts + int(rng.random() * (end_ms - last_ts))
     archived, archived_at = 0, None
     if rng.random() < 0.02:
         at = lastmod + _days_ms(rng, 10.0)
@@ -392,7 +396,7 @@ def _maybe_merge(rng: random.Random, buf: list[list], end_ms: int, *, contact: b
     at = max(winner[1 if contact else 3], loser[lm]) + _days_ms(rng, 0.5)
     if at >= end_ms:
         return
-    loser[arch], loser[arch_at], loser[into] = 1, at, winner[0]
+    loser[arch], loser[arch_at], loser[into], loser[lm] = 1, at, winner[0], at
     winner[mids] = str(loser[0])
     winner[lm] = max(winner[lm], at)
 
@@ -584,4 +588,4 @@ def end_date_of(path: Path | str) -> date:
 
 
 __all__ = ["SANDBOX_END_DATE", "SandboxConfig", "build_sandbox", "end_date_of", "period",
-           "simulate_stages", "bisect_right"]
+           "simulate_stages"]

@@ -1,0 +1,130 @@
+"""RawLoader against a real DuckDB file: atomic batches, upserts, child replacement, sweeps."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from connectors.common import Batch, Sweep, TableSchema, TableWrite
+from warehouse.loader import RawLoader
+from warehouse.sync import sync_stream
+
+ITEMS = TableSchema("items", {"id": "VARCHAR", "name": "VARCHAR", "archived": "BOOLEAN"}, ("id",))
+CHILDREN = TableSchema(
+    "item_children", {"item_id": "VARCHAR", "position": "INTEGER", "value": "VARCHAR"}, ("item_id", "position")
+)
+
+
+@pytest.fixture
+def con(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as c:
+        yield c
+
+
+def loader_for(con: duckdb.DuckDBPyConnection) -> RawLoader:
+    loader = RawLoader(con, "raw_test", [ITEMS, CHILDREN])
+    loader.ensure_tables()
+    return loader
+
+
+def rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
+    return con.execute(sql).fetchall()
+
+
+def test_ensure_tables_creates_empty_tables_and_keeps_rows(con):
+    loader = loader_for(con)
+    assert rows(con, "select count(*) from raw_test.items") == [(0,)]
+    loader.write_batch(Batch("items", [TableWrite("items", [{"id": "1", "name": "a"}])]), "s1")
+    loader_for(con)  # again: idempotent, keeps the row
+    assert rows(con, "select id, name, _sync_id, _is_deleted from raw_test.items") == [("1", "a", "s1", False)]
+
+
+def test_upsert_replaces_by_key_and_last_duplicate_in_batch_wins(con):
+    loader = loader_for(con)
+    loader.write_batch(Batch("items", [TableWrite("items", [{"id": "1", "name": "a"}, {"id": "2", "name": "b"}])]), "s1")
+    loader.write_batch(
+        Batch("items", [TableWrite("items", [{"id": "2", "name": "old"}, {"id": "2", "name": "new"}, {"id": "3", "name": "c"}])]),
+        "s2",
+    )
+    assert rows(con, "select id, name, _sync_id from raw_test.items order by id") == [
+        ("1", "a", "s1"), ("2", "new", "s2"), ("3", "c", "s2"),
+    ]
+
+
+def test_child_rows_are_replaced_per_parent(con):
+    loader = loader_for(con)
+    first = [{"item_id": "1", "position": i, "value": f"v{i}"} for i in range(3)]
+    loader.write_batch(Batch("items", [TableWrite("item_children", first, replace_column="item_id", replace_ids=["1"])]), "s1")
+    # The parent now has two children: the third must disappear, not linger.
+    second = [{"item_id": "1", "position": i, "value": f"w{i}"} for i in range(2)]
+    loader.write_batch(Batch("items", [TableWrite("item_children", second, replace_column="item_id", replace_ids=["1"])]), "s2")
+    assert rows(con, "select position, value from raw_test.item_children order by position") == [(0, "w0"), (1, "w1")]
+
+
+def test_cursor_commits_with_its_batch_and_a_failed_batch_leaves_nothing(con):
+    loader = loader_for(con)
+    loader.write_batch(Batch("items", [TableWrite("items", [{"id": "1"}])], cursor={"after": "1"}), "s1")
+    bad = Batch("items", [TableWrite("items", [{"id": "2"}]), TableWrite("nope", [{"id": "x"}])], cursor={"after": "2"})
+    with pytest.raises(KeyError):
+        loader.write_batch(bad, "s2")
+    assert loader.read_cursor("items") == {"after": "1"}
+    assert rows(con, "select id from raw_test.items") == [("1",)]
+
+
+def test_sweep_flags_missing_ids_and_unflags_returning_ones(con):
+    loader = loader_for(con)
+    loader.write_batch(Batch("items", [TableWrite("items", [{"id": str(i)} for i in range(5)])]), "s1")
+    counts = loader.write_batch(Batch("items", sweep=Sweep("items", "id", ["0", "1", "2"])), "s2")
+    assert counts.rows_flagged_deleted == 2
+    assert rows(con, "select id from raw_test.items where _is_deleted order by id") == [("3",), ("4",)]
+    loader.write_batch(Batch("items", sweep=Sweep("items", "id", ["0", "1", "2", "3"])), "s3")
+    assert rows(con, "select id from raw_test.items where _is_deleted") == [("4",)]
+    assert loader.count_live("items") == 4
+
+
+def test_reset_cursors(con):
+    loader = loader_for(con)
+    for stream in ("a", "b"):
+        loader.write_batch(Batch(stream, cursor={"x": 1}), "s1")
+    assert loader.reset_cursors(["a"]) == 1
+    assert loader.read_cursor("a") is None and loader.read_cursor("b") == {"x": 1}
+    assert loader.reset_cursors() == 1
+
+
+class PagedSource:
+    """Yields one batch per page of 10 ids, resuming from the stored cursor."""
+
+    def __init__(self, n: int):
+        self.n = n
+
+    def sync(self, stream: str, state: dict | None, *, now: datetime):  # noqa: ARG002
+        start = (state or {}).get("next", 0)
+        for page_start in range(start, self.n, 10):
+            ids = range(page_start, min(page_start + 10, self.n))
+            yield Batch(stream, [TableWrite("items", [{"id": str(i), "name": f"n{i}"} for i in ids])],
+                        cursor={"next": page_start + 10}, stats={"mode": "backfill"})
+
+    def api_total(self, stream: str) -> int:  # noqa: ARG002
+        return self.n
+
+
+def test_crash_between_batches_then_rerun_loses_and_duplicates_nothing(con):
+    loader = loader_for(con)
+
+    def crash_at_third(i: int, batch: Batch) -> None:  # noqa: ARG001
+        if i == 3:
+            raise RuntimeError("injected crash")
+
+    with pytest.raises(RuntimeError, match="injected"):
+        sync_stream(PagedSource(95), loader, "items", primary_table="items", sync_id="s1", batch_hook=crash_at_third)
+    assert rows(con, "select count(*) from raw_test.items") == [(30,)]
+    assert loader.read_cursor("items") == {"next": 30}
+    report = sync_stream(PagedSource(95), loader, "items", primary_table="items", sync_id="s2")
+    assert report.batches == 7  # resumed at 30, not from scratch
+    assert rows(con, "select count(*), count(distinct id) from raw_test.items") == [(95, 95)]
+    assert report.totals_match is True
+    assert sorted(r[0] for r in rows(con, "select status from raw_test._sync_log")) == ["failed", "succeeded"]
