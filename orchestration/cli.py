@@ -1,8 +1,8 @@
 """Command-line entry points behind `make run`, `make demo` and `make reset-cursors`.
 
-    python -m orchestration.cli run            # every configured source, then dbt build
-    python -m orchestration.cli demo           # the same against the built-in sandbox APIs
-    python -m orchestration.cli reset-cursors --source hubspot [--stream deals]
+python -m orchestration.cli run            # every configured source, then dbt build
+python -m orchestration.cli demo           # the same against the built-in sandbox APIs
+python -m orchestration.cli reset-cursors --source hubspot [--stream deals]
 """
 
 from __future__ import annotations
@@ -51,9 +51,7 @@ def run_refresh() -> int:
     if result.success:
         print(f"Run {result.run_id} succeeded. Warehouse: {warehouse_path()}")
         return EXIT_OK
-    failed = sorted(
-        {e.step_key or "?" for e in result.all_events if e.is_step_failure}
-    )
+    failed = sorted({e.step_key or "?" for e in result.all_events if e.is_step_failure})
     print(
         f"Run {result.run_id} FAILED in step(s): {', '.join(failed) or 'unknown'}. "
         "The errors are in the log above and in the Dagster UI (`make ui`, Runs tab).",
@@ -90,8 +88,7 @@ def cmd_reset_cursors(args: argparse.Namespace) -> int:
 
     source = next((s for s in SOURCES if s.name == args.source), None)
     if source is None:
-        print(f"error: unknown source {args.source!r}; known: {', '.join(s.name for s in SOURCES)}",
-              file=sys.stderr)
+        print(f"error: unknown source {args.source!r}; known: {', '.join(s.name for s in SOURCES)}", file=sys.stderr)
         return EXIT_FAILED
     path = warehouse_path()
     if not path.exists():
@@ -107,8 +104,9 @@ def cmd_reset_cursors(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m orchestration.cli", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m orchestration.cli", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="materialize every asset against the configured APIs").set_defaults(func=cmd_run)
     demo = sub.add_parser("demo", help="run everything against the built-in sandbox")

@@ -8,6 +8,8 @@ allows one run at a time (see `orchestration/instance.py`).
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
 
 from dagster import (
     AssetSelection,
@@ -46,7 +48,7 @@ def hubspot_resource_from_env() -> HubSpotResource:
 def build_resources(warehouse: str | None = None, hubspot: HubSpotResource | None = None) -> dict:
     return {
         "duckdb": DuckDBResource(database=str(warehouse or warehouse_path())),
-        "dbt": DbtCliResource(project_dir=dbt_project),
+        "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(Path(sys.executable).with_name("dbt"))),
         "hubspot": hubspot or hubspot_resource_from_env(),
     }
 

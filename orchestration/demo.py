@@ -51,21 +51,41 @@ def run_demo(*, deals: int = 600, contacts: int = 2000, seed: int = 7) -> int:
     print(f"    ready in {time.monotonic() - started:.1f}s (rebuilt only when missing)")
     _step(2, "Starting the sandbox HubSpot API on loopback")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "connectors.sandbox", "serve", "--db", str(db), "--build-if-missing",
-         "--deals", str(deals), "--contacts", str(contacts), "--seed", str(seed),
-         "--port", "0", "--port-file", str(port_file), "--rate-limit-per-10s", "100",
-         "--search-rate-per-s", "5"],
+        [
+            sys.executable,
+            "-m",
+            "connectors.sandbox",
+            "serve",
+            "--db",
+            str(db),
+            "--build-if-missing",
+            "--deals",
+            str(deals),
+            "--contacts",
+            str(contacts),
+            "--seed",
+            str(seed),
+            "--port",
+            "0",
+            "--port-file",
+            str(port_file),
+            "--rate-limit-per-10s",
+            "100",
+            "--search-rate-per-s",
+            "5",
+        ],
         env={**os.environ, "SANDBOX_TOKEN": token},
         cwd=ROOT,
     )
     try:
         base_url = _wait_for_port_file(port_file, proc)
         as_of = end_date_of(db).isoformat()
-        os.environ.update(
-            {"HUBSPOT_BASE_URL": base_url, "HUBSPOT_ACCESS_TOKEN": token, "AS_OF_DATE": as_of}
+        os.environ.update({"HUBSPOT_BASE_URL": base_url, "HUBSPOT_ACCESS_TOKEN": token, "AS_OF_DATE": as_of})
+        _step(
+            3,
+            f"Syncing HubSpot into {resolve_path(os.environ['WAREHOUSE_PATH']).relative_to(ROOT)} "
+            f"and building dbt (as_of_date {as_of})",
         )
-        _step(3, f"Syncing HubSpot into {resolve_path(os.environ['WAREHOUSE_PATH']).relative_to(ROOT)} "
-                 f"and building dbt (as_of_date {as_of})")
         from orchestration.cli import run_refresh
 
         code = run_refresh()

@@ -75,8 +75,7 @@ class RawLoader:
             existing = {
                 r[0]
                 for r in con.execute(
-                    "select column_name from information_schema.columns "
-                    "where table_schema = ? and table_name = ?",
+                    "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
                     [self.schema, table.name],
                 ).fetchall()
             }
@@ -111,9 +110,7 @@ class RawLoader:
             self.con.execute(f"delete from {table}")
             return int(n)
         names = list(streams)
-        n = self.con.execute(
-            f"select count(*) from {table} where list_contains(?, stream)", [names]
-        ).fetchone()[0]
+        n = self.con.execute(f"select count(*) from {table} where list_contains(?, stream)", [names]).fetchone()[0]
         self.con.execute(f"delete from {table} where list_contains(?, stream)", [names])
         return int(n)
 
@@ -131,8 +128,7 @@ class RawLoader:
                 counts.rows_flagged_deleted += self._apply_sweep(batch.sweep)
             if batch.cursor is not None:
                 con.execute(
-                    f"insert or replace into {_quote(self.schema)}.{CURSOR_TABLE} "
-                    "values (?, ?, ?, ?)",
+                    f"insert or replace into {_quote(self.schema)}.{CURSOR_TABLE} values (?, ?, ?, ?)",
                     [batch.stream, json.dumps(batch.cursor, sort_keys=True), loaded_at, sync_id],
                 )
             con.execute("commit")
@@ -162,8 +158,7 @@ class RawLoader:
             con.register("_replace_ids", ids)
             try:
                 con.execute(
-                    f"delete from {target} where {_quote(write.replace_column)} in "
-                    "(select id from _replace_ids)"
+                    f"delete from {target} where {_quote(write.replace_column)} in (select id from _replace_ids)"
                 )
             finally:
                 con.unregister("_replace_ids")
@@ -193,8 +188,7 @@ class RawLoader:
         self.con.register("_live_ids", ids)
         try:
             flagged = self.con.execute(
-                f"select count(*) from {target} where not _is_deleted "
-                f"and {col} not in (select id from _live_ids)"
+                f"select count(*) from {target} where not _is_deleted and {col} not in (select id from _live_ids)"
             ).fetchone()[0]
             self.con.execute(
                 f"update {target} set _is_deleted = ({col} not in (select id from _live_ids)) "
@@ -215,11 +209,7 @@ class RawLoader:
         )
 
     def count_all(self, table: str) -> int:
-        return int(
-            self.con.execute(
-                f"select count(*) from {_quote(self.schema)}.{_quote(table)}"
-            ).fetchone()[0]
-        )
+        return int(self.con.execute(f"select count(*) from {_quote(self.schema)}.{_quote(table)}").fetchone()[0])
 
     def log_sync(self, **fields: Any) -> None:
         cols = list(fields)

@@ -14,7 +14,9 @@ def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> object:
 
 def summary_lines(path: Path) -> list[str]:
     with duckdb.connect(str(path), read_only=True) as con:
-        leads = _scalar(con, "select count(*) from staging.stg_hubspot__contacts where not is_archived and not is_deleted")
+        leads = _scalar(
+            con, "select count(*) from staging.stg_hubspot__contacts where not is_archived and not is_deleted"
+        )
         deals = con.execute(
             """
             select

@@ -1,0 +1,32 @@
+"""A seeded, deterministic fake HubSpot CRM (SQLite) and a local server speaking its API.
+
+    from connectors.sandbox import SandboxConfig, build_sandbox, SandboxServer, mutate
+    db = build_sandbox(SandboxConfig(n_deals=600), Path("sandbox.sqlite"))
+    with SandboxServer(db) as srv:          # srv.base_url, token "sandbox-token"
+        ...
+
+Modules: ``generator`` (build), ``store`` (schema, catalogue), ``objects`` (JSON shapes),
+``search`` (filters -> SQL), ``api`` (endpoints), ``ratelimit``, ``server`` (HTTP),
+``mutate`` (incremental change sets), ``truth`` (ground truth for tests).
+"""
+
+from connectors.sandbox.generator import (
+    SANDBOX_END_DATE,
+    SandboxConfig,
+    build_sandbox,
+    end_date_of,
+)
+from connectors.sandbox.mutate import mutate
+from connectors.sandbox.server import Fault, SandboxServer
+from connectors.sandbox.truth import GroundTruth
+
+__all__ = [
+    "SANDBOX_END_DATE",
+    "Fault",
+    "GroundTruth",
+    "SandboxConfig",
+    "SandboxServer",
+    "build_sandbox",
+    "end_date_of",
+    "mutate",
+]

@@ -348,8 +348,8 @@ def date_to_ms(d: date) -> int:
 def connect(path: Path | str, *, readonly: bool = False) -> sqlite3.Connection:
     """Open the sandbox file; ``readonly`` opens it with ``mode=ro`` (the server's way)."""
     if readonly:
-        conn = sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True, timeout=10,
-                               check_same_thread=False)
+        uri = Path(path).resolve().as_uri() + "?mode=ro"
+        conn = sqlite3.connect(uri, uri=True, timeout=10, check_same_thread=False)
     else:
         conn = sqlite3.connect(str(path), timeout=10)
     conn.row_factory = sqlite3.Row

@@ -1,7 +1,5 @@
 """All dbt models, seeds and tests as Dagster assets and asset checks (one `dbt build`)."""
 
-from __future__ import annotations
-
 import json
 import os
 from collections.abc import Iterator

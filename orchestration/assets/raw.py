@@ -3,8 +3,6 @@
 Built from the source registry, so a new source or table needs no change here.
 """
 
-from __future__ import annotations
-
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -109,8 +107,4 @@ def _build_stream_asset(source: SourceDefinition, stream: str):
 
 
 def build_raw_assets() -> list:
-    return [
-        _build_stream_asset(source, stream)
-        for source in SOURCES
-        for stream in source.stream_tables
-    ]
+    return [_build_stream_asset(source, stream) for source in SOURCES for stream in source.stream_tables]

@@ -45,23 +45,34 @@ def test_ensure_tables_creates_empty_tables_and_keeps_rows(con):
 
 def test_upsert_replaces_by_key_and_last_duplicate_in_batch_wins(con):
     loader = loader_for(con)
-    loader.write_batch(Batch("items", [TableWrite("items", [{"id": "1", "name": "a"}, {"id": "2", "name": "b"}])]), "s1")
     loader.write_batch(
-        Batch("items", [TableWrite("items", [{"id": "2", "name": "old"}, {"id": "2", "name": "new"}, {"id": "3", "name": "c"}])]),
+        Batch("items", [TableWrite("items", [{"id": "1", "name": "a"}, {"id": "2", "name": "b"}])]), "s1"
+    )
+    loader.write_batch(
+        Batch(
+            "items",
+            [TableWrite("items", [{"id": "2", "name": "old"}, {"id": "2", "name": "new"}, {"id": "3", "name": "c"}])],
+        ),
         "s2",
     )
     assert rows(con, "select id, name, _sync_id from raw_test.items order by id") == [
-        ("1", "a", "s1"), ("2", "new", "s2"), ("3", "c", "s2"),
+        ("1", "a", "s1"),
+        ("2", "new", "s2"),
+        ("3", "c", "s2"),
     ]
 
 
 def test_child_rows_are_replaced_per_parent(con):
     loader = loader_for(con)
     first = [{"item_id": "1", "position": i, "value": f"v{i}"} for i in range(3)]
-    loader.write_batch(Batch("items", [TableWrite("item_children", first, replace_column="item_id", replace_ids=["1"])]), "s1")
+    loader.write_batch(
+        Batch("items", [TableWrite("item_children", first, replace_column="item_id", replace_ids=["1"])]), "s1"
+    )
     # The parent now has two children: the third must disappear, not linger.
     second = [{"item_id": "1", "position": i, "value": f"w{i}"} for i in range(2)]
-    loader.write_batch(Batch("items", [TableWrite("item_children", second, replace_column="item_id", replace_ids=["1"])]), "s2")
+    loader.write_batch(
+        Batch("items", [TableWrite("item_children", second, replace_column="item_id", replace_ids=["1"])]), "s2"
+    )
     assert rows(con, "select position, value from raw_test.item_children order by position") == [(0, "w0"), (1, "w1")]
 
 
@@ -105,8 +116,12 @@ class PagedSource:
         start = (state or {}).get("next", 0)
         for page_start in range(start, self.n, 10):
             ids = range(page_start, min(page_start + 10, self.n))
-            yield Batch(stream, [TableWrite("items", [{"id": str(i), "name": f"n{i}"} for i in ids])],
-                        cursor={"next": page_start + 10}, stats={"mode": "backfill"})
+            yield Batch(
+                stream,
+                [TableWrite("items", [{"id": str(i), "name": f"n{i}"} for i in ids])],
+                cursor={"next": page_start + 10},
+                stats={"mode": "backfill"},
+            )
 
     def api_total(self, stream: str) -> int:  # noqa: ARG002
         return self.n

@@ -1,0 +1,119 @@
+"""CLI: ``python -m connectors.sandbox build|serve|info``.
+
+    build --out PATH [--deals N --contacts N --seed N --months N]
+    serve --db PATH [--build-if-missing ...] [--port 0] [--port-file FILE]
+          [--token TOKEN | env SANDBOX_TOKEN] [--rate-limit-per-10s N] [--search-rate-per-s N]
+          [--daily-limit N]
+    info  --db PATH      -> JSON with end_date and counts
+
+``serve`` writes ``http://127.0.0.1:PORT`` to the port file once it is listening, prints one
+line saying where it listens (never the token) and exits cleanly on SIGTERM/SIGINT.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from connectors.sandbox.generator import SandboxConfig, build_sandbox, end_date_of
+from connectors.sandbox.server import SandboxServer
+from connectors.sandbox.truth import GroundTruth
+
+
+def _config(args: argparse.Namespace) -> SandboxConfig:
+    base = SandboxConfig()
+    return SandboxConfig(
+        seed=base.seed if args.seed is None else args.seed,
+        n_contacts=base.n_contacts if args.contacts is None else args.contacts,
+        n_deals=base.n_deals if args.deals is None else args.deals,
+        months=base.months if args.months is None else args.months,
+    )
+
+
+def _add_size(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--deals", type=int)
+    p.add_argument("--contacts", type=int)
+    p.add_argument("--seed", type=int)
+    p.add_argument("--months", type=int)
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    path = build_sandbox(_config(args), Path(args.out))
+    print(json.dumps({"db": str(path), "end_date": end_date_of(path).isoformat(),
+                      **GroundTruth(path).counts()}))
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    path = Path(args.db)
+    if not path.exists():
+        print(f"no sandbox at {path}", file=sys.stderr)
+        return 2
+    truth = GroundTruth(path)
+    print(json.dumps({"db": str(path), "end_date": truth.end_date.isoformat(),
+                      "config": truth.config, "mutations": truth.mutations,
+                      **truth.counts()}))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    path = Path(args.db)
+    if args.build_if_missing:
+        build_sandbox(_config(args), path)
+    elif not path.exists():
+        print(f"no sandbox at {path} (use --build-if-missing)", file=sys.stderr)
+        return 2
+    token = args.token or os.environ.get("SANDBOX_TOKEN") or "sandbox-token"
+    server = SandboxServer(path, token=token, rate_limit_per_10s=args.rate_limit_per_10s,
+                           search_rate_per_s=args.search_rate_per_s,
+                           daily_limit=args.daily_limit, port=args.port)
+    stop = threading.Event()
+
+    def _on_signal(signum: int, frame: object) -> None:  # noqa: ARG001
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
+    url = server.start()
+    if args.port_file:
+        tmp = Path(args.port_file).with_name(Path(args.port_file).name + ".tmp")
+        tmp.write_text(url + "\n")
+        os.replace(tmp, args.port_file)
+    print(f"sandbox HubSpot API listening on {url} (db={path})", flush=True)
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        server.stop()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m connectors.sandbox")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    b = sub.add_parser("build", help="generate a sandbox SQLite file")
+    b.add_argument("--out", required=True)
+    _add_size(b)
+    s = sub.add_parser("serve", help="serve a sandbox file over HTTP")
+    s.add_argument("--db", required=True)
+    s.add_argument("--build-if-missing", action="store_true")
+    _add_size(s)
+    s.add_argument("--port", type=int, default=0)
+    s.add_argument("--port-file")
+    s.add_argument("--token", help="bearer token to accept (default: $SANDBOX_TOKEN)")
+    s.add_argument("--rate-limit-per-10s", type=int)
+    s.add_argument("--search-rate-per-s", type=int)
+    s.add_argument("--daily-limit", type=int)
+    i = sub.add_parser("info", help="print end date and counts as JSON")
+    i.add_argument("--db", required=True)
+    args = parser.parse_args(argv)
+    return {"build": cmd_build, "serve": cmd_serve, "info": cmd_info}[args.cmd](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,271 @@
+"""Local HTTP server speaking HubSpot's CRM contract over a sandbox SQLite file.
+
+Order of checks per request: count it, serve an injected fault if one matches, check the
+bearer token (401), route (404/405), apply rate limits (429), then answer from SQLite with a
+fresh read-only connection. The token is never logged or echoed; request logging is off.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import sqlite3
+import threading
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from connectors.sandbox import api, store
+from connectors.sandbox.ratelimit import MESSAGES, RateLimiter
+
+AUTH_MESSAGE = ("Authentication credentials not found. This API supports OAuth 2.0 "
+                "authentication and you can find more details at "
+                "https://developers.hubspot.com/docs/methods/auth/oauth-overview")
+
+
+@dataclass
+class Fault:
+    """Served instead of the real answer for the next ``times`` matching requests.
+
+    ``status=None`` with ``delay_s`` only delays the real answer (a slow API / timeout test).
+    ``body=None`` gives HubSpot's usual body for the status (429 -> ten_secondly body).
+    """
+
+    path_contains: str = ""
+    status: int | None = 500
+    body: dict | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    times: int = 1
+    delay_s: float = 0.0
+    method: str | None = None
+
+
+def _fault_body(status: int) -> dict:
+    if status == 429:
+        return {"status": "error", "message": MESSAGES["TEN_SECONDLY_ROLLING"],
+                "errorType": "RATE_LIMIT", "correlationId": str(uuid.uuid4()),
+                "policyName": "TEN_SECONDLY_ROLLING"}
+    if status == 401:
+        return api.error_body(AUTH_MESSAGE, "INVALID_AUTHENTICATION")
+    if status == 403:
+        return api.error_body("This app hasn't been granted all required scopes to make this "
+                              "call.", "MISSING_SCOPES")
+    return api.error_body("internal error" if status >= 500 else f"HTTP {status}",
+                          "INTERNAL_ERROR" if status >= 500 else "VALIDATION_ERROR")
+
+
+class SandboxServer:
+    """A HubSpot look-alike on ``http://127.0.0.1:<port>``; use as a context manager."""
+
+    def __init__(self, db_path: Path | str, *, token: str = "sandbox-token",
+                 rate_limit_per_10s: int | None = None, search_rate_per_s: int | None = None,
+                 daily_limit: int | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.db_path = Path(db_path)
+        if not self.db_path.exists():
+            raise FileNotFoundError(f"sandbox database not found: {self.db_path}")
+        self._token = token
+        self.host, self.port = host, port
+        self.limiter = RateLimiter(rate_limit_per_10s, search_rate_per_s, daily_limit)
+        self._lock = threading.Lock()
+        self._faults: list[Fault] = []
+        self.request_count = 0
+        self.path_counts: Counter[str] = Counter()
+        self.status_counts: Counter[int] = Counter()
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self.base_url = ""
+
+    # -------------------------------------------------------------- lifecycle
+
+    def start(self) -> str:
+        """Start serving in a background thread; returns the base URL."""
+        handler = type("Handler", (_Handler,), {"app": self})
+        self._httpd = ThreadingHTTPServer((self.host, self.port), handler)
+        self._httpd.daemon_threads = True
+        self.port = self._httpd.server_address[1]
+        self.base_url = f"http://{self.host}:{self.port}"
+        self._thread = threading.Thread(target=self._httpd.serve_forever,
+                                        kwargs={"poll_interval": 0.1}, daemon=True,
+                                        name="sandbox-hubspot")
+        self._thread.start()
+        return self.base_url
+
+    def serve_forever(self) -> None:
+        """Block until :meth:`stop` is called (from a signal handler or another thread)."""
+        if self._thread is None:
+            self.start()
+        assert self._thread is not None
+        while self._thread.is_alive():
+            self._thread.join(0.2)
+
+    def stop(self) -> None:
+        """Stop accepting requests and close the socket."""
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None
+        if self._thread is not None:
+            self._thread.join(5)
+            self._thread = None
+
+    def __enter__(self) -> SandboxServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -------------------------------------------------------------- test hooks
+
+    def inject_faults(self, faults: list[Fault] | Fault) -> None:
+        """Queue faults; each is served for its next ``times`` matching requests."""
+        with self._lock:
+            self._faults.extend([faults] if isinstance(faults, Fault) else faults)
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def reset_counters(self) -> None:
+        with self._lock:
+            self.request_count = 0
+            self.path_counts.clear()
+            self.status_counts.clear()
+
+    def stats(self) -> dict[str, Any]:
+        """Request, status and rate-limit counters (for tests and benchmarks)."""
+        with self._lock:
+            out = {"requests": self.request_count, "by_path": dict(self.path_counts),
+                   "by_status": dict(self.status_counts)}
+        out.update(self.limiter.stats())
+        out["responses_429"] = out["by_status"].get(429, 0)
+        return out
+
+    # -------------------------------------------------------------- internals
+
+    def _take_fault(self, method: str, path: str) -> Fault | None:
+        with self._lock:
+            for f in self._faults:
+                if f.path_contains in path and (f.method is None or f.method == method):
+                    f.times -= 1
+                    if f.times <= 0:
+                        self._faults.remove(f)
+                    return f
+        return None
+
+    def _count(self, path: str) -> None:
+        with self._lock:
+            self.request_count += 1
+            self.path_counts[api.canonical_path(path)] += 1
+
+    def _count_status(self, status: int) -> None:
+        with self._lock:
+            self.status_counts[status] += 1
+
+    def _authorized(self, header: str | None) -> bool:
+        if not header or not header.startswith("Bearer "):
+            return False
+        return hmac.compare_digest(header[7:].strip().encode(), self._token.encode())
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "SandboxHubSpot/1.0"
+    sys_version = ""
+    timeout = 60
+    app: SandboxServer
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        """Silence per-request logging (it could carry query strings)."""
+
+    def do_GET(self) -> None:  # noqa: N802
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:  # noqa: N802
+        self._dispatch("POST")
+
+    def do_PUT(self) -> None:  # noqa: N802
+        self._dispatch("PUT")
+
+    def do_PATCH(self) -> None:  # noqa: N802
+        self._dispatch("PATCH")
+
+    def do_DELETE(self) -> None:  # noqa: N802
+        self._dispatch("DELETE")
+
+    def _send(self, status: int, body: dict | None, headers: dict[str, str] | None = None,
+              correlation: str | None = None) -> None:
+        data = json.dumps(body if body is not None else {}).encode()
+        corr = correlation or (body or {}).get("correlationId") or str(uuid.uuid4())
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json;charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("X-HubSpot-Correlation-Id", corr)
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+        self.app._count_status(status)
+
+    def _dispatch(self, method: str) -> None:
+        app = self.app
+        parts = urlsplit(self.path)
+        path = parts.path
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        app._count(path)
+
+        fault = app._take_fault(method, self.path)
+        if fault is not None:
+            if fault.delay_s:
+                time.sleep(fault.delay_s)
+            if fault.status is not None:
+                body = fault.body if fault.body is not None else _fault_body(fault.status)
+                self._send(fault.status, body, dict(fault.headers))
+                return
+
+        if not app._authorized(self.headers.get("Authorization")):
+            self._send(401, api.error_body(AUTH_MESSAGE, "INVALID_AUTHENTICATION"))
+            return
+
+        fn, params, is_search, other = api.route(method, path)
+        if fn is None:
+            status = 405 if other else 404
+            self._send(status, api.error_body(
+                f"{method} {path} is not supported" if other else f"Unknown path {path}",
+                "VALIDATION_ERROR" if other else "OBJECT_NOT_FOUND"))
+            return
+
+        decision = app.limiter.check(is_search)
+        if decision.policy:
+            policy = decision.policy
+            self._send(429, {"status": "error", "message": MESSAGES[policy],
+                             "errorType": "RATE_LIMIT", "correlationId": str(uuid.uuid4()),
+                             "policyName": policy}, decision.headers)
+            return
+
+        body: Any = None
+        if raw:
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                self._send(400, api.error_body("Invalid input JSON on line 1", "VALIDATION_ERROR"),
+                           decision.headers)
+                return
+        conn = store.connect(app.db_path, readonly=True)
+        try:
+            call = api.Call(conn, method, path, parse_qs(parts.query, keep_blank_values=True),
+                            body, app.base_url, params)
+            status, out = fn(call)
+        except api.ApiError as exc:
+            status, out = exc.status, api.error_body(exc.message, exc.category, **exc.extra)
+        except sqlite3.Error:
+            status, out = 500, api.error_body("internal error", "INTERNAL_ERROR")
+        finally:
+            conn.close()
+        self._send(status, out, decision.headers)

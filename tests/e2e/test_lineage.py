@@ -1,0 +1,66 @@
+"""The UI shows one lineage graph: every dbt source is a raw ingestion asset, every staging model
+depends on its raw assets, and keys and groups come from the translator and the source registry."""
+
+from __future__ import annotations
+
+from dagster import AssetKey
+
+
+def _graph():
+    from orchestration.definitions import defs
+
+    return defs.resolve_asset_graph()
+
+
+def test_every_staging_model_depends_on_its_raw_asset():
+    graph = _graph()
+    staging = [k for k in graph.get_all_asset_keys() if k.path[0] == "staging"]
+    assert len(staging) >= 8
+    raw_keys = {k for k in graph.get_all_asset_keys() if k.path[0] == "raw_hubspot"}
+
+    def upstream_raw(key: AssetKey, seen: set) -> set:
+        found = set()
+        for parent in graph.get(key).parent_keys:
+            if parent in seen:
+                continue
+            seen.add(parent)
+            found |= {parent} if parent in raw_keys else upstream_raw(parent, seen)
+        return found
+
+    for key in staging:
+        assert upstream_raw(key, set()), f"{key.to_user_string()} has no raw_hubspot ancestor"
+    deals = graph.get(AssetKey(["staging", "stg_hubspot__deals"]))
+    assert AssetKey(["raw_hubspot", "deals"]) in deals.parent_keys
+    changes = graph.get(AssetKey(["staging", "stg_hubspot__deal_property_changes"]))
+    assert AssetKey(["raw_hubspot", "deal_property_history"]) in changes.parent_keys
+
+
+def test_raw_assets_are_grouped_and_described_and_sources_are_not_duplicated():
+    graph = _graph()
+    from orchestration.sources import SOURCES
+
+    for source in SOURCES:
+        for table in source.tables:
+            node = graph.get(AssetKey([source.schema, table]))
+            assert node.group_name == source.schema
+            assert node.is_materializable, f"{table} must be a real ingestion asset, not an external source"
+            assert "duckdb" in node.kinds and source.name in node.kinds
+            assert node.description
+    groups = {graph.get(k).group_name for k in graph.get_all_asset_keys() if k.path[0] == "staging"}
+    assert groups == {"staging"}
+
+
+def test_dbt_tests_become_asset_checks_on_models_and_sources():
+    graph = _graph()
+    check_keys = graph.asset_check_keys
+    assert any(c.asset_key == AssetKey(["staging", "stg_hubspot__deals"]) for c in check_keys)
+    assert any(c.asset_key == AssetKey(["raw_hubspot", "deals"]) for c in check_keys)
+
+
+def test_daily_schedule_refreshes_everything():
+    from orchestration.definitions import defs
+
+    schedule = defs.resolve_schedule_def("daily_refresh")
+    assert schedule.cron_schedule == "0 6 * * *"
+    job = defs.resolve_job_def(schedule.job_name)
+    assert job.executor_def.name == "in_process"
