@@ -20,6 +20,13 @@ DEMO_SEED, DEMO_CONTACTS, DEMO_DEALS = 7, 2000, 600
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:  # noqa: ARG001
+    """The Dagster code reads dbt's manifest at import: make sure it matches the dbt files."""
+    from orchestration.instance import prepare_dbt_manifest
+
+    prepare_dbt_manifest()
+
+
 @dataclass
 class DemoWarehouse:
     warehouse: Path
@@ -29,8 +36,9 @@ class DemoWarehouse:
     sandbox_db: Path
     dagster_home: Path
     first_run: object  # ExecuteInProcessResult
-    snapshots: dict  # {"after_first": {...}, "after_second": {...}} table -> rows
+    snapshots: dict  # {"staging_first": {table: rows}, "raw_second": ...}
     second_run: object = None
+    log_messages: list = None  # every message of both runs' Dagster event logs
 
 
 @pytest.fixture(scope="session")
@@ -114,6 +122,12 @@ def demo_warehouse(tmp_path_factory: pytest.TempPathFactory, sandbox_db: Path, s
             }
             second = materialize(all_assets, resources=resources, instance=instance, raise_on_error=False)
             assert second.success, "the second end-to-end run failed"
+            log_messages = [
+                entry.user_message
+                for run in (first, second)
+                for entry in instance.all_logs(run.run_id)
+                if entry.user_message
+            ]
             snapshots["staging_second"] = snapshot_tables(warehouse, "staging", ("loaded_at",))
             snapshots["raw_second"] = snapshot_tables(warehouse, "raw_hubspot", ("_loaded_at", "_sync_id"))
     finally:
@@ -131,4 +145,5 @@ def demo_warehouse(tmp_path_factory: pytest.TempPathFactory, sandbox_db: Path, s
         first_run=first,
         second_run=second,
         snapshots=snapshots,
+        log_messages=log_messages,
     )

@@ -36,7 +36,7 @@ from connectors.common import (
     no_progress,
 )
 from connectors.hubspot.ratelimit import RollingWindowLimiter
-from connectors.hubspot.redact import redact
+from connectors.hubspot.redact import Secret, redact
 
 SEARCH_RESULT_CAP = 10_000  # search: `after` >= 10,000 is rejected with 400
 HISTORY_PAGE_LIMIT = 50  # list/read with propertiesWithHistory: at most 50 objects per page
@@ -85,11 +85,10 @@ class HubSpotClient:
     ) -> None:
         if not token:
             raise AuthError(
-                f"No HubSpot access token. Set {TOKEN_ENV} to a private-app token with "
-                f"{REQUIRED_SCOPES} scopes."
+                f"No HubSpot access token. Set {TOKEN_ENV} to a private-app token with {REQUIRED_SCOPES} scopes."
             )
         self.base_url = base_url.rstrip("/")
-        self.__token = token
+        self.__token = Secret(token)
         self.timeout_s = timeout_s
         self.max_retries = max_retries
         self.backoff_base_s = backoff_base_s
@@ -98,9 +97,7 @@ class HubSpotClient:
         self._session = session or requests.Session()
         self._sleep = sleep
         self._limiter = (
-            RollingWindowLimiter(rate_limit_per_10s, rate_window_s, sleep=sleep)
-            if rate_limit_per_10s
-            else None
+            RollingWindowLimiter(rate_limit_per_10s, rate_window_s, sleep=sleep) if rate_limit_per_10s else None
         )
         self._configured_limit = rate_limit_per_10s
         self._search_limiter = (
@@ -130,14 +127,12 @@ class HubSpotClient:
     def iter_list_pages(self, path: str, params: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
         """Yield every page of a list endpoint, following ``paging.next.after``.
 
-        ``params['after']`` (if given) is the starting cursor. Each yielded page carries the
-        ``after`` that produced it under the key ``"_after"`` (None for the first page), so a
-        caller can checkpoint the cursor of the *next* page via :func:`next_after`.
+        ``params['after']`` (if given) is the starting cursor; :func:`next_after` of a yielded
+        page is the cursor of the page after it (a caller can checkpoint it).
         """
         query = dict(params or {})
         while True:
             page = self.get(path, query)
-            page["_after"] = query.get("after")
             yield page
             after = next_after(page)
             if not after:
@@ -213,7 +208,7 @@ class HubSpotClient:
                 params=params,
                 json=json_body,
                 headers={
-                    "Authorization": f"Bearer {self.__token}",
+                    "Authorization": f"Bearer {self.__token.reveal()}",
                     "Accept": "application/json",
                 },
                 timeout=self.timeout_s,
@@ -223,9 +218,7 @@ class HubSpotClient:
         except requests.ConnectionError as exc:
             failure = _Retry(f"{what} could not connect ({type(exc).__name__})", self._expo(attempt))
         except requests.RequestException as exc:
-            failure = ConnectorError(
-                f"HubSpot {what} failed: {self._redact(type(exc).__name__ + ': ' + str(exc))}"
-            )
+            failure = ConnectorError(f"HubSpot {what} failed: {self._redact(type(exc).__name__ + ': ' + str(exc))}")
         if failure is not None:
             raise failure
         return self._handle(resp, what, attempt, is_search)
@@ -240,9 +233,7 @@ class HubSpotClient:
             try:
                 body = resp.json()
             except ValueError:
-                raise ConnectorError(
-                    f"HubSpot {what} returned HTTP {status} with a body that is not JSON."
-                ) from None
+                raise ConnectorError(f"HubSpot {what} returned HTTP {status} with a body that is not JSON.") from None
             return body if isinstance(body, dict) else {"results": body}
         body = _error_body(resp)
         category = str(body.get("category") or body.get("errorType") or "")
@@ -280,10 +271,7 @@ class HubSpotClient:
         message = self._redact(str(body.get("message") or resp.reason or ""))[:500]
         hint = ""
         if status == 400 and "propertiesWithHistory" in (resp.request.url or ""):
-            hint = (
-                f" Note: requests with propertiesWithHistory are limited to "
-                f"{HISTORY_PAGE_LIMIT} objects per page."
-            )
+            hint = f" Note: requests with propertiesWithHistory are limited to {HISTORY_PAGE_LIMIT} objects per page."
         if status == 400 and "search" in what and "after" in message.lower():
             hint = f" Search results are capped at {SEARCH_RESULT_CAP} per query."
         raise ConnectorError(f"HubSpot {what} failed with HTTP {label}: {message}.{hint}")
@@ -344,7 +332,7 @@ class HubSpotClient:
             self._wait(wait)
 
     def _redact(self, text: object) -> str:
-        return redact(text, [self.__token])
+        return redact(text, [self.__token.reveal()])
 
     def _report(self, message: str, counters: dict[str, Any]) -> None:
         self.progress(self._redact(message), counters)

@@ -37,3 +37,23 @@ def redact(text: object, secrets: Iterable[str | None] = ()) -> str:
     for pattern in _PATTERNS:
         out = pattern.sub(lambda m: m.group(1) + MASK, out)
     return out
+
+
+class Secret:
+    """A string that never shows itself in ``repr``/``str``/``vars``; ``reveal()`` gives it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __bool__(self) -> bool:
+        return bool(self._value)

@@ -128,9 +128,7 @@ class HubSpotSource:
         if stream == "owners":
             return sum(
                 len(p.get("results") or [])
-                for p in self.client.iter_list_pages(
-                    "/crm/v3/owners", {"limit": LIST_PAGE_LIMIT, "archived": "false"}
-                )
+                for p in self.client.iter_list_pages("/crm/v3/owners", {"limit": LIST_PAGE_LIMIT, "archived": "false"})
             )
         if stream == "pipelines":
             results = self.client.get("/crm/v3/pipelines/deals").get("results") or []
@@ -250,9 +248,7 @@ class HubSpotSource:
             pending.pages = run.pages - pages_before
             yield self._incremental_batch(stream, st, run, pending, max_ms)
 
-    def _incremental_batch(
-        self, stream: str, st: dict[str, Any], run: _Run, pending: _Pending, max_ms: int
-    ) -> Batch:
+    def _incremental_batch(self, stream: str, st: dict[str, Any], run: _Run, pending: _Pending, max_ms: int) -> Batch:
         found, pages = pending.take()
         if stream == "deals":
             # search has no history and no associations: re-read the changed deals
@@ -349,9 +345,7 @@ class HubSpotSource:
             yield from self._search_one_timestamp(stream, lower, seen, run)
             lower += 1
 
-    def _search_one_timestamp(
-        self, stream: str, ts_ms: int, seen: set[str], run: _Run
-    ) -> Iterator[dict[str, Any]]:
+    def _search_one_timestamp(self, stream: str, ts_ms: int, seen: set[str], run: _Run) -> Iterator[dict[str, Any]]:
         """Every object modified exactly at ``ts_ms``, read in ascending ``hs_object_id``
         ranges restarted below the 10,000 cap."""
         prop = MODIFIED_PROPERTY[stream]
@@ -458,9 +452,7 @@ class HubSpotSource:
         ids = [r["id"] for r in rows]
         history: list[Row] = []
         for obj in objects:
-            history.extend(
-                history_rows(str(obj["id"]), obj.get("propertiesWithHistory"), DEAL_HISTORY_PROPERTIES)
-            )
+            history.extend(history_rows(str(obj["id"]), obj.get("propertiesWithHistory"), DEAL_HISTORY_PROPERTIES))
         writes.append(TableWrite("deal_property_history", history, replace_column="deal_id", replace_ids=ids))
         if v4_associations:
             writes.append(

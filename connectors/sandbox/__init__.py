@@ -18,7 +18,16 @@ from connectors.sandbox.generator import (
 )
 from connectors.sandbox.mutate import mutate
 from connectors.sandbox.server import Fault, SandboxServer
-from connectors.sandbox.truth import GroundTruth
+
+
+def __getattr__(name: str) -> object:
+    """``GroundTruth`` is imported lazily: it needs pandas, the server does not."""
+    if name == "GroundTruth":
+        from connectors.sandbox.truth import GroundTruth
+
+        return GroundTruth
+    raise AttributeError(name)
+
 
 __all__ = [
     "SANDBOX_END_DATE",

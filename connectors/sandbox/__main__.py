@@ -20,9 +20,9 @@ import sys
 import threading
 from pathlib import Path
 
+from connectors.sandbox import store
 from connectors.sandbox.generator import SandboxConfig, build_sandbox, end_date_of
 from connectors.sandbox.server import SandboxServer
-from connectors.sandbox.truth import GroundTruth
 
 
 def _config(args: argparse.Namespace) -> SandboxConfig:
@@ -45,7 +45,7 @@ def _add_size(p: argparse.ArgumentParser) -> None:
 def cmd_build(args: argparse.Namespace) -> int:
     path = build_sandbox(_config(args), Path(args.out))
     print(json.dumps({"db": str(path), "end_date": end_date_of(path).isoformat(),
-                      **GroundTruth(path).counts()}))
+                      **store.counts(path)}))
     return 0
 
 
@@ -54,10 +54,14 @@ def cmd_info(args: argparse.Namespace) -> int:
     if not path.exists():
         print(f"no sandbox at {path}", file=sys.stderr)
         return 2
-    truth = GroundTruth(path)
-    print(json.dumps({"db": str(path), "end_date": truth.end_date.isoformat(),
-                      "config": truth.config, "mutations": truth.mutations,
-                      **truth.counts()}))
+    conn = store.connect(path, readonly=True)
+    try:
+        meta = store.read_meta(conn)
+    finally:
+        conn.close()
+    print(json.dumps({"db": str(path), "end_date": meta["end_date"],
+                      "config": json.loads(meta["config"]),
+                      "mutations": int(meta.get("mutations", "0")), **store.counts(path)}))
     return 0
 
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +20,7 @@ from urllib.parse import urlencode
 
 from connectors.sandbox import objects
 from connectors.sandbox.search import MAX_RESULTS, SearchError, compile_search
-from connectors.sandbox.store import CATALOG, LASTMOD, ms_to_iso
+from connectors.sandbox.store import CATALOG, LASTMOD, PropDef, ms_to_iso
 
 Response = tuple[int, dict]
 OBJECT_TYPES = {"contacts": "contacts", "deals": "deals", "0-1": "contacts", "0-3": "deals"}
@@ -36,6 +38,7 @@ class Call:
     body: Any
     base_url: str
     params: dict[str, str] = field(default_factory=dict)
+    db_version: str = ""  # changes whenever the file changes; keys the search-total cache
 
     def q(self, name: str, default: str | None = None) -> str | None:
         v = self.query.get(name)
@@ -128,7 +131,7 @@ def read_object(call: Call) -> Response:
         row = call.conn.execute(f"SELECT * FROM {t} WHERE id = ? AND archived = ?",
                                 (int(raw), archived)).fetchone()
     if row is None:
-        raise ApiError(404, f"Object not found.  objectId are usually numeric.", "OBJECT_NOT_FOUND",
+        raise ApiError(404, "Object not found.  objectId are usually numeric.", "OBJECT_NOT_FOUND",
                        context={"id": [raw]})
     obj = objects.serialize(
         call.conn, t, [row],
@@ -184,6 +187,28 @@ def batch_read(call: Call) -> Response:
     return 200, out
 
 
+_TOTALS: OrderedDict[tuple, int] = OrderedDict()
+_TOTALS_LOCK = threading.Lock()
+
+
+def _search_total(call: Call, t: str, where: str, params: list[Any]) -> int:
+    """count(*) for a search, cached per file version: paging through one query (same
+    filters, growing ``after``) counts once, which matters at a million rows."""
+    key = (call.db_version, t, where, tuple(params)) if call.db_version else None
+    if key is not None:
+        with _TOTALS_LOCK:
+            if key in _TOTALS:
+                _TOTALS.move_to_end(key)
+                return _TOTALS[key]
+    total = call.conn.execute(f"SELECT count(*) FROM {t} WHERE {where}", params).fetchone()[0]
+    if key is not None:
+        with _TOTALS_LOCK:
+            _TOTALS[key] = total
+            while len(_TOTALS) > 256:
+                _TOTALS.popitem(last=False)
+    return total
+
+
 def search(call: Call) -> Response:
     """POST /crm/v3/objects/{type}/search."""
     t = _object_type(call)
@@ -192,7 +217,7 @@ def search(call: Call) -> Response:
     except SearchError as exc:
         raise _validation(str(exc)) from exc
     where = f"archived = 0 AND {sq.where}"
-    total = call.conn.execute(f"SELECT count(*) FROM {t} WHERE {where}", sq.params).fetchone()[0]
+    total = _search_total(call, t, where, sq.params)
     take = min(sq.limit, MAX_RESULTS - sq.after)
     rows = call.conn.execute(
         f"SELECT * FROM {t} WHERE {where} ORDER BY {sq.order_by} LIMIT ? OFFSET ?",
@@ -358,7 +383,7 @@ def owner(call: Call) -> Response:
     return 200, _owner_json(r)
 
 
-def _property_json(t: str, order: int, p) -> dict:
+def _property_json(order: int, p: PropDef) -> dict:
     return {
         "name": p.name, "label": p.label, "type": p.type, "fieldType": p.field_type,
         "groupName": p.group, "description": "", "displayOrder": order,
@@ -375,7 +400,7 @@ def _property_json(t: str, order: int, p) -> dict:
 def properties(call: Call) -> Response:
     """GET /crm/v3/properties/{type}."""
     t = _object_type(call)
-    return 200, {"results": [_property_json(t, k, p)
+    return 200, {"results": [_property_json(k, p)
                              for k, p in enumerate(CATALOG[t].values())]}
 
 
@@ -386,7 +411,7 @@ def property_one(call: Call) -> Response:
     if p is None:
         raise ApiError(404, f"Unable to find property {call.params['name']}",
                        "OBJECT_NOT_FOUND")
-    return 200, _property_json(t, list(CATALOG[t]).index(p.name), p)
+    return 200, _property_json(list(CATALOG[t]).index(p.name), p)
 
 
 # ---------------------------------------------------------------- routing
@@ -438,4 +463,4 @@ def route(method: str, path: str) -> tuple[Callable[[Call], Response] | None, di
     return None, {}, False, other
 
 
-__all__ = ["ApiError", "Call", "LASTMOD", "canonical_path", "error_body", "route"]
+__all__ = ["LASTMOD", "ApiError", "Call", "canonical_path", "error_body", "route"]

@@ -154,10 +154,8 @@ def _times_in_day(rng: random.Random, k: int, day_ms: int) -> list[int]:
     """``k`` sorted ms timestamps within one day, skewed to business hours (UTC)."""
     out = []
     for _ in range(k):
-        if rng.random() < 0.78:
-            h = min(23.999, max(0.0, rng.gauss(14.0, 3.2)))
-        else:
-            h = rng.random() * 24.0
+        business = rng.random() < 0.78
+        h = min(23.999, max(0.0, rng.gauss(14.0, 3.2))) if business else rng.random() * 24.0
         out.append(day_ms + int(h * HOUR_MS))
     out.sort()
     return out
@@ -182,7 +180,7 @@ def _round_amount(rng: random.Random, x: float) -> str:
     if rng.random() < 0.12:
         return f"{x:.2f}"
     step = 10 if x < 1000 else 100
-    return str(max(step, int(round(x / step)) * step))
+    return str(max(step, round(x / step) * step))
 
 
 # ---------------------------------------------------------------- the stage process
@@ -505,7 +503,7 @@ def _deal(rng: random.Random, did: int, created: int, end_ms: int, start_ms: int
     if rng.random() < 0.65:
         close_hist.append((created + _days_ms(rng, 45.0, 0.6), created, src0))
     closed_entry = {t: src for (s, t, src) in entries}
-    for s, t, to_closed in stages:
+    for _stage, t, to_closed in stages:
         if to_closed:
             close_hist.append((t, t, closed_entry[t]))
     closedate = close_hist[-1][0] if close_hist else None

@@ -159,8 +159,8 @@ def mutate(path: Path | str, *, seed: int, n_updated_deals: int = 10, n_new_deal
                 conn.execute(f"DELETE FROM {table} WHERE {col} = ?", (d,))
         for d in assoc:
             linked = [r[0] for r in conn.execute(
-                "SELECT contact_id FROM deal_contacts WHERE deal_id = ? ORDER BY contact_id",
-                (d,))]
+                "SELECT a.contact_id FROM deal_contacts a JOIN contacts c ON c.id = a.contact_id "
+                "AND c.archived = 0 WHERE a.deal_id = ? ORDER BY a.contact_id", (d,))]
             if len(linked) > 1:
                 conn.execute("DELETE FROM deal_contacts WHERE deal_id = ? AND contact_id = ?",
                              (d, linked[-1]))

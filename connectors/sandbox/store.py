@@ -4,7 +4,8 @@ Table layout (all timestamps are INTEGER epoch milliseconds, UTC; ids are INTEGE
 
 ``meta(key TEXT PK, value TEXT)``
     ``config`` (JSON of the SandboxConfig), ``end_date`` (ISO date), ``schema_version``,
-    ``mutations`` (number of ``mutate()`` calls applied).
+    ``mutations`` (number of ``mutate()`` calls applied), ``contact_id_hwm`` / ``deal_id_hwm``
+    (highest ids handed out by ``mutate()``, so hard-deleted ids are never reused).
 ``owners(id PK, email, first_name, last_name, user_id, teams TEXT(JSON), created_at,
 updated_at, archived, archived_at)``
 ``pipelines(id TEXT PK, label, display_order, created_at, updated_at, archived)``
@@ -337,7 +338,7 @@ def iso_to_ms(text: str) -> int:
     dt = datetime.fromisoformat(t)
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
-    return int(round(dt.timestamp() * 1000))
+    return round(dt.timestamp() * 1000)
 
 
 def date_to_ms(d: date) -> int:
@@ -374,3 +375,21 @@ def read_config_json(path: Path) -> dict | None:
         return json.loads(meta["config"])
     except (sqlite3.Error, KeyError, ValueError):
         return None
+
+
+def counts(path: Path | str) -> dict[str, int]:
+    """Row counts (total/live/archived per object type, history rows, associations)."""
+    conn = connect(path, readonly=True)
+    try:
+        out: dict[str, int] = {}
+        for t in ("contacts", "deals"):
+            total, archived = conn.execute(
+                f"SELECT count(*), coalesce(sum(archived), 0) FROM {t}").fetchone()
+            out[t] = total
+            out[f"{t}_live"] = total - archived
+            out[f"{t}_archived"] = archived
+        out["deal_history_rows"] = conn.execute("SELECT count(*) FROM deal_history").fetchone()[0]
+        out["deal_contacts"] = conn.execute("SELECT count(*) FROM deal_contacts").fetchone()[0]
+        return out
+    finally:
+        conn.close()

@@ -40,6 +40,16 @@ def _ids(series: pd.Series) -> pd.Series:
     return series.map(lambda v: None if pd.isna(v) else str(int(v)))
 
 
+def _finish(df: pd.DataFrame) -> pd.DataFrame:
+    """Text columns: object dtype with None for missing; ``*_ms`` columns: nullable Int64."""
+    for c in df.columns:
+        if c.endswith("_ms"):
+            df[c] = df[c].astype("Int64")
+        elif pd.api.types.is_string_dtype(df[c]) or df[c].dtype == object:
+            df[c] = df[c].astype(object).where(df[c].notna(), None)
+    return df
+
+
 class GroundTruth:
     """Read-only view of a sandbox file."""
 
@@ -67,7 +77,7 @@ class GroundTruth:
         df["id"] = _ids(df["id"])
         df["archived"] = df["archived"].astype(bool)
         df["created_at"] = _iso(df["created_at"])
-        return df
+        return _finish(df)
 
     def contacts(self) -> pd.DataFrame:
         df = self._sql(
@@ -82,7 +92,7 @@ class GroundTruth:
         for c in ("createdate", "lastmodifieddate", "archived_at"):
             df[c] = _iso(df[f"{c}_ms"])
         df["archived"] = df["archived"].astype(bool)
-        return df
+        return _finish(df)
 
     def deals(self) -> pd.DataFrame:
         df = self._sql(
@@ -98,7 +108,7 @@ class GroundTruth:
             df[c] = _iso(df[f"{c}_ms"])
         for c in ("is_closed", "is_won", "archived"):
             df[c] = df[c].astype(bool)
-        return df
+        return _finish(df)
 
     def property_history(self, prop: str) -> pd.DataFrame:
         df = self._sql(
@@ -107,7 +117,7 @@ class GroundTruth:
             (prop,))
         df["deal_id"] = _ids(df["deal_id"])
         df["timestamp"] = _iso(df["timestamp_ms"])
-        return df
+        return _finish(df)
 
     def stage_history(self) -> pd.DataFrame:
         df = self._sql(
@@ -117,20 +127,20 @@ class GroundTruth:
             "ORDER BY h.deal_id, h.seq")
         df["deal_id"] = _ids(df["deal_id"])
         df["timestamp"] = _iso(df["timestamp_ms"])
-        return df
+        return _finish(df)
 
     def deal_contacts(self) -> pd.DataFrame:
         df = self._sql("SELECT deal_id, contact_id FROM deal_contacts ORDER BY deal_id, "
                        "contact_id")
         df["deal_id"] = _ids(df["deal_id"])
         df["contact_id"] = _ids(df["contact_id"])
-        return df
+        return _finish(df)
 
     def pipelines(self) -> pd.DataFrame:
         df = self._sql("SELECT id, label, display_order, archived FROM pipelines "
                        "ORDER BY display_order")
         df["archived"] = df["archived"].astype(bool)
-        return df
+        return _finish(df)
 
     def stages(self) -> pd.DataFrame:
         df = self._sql("SELECT id AS stage_id, pipeline_id, label, display_order, is_closed, "
@@ -138,24 +148,8 @@ class GroundTruth:
                        "ORDER BY pipeline_id, display_order")
         for c in ("is_closed", "is_won", "archived"):
             df[c] = df[c].astype(bool)
-        return df
+        return _finish(df)
 
     def counts(self) -> dict[str, int]:
         """Row counts (live/archived) per object type."""
-        conn = store.connect(self.path, readonly=True)
-        try:
-            out = {}
-            for t in ("contacts", "deals"):
-                live, archived = conn.execute(
-                    f"SELECT count(*) - coalesce(sum(archived), 0), coalesce(sum(archived), 0) "
-                    f"FROM {t}").fetchone()
-                out[t] = live + archived
-                out[f"{t}_live"] = live
-                out[f"{t}_archived"] = archived
-            out["deal_history_rows"] = conn.execute("SELECT count(*) FROM deal_history"
-                                                    ).fetchone()[0]
-            out["deal_contacts"] = conn.execute("SELECT count(*) FROM deal_contacts"
-                                                ).fetchone()[0]
-            return out
-        finally:
-            conn.close()
+        return store.counts(self.path)

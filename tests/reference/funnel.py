@@ -1,6 +1,6 @@
 """Independent reference computation of the contracted KPI marts.
 
-Written from ``warehouse-contract.md`` §3–§4 (and modeling-notes §4.5–4.6 where the contract is
+Written from ``warehouse-contract.md`` §3-§4 (and modeling-notes §4.5-4.6 where the contract is
 silent) without reading the dbt models, so that comparing the two proves something. Pure Python:
 no DuckDB, no dbt. Quoted contract lines sit in the docstrings of the functions implementing them.
 
@@ -26,7 +26,7 @@ Generic inputs (lists of dicts; one source or several):
     ``funnel_step``, ``funnel_step_order`` (empty for lost).
 ``rates``
     the currency-rates seed rows: ``rate_date``, ``currency_code``, ``reporting_currency``,
-    ``rate`` (amount × rate = reporting amount).
+    ``rate`` (amount x rate = reporting amount).
 
 Timestamps may be naive-UTC or aware ``datetime``, ISO strings or epoch milliseconds; outputs are
 naive UTC ``datetime``.
@@ -40,6 +40,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -85,14 +86,14 @@ CLOSED_STEPS = ("won", "lost")
 
 
 class ReferenceError(ValueError):
-    """Input the contract makes a blocking-check failure (unmapped stage, missing rate, …)."""
+    """Input the contract makes a blocking-check failure (unmapped stage, missing rate, ...)."""
 
 
 # ---------------------------------------------------------------- small helpers
 
 
 def as_of_instant(as_of_date: date) -> datetime:
-    """"`as_of` is the end of the day `as_of_date` …, i.e. the next midnight UTC, exclusive.\""""
+    """"`as_of` is the end of the day `as_of_date` ..., i.e. the next midnight UTC, exclusive.\""""
     return datetime(as_of_date.year, as_of_date.month, as_of_date.day) + timedelta(days=1)
 
 
@@ -229,7 +230,7 @@ class StageMap:
 
 
 class RateTable:
-    """The rates seed: "the latest rate dated on or before the day" (amount × rate)."""
+    """The rates seed: "the latest rate dated on or before the day" (amount x rate)."""
 
     def __init__(self, rows: Iterable[Mapping[str, Any]]):
         series: dict[tuple[str, str], list[tuple[date, float]]] = defaultdict(list)
@@ -246,17 +247,12 @@ class RateTable:
 
     def convert(self, amount: float | None, currency: str | None, reporting: str,
                 day: date, deal_id: str) -> float | None:
-        """"a deal whose currency has no such rate fails a blocking check".
-
-        Reading chosen: a deal already in the reporting currency converts at 1 when the seed
-        has no identity row.
-        """
+        """"a deal whose currency has no such rate fails a blocking check" (raised here; the
+        seed carries an identity row for the reporting currency itself)."""
         if amount is None:
             return None
         rate = self.rate(currency, reporting, day) if currency else None
         if rate is None:
-            if currency == reporting:
-                return amount
             raise ReferenceError(f"{deal_id}: no {currency}->{reporting} rate on or before {day}")
         return amount * rate
 
@@ -320,7 +316,7 @@ def build_visits(deal: Mapping[str, Any], entries: list[Mapping[str, Any]], stag
             "entered_at": entered,
             "exited_at": exited,
             "is_current": exited is None,
-            # "`dwell_days` (`(exited_at or as_of) − entered_at`)"
+            # "`dwell_days` (`(exited_at or as_of) - entered_at`)"
             "dwell_days": days_between(entered, exited or as_of),
         })
     flag_regressions_and_skips(visits)
@@ -329,7 +325,7 @@ def build_visits(deal: Mapping[str, Any], entries: list[Mapping[str, Any]], stag
 
 def flag_regressions_and_skips(visits: list[Row]) -> None:
     """"`is_regression` (its step order is lower than the highest step order reached before it
-    …), `is_skip` (its step order is more than one above the previous visit with a step order).
+    ...), `is_skip` (its step order is more than one above the previous visit with a step order).
     Both are false, never null, on a deal's first visit and on lost visits."
     """
     highest: int | None = None
@@ -348,12 +344,12 @@ def flag_regressions_and_skips(visits: list[Row]) -> None:
 
 def reopen_count(visits: list[Row]) -> int:
     """"`reopen_count` (times it left a closed stage for an open one)\""""
-    return sum(1 for a, b in zip(visits, visits[1:], strict=False)
+    return sum(1 for a, b in pairwise(visits)
                if a["funnel_step"] in CLOSED_STEPS and b["funnel_step"] not in CLOSED_STEPS)
 
 
 def reached_at(visits: list[Row], k: int) -> datetime | None:
-    """"a deal reaches step k at the first entry into any stage whose step order is ≥ k\""""
+    """"a deal reaches step k at the first entry into any stage whose step order is >= k\""""
     times = [v["entered_at"] for v in visits
              if v["funnel_step_order"] is not None and v["funnel_step_order"] >= k]
     return min(times) if times else None
@@ -409,7 +405,7 @@ def deal_row(deal: Mapping[str, Any], visits: list[Row], primary_contact_id: str
                                           current["deal_id"]),
         "created_at": created,
         "closed_at": closed_at,
-        # "`cycle_days` (`closed_at − created_at` in days, fractional; null while open)"
+        # "`cycle_days` (`closed_at - created_at` in days, fractional; null while open)"
         "cycle_days": days_between(created, closed_at) if closed_at else None,
         # "`expected_close_date` (date: the CRM's close date for open deals)"
         "expected_close_date": to_date(deal.get("close_date")) if outcome == "open" else None,
@@ -432,7 +428,7 @@ def channel_of(raw: Any) -> str:
 
 
 def lead_volume_rows(leads: list[Row]) -> list[Row]:
-    """``mart_lead_volume_daily``: "one row per day × source × channel with leads";
+    """``mart_lead_volume_daily``: "one row per day x source x channel with leads";
     "A HubSpot lead is a live contact, dated by its `createdate` property"."""
     counts: dict[tuple[date, str, str], int] = defaultdict(int)
     for c in leads:
@@ -451,12 +447,12 @@ def conversion_row(month: date, source: str, k: int, entered: int, advanced: int
 def stage_conversion_rows(leads: list[Row], converted_leads: set[tuple[str, str]],
                           visits_by_deal: Mapping[str, list[Row]],
                           source_of: Mapping[str, str]) -> list[Row]:
-    """``mart_stage_conversion_monthly``: "one row per cohort month × source × step 1–4 with
+    """``mart_stage_conversion_monthly``: "one row per cohort month x source x step 1-4 with
     entries".
 
     - "Step 1 (`lead`): leads created in the month; advanced = those associated (now) with at
       least one live deal created before `as_of`."
-    - "Steps 2–4: … the cohort is the month of that moment; advanced = the deal reached an order
+    - "Steps 2-4: ... the cohort is the month of that moment; advanced = the deal reached an order
       above k by `as_of` (won counts as order 5)."
     """
     cells: dict[tuple[date, str, int], list[int]] = defaultdict(lambda: [0, 0])
@@ -477,9 +473,9 @@ def stage_conversion_rows(leads: list[Row], converted_leads: set[tuple[str, str]
 
 
 def deal_outcome_rows(deals: list[Row]) -> list[Row]:
-    """``mart_deal_outcomes_monthly``: "one row per close month × source with closed deals".
+    """``mart_deal_outcomes_monthly``: "one row per close month x source with closed deals".
 
-    "`win_rate` (`won / (won + lost)`) … (the amount figures use won deals with a non-null
+    "`win_rate` (`won / (won + lost)`) ... (the amount figures use won deals with a non-null
     amount, zero included; `won_amount_reporting` is null when there is none)"
     """
     groups: dict[tuple[date, str], list[Row]] = defaultdict(list)
@@ -562,14 +558,50 @@ def read_seed(path: Path) -> list[Row]:
         return list(csv.DictReader(f))
 
 
+def _value(v: Any) -> Any:
+    """pandas' missing values (None/NaN/NaT/NA) as None."""
+    import pandas as pd
+
+    return None if pd.api.types.is_scalar(v) and pd.isna(v) else v
+
+
+def _records(frame: Any) -> list[Row]:
+    return [{k: _value(v) for k, v in r.items()} for r in frame.to_dict("records")]
+
+
+def hubspot_inputs(truth: Any) -> dict[str, list[Row]]:
+    """The sandbox ground truth as generic inputs (HubSpot: ids are numeric strings, ``source``
+    = 'hubspot'; archived and merged-away rows are flagged, hard-deleted rows are simply gone)."""
+    src = "hubspot"
+    deals = [{
+        "source": src, "source_deal_id": d["id"], "deal_name": d["dealname"],
+        "pipeline_id": d["pipeline"], "stage_id": d["dealstage"], "amount": d["amount"],
+        "currency_code": d["currency"], "created_at": int(d["createdate_ms"]),
+        "close_date": None if d["closedate_ms"] is None else int(d["closedate_ms"]),
+        "owner_id": d["owner_id"], "archived": bool(d["archived"]),
+        "merged_into": d["merged_into"],
+    } for d in _records(truth.deals())]
+    contacts = [{
+        "source": src, "source_contact_id": c["id"], "created_at": int(c["createdate_ms"]),
+        "channel": c["channel"], "archived": bool(c["archived"]), "merged_into": c["merged_into"],
+    } for c in _records(truth.contacts())]
+    history = [{
+        "source": src, "source_deal_id": h["deal_id"], "seq": int(h["seq"]),
+        "stage_id": h["stage_id"], "pipeline_id": h["pipeline_id"],
+        "changed_at": int(h["timestamp_ms"]),
+    } for h in _records(truth.stage_history())]
+    links = [{"source": src, "source_deal_id": a["deal_id"], "source_contact_id": a["contact_id"]}
+             for a in _records(truth.deal_contacts())]
+    return {"deals": deals, "contacts": contacts, "stage_history": history,
+            "deal_contacts": links}
+
+
 def marts_from_truth(truth: Any, *, as_of_date: date, seeds_dir: Path | str,
                      reporting_currency: str = "USD") -> dict[str, list[Row]]:
-    """Map the sandbox's :class:`~connectors.sandbox.truth.GroundTruth` into the generic inputs
-    of :func:`compute_marts` (HubSpot: ids are numeric strings, ``source`` = 'hubspot')."""
-    from tests.reference.truth_adapter import generic_inputs
-
+    """:func:`compute_marts` over the sandbox's :class:`connectors.sandbox.truth.GroundTruth`
+    and the seeds (``funnel_stage_mapping.csv``, ``currency_rates.csv``) in ``seeds_dir``."""
     seeds = Path(seeds_dir)
-    inputs = generic_inputs(truth)
+    inputs = hubspot_inputs(truth)
     return compute_marts(
         inputs["deals"], inputs["contacts"], inputs["stage_history"], inputs["deal_contacts"],
         read_seed(seeds / "funnel_stage_mapping.csv"), read_seed(seeds / "currency_rates.csv"),

@@ -1,0 +1,124 @@
+-- Every CRM's stage-change events in one shape (deal, stage, time, order), for the deals the
+-- marts show. History at or after `as_of` is ignored. A deal with no history before `as_of`
+-- gets one synthetic entry at its creation, in the stage of its oldest history entry (or its
+-- current stage when the CRM sent no history at all), so every deal has a first visit.
+-- Entries earlier than the deal's creation are kept: a blocking test names those deals.
+with
+
+hubspot_stage_changes as (
+
+    select * from {{ ref('stg_hubspot__deal_stage_changes') }}
+
+),
+
+deals as (
+
+    select * from {{ ref('int_deals_unioned') }}
+
+),
+
+unioned as (
+
+    select
+        {{ dbt.concat(["source", "':'", "deal_id"]) }} as deal_id,
+        stage_id,
+        changed_at,
+        -- the CRM's order: oldest first, equal timestamps in the API's order
+        change_sequence as source_change_sequence
+    from hubspot_stage_changes
+
+),
+
+deal_changes as (
+
+    select
+        unioned.deal_id,
+        deals.source,
+        deals.source_deal_id,
+        unioned.stage_id,
+        unioned.changed_at,
+        unioned.source_change_sequence,
+        deals.created_at as deal_created_at
+    from unioned
+    inner join deals on unioned.deal_id = deals.deal_id
+
+),
+
+oldest_changes as (
+
+    select deal_id, stage_id
+    from (
+        select
+            deal_id,
+            stage_id,
+            row_number() over (
+                partition by deal_id order by changed_at, source_change_sequence
+            ) as change_rank
+        from deal_changes
+    ) ranked
+    where change_rank = 1
+
+),
+
+changes_before_as_of as (
+
+    select
+        deal_id,
+        source,
+        source_deal_id,
+        stage_id,
+        changed_at,
+        source_change_sequence,
+        deal_created_at,
+        false as is_synthetic
+    from deal_changes
+    where changed_at < {{ as_of() }}
+
+),
+
+synthetic_first_changes as (
+
+    select
+        deals.deal_id,
+        deals.source,
+        deals.source_deal_id,
+        coalesce(oldest_changes.stage_id, deals.stage_id) as stage_id,
+        deals.created_at as changed_at,
+        0 as source_change_sequence,
+        deals.created_at as deal_created_at,
+        true as is_synthetic
+    from deals
+    left join oldest_changes on deals.deal_id = oldest_changes.deal_id
+    where not exists (
+        select 1 from changes_before_as_of
+        where changes_before_as_of.deal_id = deals.deal_id
+    )
+
+),
+
+combined as (
+
+    select * from changes_before_as_of
+    union all
+    select * from synthetic_first_changes
+
+),
+
+final as (
+
+    select
+        deal_id,
+        source,
+        source_deal_id,
+        stage_id,
+        changed_at,
+        cast(row_number() over (
+            partition by deal_id order by changed_at, source_change_sequence
+        ) as {{ dbt.type_int() }}) as change_sequence,
+        deal_created_at,
+        is_synthetic
+    from combined
+
+)
+
+select * from final

@@ -1,0 +1,25 @@
+-- Every CRM's pipeline stages in one shape: which pipeline owns a stage id, its label and
+-- whether the CRM calls it closed. Archived stages are kept: old history still visits them.
+with
+
+hubspot_pipeline_stages as (
+
+    select * from {{ ref('stg_hubspot__pipeline_stages') }}
+
+),
+
+final as (
+
+    select
+        source,
+        pipeline_id,
+        stage_id,
+        stage_label,
+        display_order,
+        is_closed,
+        is_archived
+    from hubspot_pipeline_stages
+
+)
+
+select * from final

@@ -1,0 +1,1 @@
+"""Tests of the sandbox HubSpot CRM (generator, server, mutate, CLI)."""
