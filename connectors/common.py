@@ -82,7 +82,7 @@ class Batch:
 ProgressFn = Callable[[str, dict[str, Any]], None]
 
 
-def no_progress(message: str, counters: dict[str, Any]) -> None:  # noqa: ARG001
+def no_progress(message: str, counters: dict[str, Any]) -> None:
     """Default progress sink: discard."""
 
 

@@ -98,10 +98,10 @@ def snapshot_tables(path: Path, schema: str, exclude_columns: tuple[str, ...] = 
 
 @pytest.fixture(scope="session")
 def demo_warehouse(tmp_path_factory: pytest.TempPathFactory, sandbox_db: Path, sandbox_url: str) -> DemoWarehouse:
-    from connectors.sandbox.truth import GroundTruth
     from dagster import DagsterInstance, materialize
 
     from connectors.sandbox.generator import end_date_of
+    from connectors.sandbox.truth import GroundTruth
     from orchestration.definitions import all_assets, build_resources
 
     base = tmp_path_factory.mktemp("e2e")
