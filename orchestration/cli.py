@@ -47,7 +47,11 @@ def run_refresh() -> int:
     warehouse_path().parent.mkdir(parents=True, exist_ok=True)
     job = defs.resolve_job_def(REFRESH_JOB_NAME)
     with DagsterInstance.get() as instance:
-        result = job.execute_in_process(instance=instance, raise_on_error=False)
+        result = job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": os.environ.get("LOG_LEVEL", "INFO")}}}},
+        )
     if result.success:
         print(f"Run {result.run_id} succeeded. Warehouse: {warehouse_path()}")
         return EXIT_OK

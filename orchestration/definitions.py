@@ -24,6 +24,7 @@ from dagster_dbt import DbtCliResource
 from dagster_duckdb import DuckDBResource
 
 from orchestration.assets.dbt import warehouse_dbt_models
+from orchestration.assets.publish import published_marts
 from orchestration.assets.raw import build_raw_assets
 from orchestration.project import dbt_project
 from orchestration.resources import HubSpotResource
@@ -54,7 +55,7 @@ def build_resources(warehouse: str | None = None, hubspot: HubSpotResource | Non
 
 
 raw_assets = build_raw_assets()
-all_assets = [*raw_assets, warehouse_dbt_models]
+all_assets = [*raw_assets, warehouse_dbt_models, published_marts]
 
 refresh_all = define_asset_job(
     REFRESH_JOB_NAME,

@@ -91,9 +91,12 @@ def run_demo(*, deals: int = 600, contacts: int = 2000, seed: int = 7) -> int:
         code = run_refresh()
         _step(4, "Summary")
         if code == 0:
+            from orchestration.settings import publish_dir
             from warehouse.summary import print_summary
 
-            print_summary(resolve_path(os.environ["WAREHOUSE_PATH"]))
+            marts_db = publish_dir() / "sales_marts.duckdb"
+            print_summary(marts_db)
+            print(f"\n    BI tools: open {marts_db.relative_to(ROOT)} read-only, or the Parquet files beside it.")
         else:
             print("The run failed; see the log above.")
     finally:

@@ -30,6 +30,12 @@ def warehouse_path() -> Path:
     return resolve_path(os.environ.get("WAREHOUSE_PATH") or "data/warehouse.duckdb")
 
 
+def publish_dir(warehouse: Path | None = None) -> Path:
+    """Where BI-facing copies of the marts go: WAREHOUSE_PUBLISH_DIR or <warehouse dir>/published."""
+    raw = os.environ.get("WAREHOUSE_PUBLISH_DIR")
+    return resolve_path(raw) if raw else resolve_path(warehouse or warehouse_path()).parent / "published"
+
+
 def dagster_home() -> Path:
     return resolve_path(os.environ.get("DAGSTER_HOME") or ".dagster_home")
 

@@ -1,4 +1,4 @@
-"""A short, human-readable summary of what the warehouse holds (printed by `make demo`)."""
+"""The short KPI summary `make demo` prints, read from the published marts."""
 
 from __future__ import annotations
 
@@ -6,42 +6,64 @@ from pathlib import Path
 
 import duckdb
 
+STEP_LABELS = {
+    1: "lead → deal",
+    2: "qualification → presentation",
+    3: "presentation → negotiation",
+    4: "negotiation → won",
+}
 
-def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> object:
-    row = con.execute(sql).fetchone()
-    return row[0] if row else None
 
-
-def summary_lines(path: Path) -> list[str]:
-    with duckdb.connect(str(path), read_only=True) as con:
-        leads = _scalar(
-            con, "select count(*) from staging.stg_hubspot__contacts where not is_archived and not is_deleted"
-        )
-        deals = con.execute(
+def kpi_summary(marts_db: Path) -> dict[str, object]:
+    """Headline KPIs over all time up to as_of_date, in the reporting currency."""
+    with duckdb.connect(str(marts_db), read_only=True) as con:
+        leads = con.execute("select coalesce(sum(new_leads), 0) from marts.mart_lead_volume_daily").fetchone()[0]
+        steps = con.execute(
+            """
+            select funnel_step_order, sum(entered_count), sum(advanced_count)
+            from marts.mart_stage_conversion_monthly
+            group by funnel_step_order order by funnel_step_order
+            """
+        ).fetchall()
+        won, lost = con.execute(
+            "select coalesce(sum(won_count), 0), coalesce(sum(lost_count), 0) from marts.mart_deal_outcomes_monthly"
+        ).fetchone()
+        avg_value, median_cycle, open_deals = con.execute(
             """
             select
-                count(*) as deals,
-                count(*) filter (where not s.is_closed) as open_deals,
-                count(*) filter (where s.is_closed and s.probability = 1) as won,
-                count(*) filter (where s.is_closed and s.probability < 1) as lost
-            from staging.stg_hubspot__deals d
-            left join staging.stg_hubspot__pipeline_stages s
-                on d.pipeline_id = s.pipeline_id and d.stage_id = s.stage_id
-            where not d.is_archived and not d.is_deleted
+                avg(amount_reporting) filter (where outcome = 'won'),
+                median(cycle_days) filter (where outcome = 'won'),
+                count(*) filter (where outcome = 'open')
+            from marts.fct_deals
             """
         ).fetchone()
-        changes = _scalar(con, "select count(*) from staging.stg_hubspot__deal_stage_changes")
-    n_deals, n_open, n_won, n_lost = deals
-    closed = n_won + n_lost
-    win_rate = f"{n_won / closed:.1%}" if closed else "n/a"
-    return [
-        f"leads (live contacts):   {leads}",
-        f"deals (live):            {n_deals}  (open {n_open}, won {n_won}, lost {n_lost})",
-        f"win rate (closed deals): {win_rate}",
-        f"stage changes:           {changes}",
-    ]
+    return {
+        "leads": int(leads),
+        "conversion": {int(order): (int(entered), int(advanced)) for order, entered, advanced in steps},
+        "won": int(won),
+        "lost": int(lost),
+        "win_rate": won / (won + lost) if won + lost else None,
+        "avg_won_deal_value": avg_value,
+        "median_cycle_days_won": median_cycle,
+        "open_deals": int(open_deals),
+    }
 
 
-def print_summary(path: Path) -> None:
-    for line in summary_lines(path):
+def summary_lines(marts_db: Path, currency: str = "USD") -> list[str]:
+    k = kpi_summary(marts_db)
+    lines = [f"leads:                 {k['leads']:,}"]
+    for order, (entered, advanced) in sorted(k["conversion"].items()):
+        rate = f"{advanced / entered:6.1%}" if entered else "   n/a"
+        lines.append(f"conversion {STEP_LABELS.get(order, order):<30} {rate}  ({advanced:,} of {entered:,})")
+    win_rate = f"{k['win_rate']:.1%}" if k["win_rate"] is not None else "n/a"
+    lines.append(f"win rate:              {win_rate}  ({k['won']:,} won, {k['lost']:,} lost, {k['open_deals']:,} open)")
+    if k["avg_won_deal_value"] is not None:
+        lines.append(f"average won deal:      {k['avg_won_deal_value']:,.0f} {currency}")
+    if k["median_cycle_days_won"] is not None:
+        lines.append(f"median sales cycle:    {k['median_cycle_days_won']:.1f} days (won deals)")
+    return lines
+
+
+def print_summary(marts_db: Path, currency: str = "USD") -> None:
+    for line in summary_lines(marts_db, currency):
         print("    " + line)

@@ -89,10 +89,10 @@ synthetic_first_changes as (
         true as is_synthetic
     from deals
     left join oldest_changes on deals.deal_id = oldest_changes.deal_id
-    where not exists (
-        select 1 from changes_before_as_of
-        where changes_before_as_of.deal_id = deals.deal_id
-    )
+    left join (
+        select distinct deal_id from changes_before_as_of
+    ) deals_with_history on deals.deal_id = deals_with_history.deal_id
+    where deals_with_history.deal_id is null
 
 ),
 

@@ -25,6 +25,12 @@ milestones as (
 
 ),
 
+leads_with_deals as (
+
+    select distinct lead_id from deal_contacts
+
+),
+
 lead_entries as (
 
     select
@@ -32,12 +38,9 @@ lead_entries as (
         leads.source,
         'lead' as funnel_step,
         1 as funnel_step_order,
-        case
-            when exists (
-                select 1 from deal_contacts where deal_contacts.lead_id = leads.lead_id
-            ) then 1 else 0
-        end as is_advanced
+        case when leads_with_deals.lead_id is not null then 1 else 0 end as is_advanced
     from leads
+    left join leads_with_deals on leads.lead_id = leads_with_deals.lead_id
 
 ),
 
