@@ -64,11 +64,72 @@ class TimingSession(requests.Session):
         return resp
 
 
+_SQL_KINDS = (
+    ("begin transaction", "begin"),
+    ("commit", "commit"),
+    ("rollback", "rollback"),
+    ("create or replace temp table _batch_dedup", "dedup batch (window fn into temp table)"),
+    ("delete from", "delete (upsert by key / replace children)"),
+    ("insert or replace into", "cursor upsert"),
+    ("insert into", "insert rows"),
+    ("update", "sweep update"),
+    ("drop table", "drop temp table"),
+)
+
+
+class TimedConnection:
+    """Wraps a DuckDB connection: wall time per kind of statement (for the load breakdown)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self._con = con
+        self.by_kind: dict[str, float] = {}
+
+    def _add(self, kind: str, t0: float) -> None:
+        self.by_kind[kind] = self.by_kind.get(kind, 0.0) + time.monotonic() - t0
+
+    def execute(self, sql: str, *args: Any, **kwargs: Any) -> Any:
+        t0 = time.monotonic()
+        try:
+            return self._con.execute(sql, *args, **kwargs)
+        finally:
+            low = sql.lstrip().lower()
+            kind = next(
+                (k for prefix, k in _SQL_KINDS if low.startswith(prefix)), "other SQL (counts, cursor read, DDL)"
+            )
+            self._add(kind, t0)
+
+    def register(self, name: str, obj: Any) -> Any:
+        t0 = time.monotonic()
+        try:
+            return self._con.register(name, obj)
+        finally:
+            self._add("register/unregister Arrow", t0)
+
+    def unregister(self, name: str) -> Any:
+        t0 = time.monotonic()
+        try:
+            return self._con.unregister(name)
+        finally:
+            self._add("register/unregister Arrow", t0)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._con, name)
+
+
 class TimedLoader(RawLoader):
-    """A RawLoader that times ``write_batch`` and adds up the API objects per batch."""
+    """A RawLoader that times ``write_batch`` (and its Arrow conversion) and adds up the API
+    objects per batch."""
 
     load_s = 0.0
+    arrow_s = 0.0
     objects = 0
+
+    def _arrow(self, *args: Any, **kwargs: Any) -> Any:
+        t0 = time.monotonic()
+        try:
+            return super()._arrow(*args, **kwargs)
+        finally:
+            self.arrow_s += time.monotonic() - t0
 
     def write_batch(self, batch: Batch, sync_id: str, loaded_at: datetime | None = None) -> WriteCounts:
         t0 = time.monotonic()
@@ -80,11 +141,17 @@ class TimedLoader(RawLoader):
 
 
 _CATEGORIES = (
-    ("HTTP client (requests/urllib3/http.client/socket)", ("requests/", "urllib3/", "http/client", "socket.py", "ssl.py", "selectors.py", "email/", "idna")),
+    (
+        "HTTP client (requests/urllib3/http.client/socket)",
+        ("requests/", "urllib3/", "http/client", "socket.py", "ssl.py", "selectors.py", "email/", "idna"),
+    ),
     ("JSON decode", ("json/",)),
     ("DuckDB / Arrow (loader)", ("warehouse/loader", "pyarrow", "duckdb")),
     ("parse to rows (connectors/hubspot/parse.py)", ("hubspot/parse",)),
-    ("connector logic (source/client/ratelimit)", ("hubspot/source", "hubspot/client", "hubspot/ratelimit", "hubspot/cursor", "hubspot/redact")),
+    (
+        "connector logic (source/client/ratelimit)",
+        ("hubspot/source", "hubspot/client", "hubspot/ratelimit", "hubspot/cursor", "hubspot/redact"),
+    ),
 )
 
 
@@ -138,11 +205,17 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
                     session=session,
                 )
                 source = HubSpotSource(client)
-                loader = TimedLoader(con, HUBSPOT.schema, HUBSPOT.tables.values())
+                tcon = TimedConnection(con)
+                loader = TimedLoader(tcon, HUBSPOT.schema, HUBSPOT.tables.values())  # type: ignore[arg-type]
                 loader.ensure_tables()
+                tcon.by_kind.clear()
                 tables = HUBSPOT.stream_tables[stream]
-                trace = spec.get("tracemalloc_stream") == stream and phase["name"] == spec.get("tracemalloc_phase", "backfill")
-                profile = spec.get("profile_stream") == stream and phase["name"] == spec.get("profile_phase", "backfill")
+                trace = spec.get("tracemalloc_stream") == stream and phase["name"] == spec.get(
+                    "tracemalloc_phase", "backfill"
+                )
+                profile = spec.get("profile_stream") == stream and phase["name"] == spec.get(
+                    "profile_phase", "backfill"
+                )
                 prof = cProfile.Profile() if profile else None
                 if trace:
                     tracemalloc.start()
@@ -175,6 +248,7 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
                     "seconds": seconds,
                     "http_s": session.http_s,
                     "load_s": loader.load_s,
+                    "load_breakdown_s": {"to Arrow (pa.Table.from_pylist)": loader.arrow_s, **tcon.by_kind},
                     "bytes_in": session.bytes_in,
                     "api_total": report.api_total,
                     "warehouse_total": report.warehouse_total,

@@ -72,7 +72,7 @@ def _build_stream_asset(source: SourceDefinition, stream: str):
                 loader,
                 stream,
                 primary_table=primary,
-                sync_id=context.run_id,
+                sync_id=context.run.run_id,
                 now=datetime.now(UTC),
                 progress=progress,
             )

@@ -46,7 +46,7 @@ conversion_inputs as (
         deals.amount,
         coalesce(
             deals.currency_code,
-            '{{ var("default_currency", var("reporting_currency")) }}'
+            '{{ var("default_currency", none) or var("reporting_currency") }}'
         ) as currency_code,
         coalesce(cast(milestones.closed_at as date), {{ as_of_date() }}) as conversion_date
     from deals
