@@ -9,7 +9,7 @@ export PYTHONPATH := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DAGSTER_DISABLE_TELEMETRY := 1
 
-.PHONY: demo test run ui bench lint lock reset-cursors setup clean
+.PHONY: demo test run ui bench eval-checks lint lock reset-cursors setup clean
 
 $(VENV)/.installed: requirements.lock
 	@echo "==> Setting up $(VENV) with the pinned dependencies (requirements.lock)"
@@ -36,6 +36,9 @@ ui: setup
 
 bench: setup
 	@$(PY) -m benchmarks.sync_bench
+
+eval-checks: setup
+	@$(PY) -m evaluation.eval_checks $(EVAL_ARGS)
 
 lint: setup
 	@$(VENV)/bin/ruff check .
