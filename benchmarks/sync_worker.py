@@ -52,15 +52,16 @@ class TimingSession(requests.Session):
         self.http_s = 0.0
         self.bytes_in = 0
         self.keep_times = keep_times
-        self.times: list[tuple[float, bool]] = []  # (monotonic start, is_search)
+        self.times: list[tuple[float, bool, int, str]] = []  # (monotonic start, is_search, status, path)
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         t0 = time.monotonic()
-        if self.keep_times:
-            self.times.append((t0, method == "POST" and url.rstrip("/").endswith("/search")))
         resp = super().request(method, url, *args, **kwargs)
         self.http_s += time.monotonic() - t0
         self.bytes_in += len(resp.content)
+        if self.keep_times:
+            path = url.split("?", 1)[0].split("/crm/", 1)[-1]
+            self.times.append((t0, method == "POST" and path.endswith("/search"), resp.status_code, path))
         return resp
 
 
@@ -188,22 +189,19 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
     limits = spec.get("client") or {}
     keep_times = bool(spec.get("keep_request_times"))
     out: dict[str, Any] = {"rss_start_mib": _rss_mib(), "phases": []}
+    origin = time.monotonic()
     con = duckdb.connect(str(warehouse))
     try:
         for phase in spec["phases"]:
             phase_out: dict[str, Any] = {"name": phase["name"], "streams": []}
             phase_start = time.monotonic()
-            times: list[tuple[float, bool]] = []
+            times: list[tuple[float, bool, int, str]] = []
             for stream in phase["streams"]:
                 # One client per stream, as the Dagster assets do (resource.build_source per asset).
                 session = TimingSession(keep_times)
-                client = HubSpotClient(
-                    spec["base_url"],
-                    spec["token"],
-                    rate_limit_per_10s=limits.get("rate_limit_per_10s"),
-                    search_rate_per_s=limits.get("search_rate_per_s"),
-                    session=session,
-                )
+                # Only the limits the spec names are passed: {} = the client's own defaults.
+                kwargs = {k: limits[k] for k in ("rate_limit_per_10s", "search_rate_per_s") if k in limits}
+                client = HubSpotClient(spec["base_url"], spec["token"], session=session, **kwargs)
                 source = HubSpotSource(client)
                 tcon = TimedConnection(con)
                 loader = TimedLoader(tcon, HUBSPOT.schema, HUBSPOT.tables.values())  # type: ignore[arg-type]
@@ -268,8 +266,8 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
                 phase_out["streams"].append(s)
             phase_out["seconds"] = time.monotonic() - phase_start
             if keep_times and times:
-                t_first = min(t for t, _ in times)
-                phase_out["request_times"] = [[round(t - t_first, 4), srch] for t, srch in times]
+                # seconds since the worker started (one clock across phases)
+                phase_out["request_times"] = [[round(t - origin, 4), srch, st, path] for t, srch, st, path in times]
             out["phases"].append(phase_out)
         out["table_rows"] = {
             t: int(con.execute(f'select count(*) from {HUBSPOT.schema}."{t}"').fetchone()[0]) for t in HUBSPOT.tables
