@@ -169,6 +169,7 @@ def machine_facts() -> dict[str, str]:
         "cpu cores (os.cpu_count)": str(os.cpu_count()),
         "usable cores (affinity)": str(len(os.sched_getaffinity(0))) if hasattr(os, "sched_getaffinity") else "?",
         "memory": mem or "?",
+        "load average (1/5/15 min)": " / ".join(f"{x:.2f}" for x in os.getloadavg()),
         "platform": platform.platform(),
         "python": platform.python_version(),
     }
@@ -587,7 +588,7 @@ def main(argv: list[str] | None = None) -> int:
     say("HubSpot sync benchmark (figures only; nothing here asserts a speed)")
     facts = machine_facts()
     for k, v in facts.items():
-        say(f"    {k:26s} {v}")
+        say(f"    {k:27s} {v}")
     say(
         f"    config: {deals:,} deals, {contacts:,} contacts; backfill runs {repeats}, "
         f"incremental runs {incr_repeats}; "
@@ -727,7 +728,11 @@ def summary(
                 indent="  ",
             )
         )
-    lines.append(f"\nbenchmark wall time {fmt_s(wall_s)}")
+    load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
+    lines.append(
+        f"\nbenchmark wall time {fmt_s(wall_s)}; load average now {load} (at start "
+        f"{facts['load average (1/5/15 min)']}): other work on the machine shows up as slower runs"
+    )
     return "\n".join(lines)
 
 

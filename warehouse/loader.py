@@ -143,9 +143,15 @@ class RawLoader:
         n = data.num_rows
         data = data.append_column("_loaded_at", pa.array([loaded_at] * n, pa.timestamp("us")))
         data = data.append_column("_sync_id", pa.array([sync_id] * n, pa.string()))
-        data = data.append_column("_is_deleted", pa.array([False] * n, pa.bool_()))
-        # Position in the batch: the last occurrence of a key wins.
-        return data.append_column("_batch_ord", pa.array(range(n), pa.int64()))
+        return data.append_column("_is_deleted", pa.array([False] * n, pa.bool_()))
+
+    @staticmethod
+    def _last_per_key(table: TableSchema, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Keep the last row of each key (an API can send one record twice in a batch)."""
+        latest: dict[tuple, dict[str, Any]] = {}
+        for row in rows:
+            latest[tuple(row.get(k) for k in table.key)] = row
+        return rows if len(latest) == len(rows) else list(latest.values())
 
     def _write_table(self, write: TableWrite, sync_id: str, loaded_at: datetime) -> int:
         table = self.tables[write.table]
@@ -164,22 +170,15 @@ class RawLoader:
                 con.unregister("_replace_ids")
         if not write.rows:
             return 0
-        con.register("_batch", self._arrow(table, write.rows, sync_id, loaded_at))
+        rows = self._last_per_key(table, write.rows)
+        con.register("_batch", self._arrow(table, rows, sync_id, loaded_at))
         try:
-            keys = ", ".join(_quote(k) for k in table.key)
-            con.execute(
-                "create or replace temp table _batch_dedup as select * exclude (_batch_ord, _rn) from ("
-                f"select *, row_number() over (partition by {keys} order by _batch_ord desc) as _rn "
-                "from _batch) where _rn = 1"
-            )
-            match = " and ".join(f"{target}.{_quote(k)} = d.{_quote(k)}" for k in table.key)
-            con.execute(f"delete from {target} using _batch_dedup d where {match}")
-            con.execute(f"insert into {target} by name select * from _batch_dedup")
-            written = con.execute("select count(*) from _batch_dedup").fetchone()[0]
-            con.execute("drop table _batch_dedup")
+            match = " and ".join(f"{target}.{_quote(k)} = b.{_quote(k)}" for k in table.key)
+            con.execute(f"delete from {target} using _batch b where {match}")
+            con.execute(f"insert into {target} by name select * from _batch")
         finally:
             con.unregister("_batch")
-        return int(written)
+        return len(rows)
 
     def _apply_sweep(self, sweep: Sweep) -> int:
         target = f"{_quote(self.schema)}.{_quote(sweep.table)}"

@@ -21,7 +21,9 @@ from method + path + status; anything from requests or from a response body pass
 
 from __future__ import annotations
 
+import hashlib
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -45,6 +47,18 @@ TOKEN_ENV = "HUBSPOT_ACCESS_TOKEN"
 
 _RETRY_STATUSES = {423, 429, 477, 500, 502, 503, 504, 520, 521, 522, 523, 524}
 _AUTH_STATUSES = {401, 403, 530}
+
+
+_LIMITERS: dict[tuple, RollingWindowLimiter] = {}
+_LIMITERS_LOCK = threading.Lock()
+
+
+def _shared_limiter(key: tuple, make: Callable[[], RollingWindowLimiter]) -> RollingWindowLimiter:
+    """The process-wide limiter for ``key`` (account + kind + rate), created on first use."""
+    with _LIMITERS_LOCK:
+        if key not in _LIMITERS:
+            _LIMITERS[key] = make()
+        return _LIMITERS[key]
 
 
 class _Retry(Exception):
@@ -96,12 +110,25 @@ class HubSpotClient:
         self.progress = progress
         self._session = session or requests.Session()
         self._sleep = sleep
+        # One pair of limiters per account (base URL + token) in this process: HubSpot counts
+        # every call of the account, so clients built per stream must share the budget.
+        account = (self.base_url, hashlib.sha256(token.encode()).hexdigest(), sleep)
         self._limiter = (
-            RollingWindowLimiter(rate_limit_per_10s, rate_window_s, sleep=sleep) if rate_limit_per_10s else None
+            _shared_limiter(
+                (*account, "calls", rate_limit_per_10s, rate_window_s),
+                lambda: RollingWindowLimiter(rate_limit_per_10s, rate_window_s, sleep=sleep),
+            )
+            if rate_limit_per_10s
+            else None
         )
         self._configured_limit = rate_limit_per_10s
         self._search_limiter = (
-            RollingWindowLimiter.per_second(search_rate_per_s, sleep=sleep) if search_rate_per_s else None
+            _shared_limiter(
+                (*account, "search", search_rate_per_s),
+                lambda: RollingWindowLimiter.per_second(search_rate_per_s, sleep=sleep),
+            )
+            if search_rate_per_s
+            else None
         )
         self.stats: dict[str, float] = {
             "requests": 0,

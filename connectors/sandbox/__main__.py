@@ -1,6 +1,6 @@
 """CLI: ``python -m connectors.sandbox build|serve|info``.
 
-    build --out PATH [--deals N --contacts N --seed N --months N]
+    build --out PATH [--deals N --contacts N --seed N --months N] [--scenario NAME]
     serve --db PATH [--build-if-missing ...] [--port 0] [--port-file FILE]
           [--token TOKEN | env SANDBOX_TOKEN] [--rate-limit-per-10s N] [--search-rate-per-s N]
           [--daily-limit N]
@@ -32,6 +32,7 @@ def _config(args: argparse.Namespace) -> SandboxConfig:
         n_contacts=base.n_contacts if args.contacts is None else args.contacts,
         n_deals=base.n_deals if args.deals is None else args.deals,
         months=base.months if args.months is None else args.months,
+        scenario=getattr(args, "scenario", None),  # anomaly-scenario hook (default: none)
     )
 
 
@@ -40,6 +41,8 @@ def _add_size(p: argparse.ArgumentParser) -> None:
     p.add_argument("--contacts", type=int)
     p.add_argument("--seed", type=int)
     p.add_argument("--months", type=int)
+    # anomaly-scenario hook: inject a known anomaly (connectors/sandbox/scenarios.py)
+    p.add_argument("--scenario", help="inject an anomaly scenario (see connectors.sandbox.scenarios)")
 
 
 def cmd_build(args: argparse.Namespace) -> int:

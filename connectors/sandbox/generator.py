@@ -44,11 +44,15 @@ class SandboxConfig:
     n_deals: int = 600
     months: int = 12
     end_date: date = SANDBOX_END_DATE
+    # --- anomaly-scenario hook (connectors/sandbox/scenarios.py): None = a plain sandbox ---
+    scenario: str | None = None
 
     def to_json(self) -> dict:
         d = asdict(self)
         d["end_date"] = self.end_date.isoformat()
         d["schema_version"] = store.SCHEMA_VERSION
+        if d["scenario"] is None:  # scenario hook: a plain sandbox's config (and bytes) unchanged
+            del d["scenario"]
         return d
 
 
@@ -545,6 +549,12 @@ def _write(config: SandboxConfig, path: Path, progress: ProgressCallback | None)
         owners = _insert_reference(conn, config, start_ms, end_ms)
         ids, cum = _gen_contacts(conn, rng, config, owners, progress)
         _gen_deals(conn, rng, config, owners, ids, cum, progress)
+        if config.scenario is not None:  # --- anomaly-scenario hook: inject, same transaction ---
+            from connectors.sandbox.scenarios import inject
+
+            if progress:
+                progress("scenario", 0, 1)
+            inject(conn, config.scenario, seed=config.seed, end_date=config.end_date)
         conn.commit()
         if progress:
             progress("indexes", 0, 1)

@@ -217,3 +217,26 @@ def test_repr_hides_token() -> None:
     client = HubSpotClient("http://127.0.0.1:1", "pat-na1-secret-value-123456")
     assert "secret" not in repr(client) and "secret" not in str(client)
     assert "secret" not in str(vars(client))
+
+
+def test_clients_of_one_account_share_the_rate_budget():
+    """Dagster builds one client per stream; HubSpot counts the account's calls together."""
+    from connectors.hubspot.client import HubSpotClient
+
+    waits: list[float] = []
+    a = HubSpotClient("http://127.0.0.1:9", "shared-token", rate_limit_per_10s=3, sleep=waits.append)
+    b = HubSpotClient("http://127.0.0.1:9", "shared-token", rate_limit_per_10s=3, sleep=waits.append)
+    other = HubSpotClient("http://127.0.0.1:9", "another-token", rate_limit_per_10s=3, sleep=waits.append)
+    assert a._limiter is b._limiter
+    assert a._limiter is not other._limiter
+    for _ in range(3):
+        a._limiter.acquire()
+    assert waits == []
+    # The fourth call of the account, through the other client, has to wait (the fake sleep
+    # records the wait instead of sleeping, so the limiter keeps asking until time passes).
+    import threading
+
+    t = threading.Thread(target=b._limiter.acquire, daemon=True)
+    t.start()
+    t.join(0.2)
+    assert waits, "the second client did not see the first client's calls"

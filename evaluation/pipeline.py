@@ -1,0 +1,224 @@
+"""One scenario end to end: build the sandbox, load it without HTTP, ``dbt build``, run the checks.
+
+A failing dbt test is a *detection*, not an error: the build's ``run_results.json`` is parsed for
+failed tests (severity ``error`` -> ERROR, ``warn`` -> WARN) and the run carries on to
+``warehouse.anomaly.checks.run_all``. Only harness problems (a model that errors, dbt that
+does not run, checks that raise or are missing) are reported as errors.
+
+Each worker uses its own *slot* directory (``<work>/slot-<k>/``) whose warehouse path and dbt
+target path never change, so dbt's partial parse is reused from one run to the next and parallel
+workers never share a file.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+import subprocess
+import sys
+import time
+import traceback
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from connectors.sandbox.generator import SandboxConfig, build_sandbox, end_date_of
+from connectors.sandbox.scenarios import SCENARIOS, Injection, read_injection
+from evaluation.load import load_sandbox
+from orchestration.settings import DBT_PROJECT_DIR, ROOT, SECRET_ENV_VARS
+
+CACHE_DIR = ROOT / "data" / "eval"
+
+
+@dataclass(frozen=True)
+class Size:
+    """Sandbox size of a scenario run."""
+
+    n_deals: int = 20_000
+    n_contacts: int = 60_000
+    months: int = 12
+
+    def label(self) -> str:
+        return f"d{self.n_deals}-c{self.n_contacts}-m{self.months}"
+
+
+@dataclass
+class Fired:
+    """A check that did not pass: a dbt test (``kind='dbt'``) or an anomaly check."""
+
+    name: str
+    severity: str
+    kind: str
+    asset: str | None = None
+    detail: str | None = None
+
+    def label(self) -> str:
+        return f"{self.name} ({self.severity})"
+
+
+@dataclass
+class RunResult:
+    """Everything one scenario run produced, picklable for worker processes."""
+
+    scenario: str
+    seed: int
+    size: Size
+    injection: dict[str, Any] | None = None
+    fired: list[Fired] = field(default_factory=list)
+    checks_evaluated: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    dbt: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def detected(self) -> bool | None:
+        """Whether the expected checks fired (None for the clean scenario)."""
+        if self.scenario == "clean":
+            return None
+        return expected_fired(self.scenario, self.fired)
+
+    def to_json(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["detected"] = self.detected
+        return d
+
+
+def expected_fired(scenario: str, fired: list[Fired]) -> bool:
+    """Did the checks the scenario expects fire (with the required severity)?"""
+    spec = SCENARIOS[scenario]
+    hits = []
+    for pattern in spec.expected_checks:
+        hits.append(any(fnmatch.fnmatchcase(f.name, pattern)
+                        and (spec.severity is None or f.severity == spec.severity) for f in fired))
+    if not hits:
+        return False
+    return all(hits) if spec.require == "all" else any(hits)
+
+
+def sandbox_path(scenario: str, seed: int, size: Size, cache_dir: Path = CACHE_DIR) -> Path:
+    """Cached sandbox file of (scenario, seed, size)."""
+    return cache_dir / "sandboxes" / f"{scenario}-s{seed}-{size.label()}.sqlite"
+
+
+def build_scenario(scenario: str, seed: int, size: Size, cache_dir: Path = CACHE_DIR) -> tuple[Path, Injection]:
+    """Build (or reuse) the scenario sandbox; returns its path and injection record."""
+    config = SandboxConfig(seed=seed, n_deals=size.n_deals, n_contacts=size.n_contacts,
+                           months=size.months, scenario=scenario)
+    path = build_sandbox(config, sandbox_path(scenario, seed, size, cache_dir))
+    injection = read_injection(path)
+    assert injection is not None, f"{path} carries no scenario record"
+    return path, injection
+
+
+# ---------------------------------------------------------------- dbt
+
+
+def dbt_executable() -> str:
+    candidate = Path(sys.executable).parent / "dbt"
+    return str(candidate) if candidate.exists() else "dbt"
+
+
+def run_dbt(warehouse: Path, as_of: date, slot_dir: Path) -> dict[str, Any]:
+    """``dbt build`` on ``warehouse`` with a private target/log path; never raises on failures.
+
+    Returns ``{returncode, seconds, failed_tests: [(name, severity, failures, unique_id)],
+    errors: [...], skipped, passed, log}``.
+    """
+    target, logs = slot_dir / "target", slot_dir / "logs"
+    env = {k: v for k, v in os.environ.items() if k not in SECRET_ENV_VARS}
+    env.update({"DBT_DUCKDB_PATH": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"})
+    cmd = [dbt_executable(), "build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
+           str(DBT_PROJECT_DIR), "--target-path", str(target), "--log-path", str(logs),
+           "--vars", json.dumps({"as_of_date": as_of.isoformat()})]
+    (target / "run_results.json").unlink(missing_ok=True)
+    started = time.monotonic()
+    proc = subprocess.run(cmd, env=env, cwd=DBT_PROJECT_DIR, capture_output=True, text=True, check=False)
+    out: dict[str, Any] = {"returncode": proc.returncode, "seconds": time.monotonic() - started,
+                           "failed_tests": [], "errors": [], "skipped": 0, "passed": 0}
+    (slot_dir / "dbt_stdout.log").write_text(proc.stdout + proc.stderr)
+    results_file = target / "run_results.json"
+    if not results_file.exists():
+        tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-15:])
+        out["errors"].append(f"dbt build produced no run_results.json (exit {proc.returncode}):\n{tail}")
+        return out
+    for r in json.loads(results_file.read_text())["results"]:
+        uid, status = r["unique_id"], r["status"]
+        kind = uid.split(".")[0]
+        name = uid.split(".")[2] if uid.count(".") >= 2 else uid
+        if status == "skipped":
+            out["skipped"] += 1
+        elif status in ("pass", "success"):
+            out["passed"] += 1
+        elif kind in ("test", "unit_test") and status in ("fail", "warn", "error"):
+            severity = "WARN" if status == "warn" else "ERROR"
+            out["failed_tests"].append((name, severity, r.get("failures"), uid))
+        else:
+            out["errors"].append(f"{uid}: {status}: {(r.get('message') or '').strip()[:300]}")
+    return out
+
+
+# ---------------------------------------------------------------- checks
+
+
+def run_checks(warehouse: Path, as_of: date) -> tuple[list[Fired], list[str], list[str]]:
+    """``warehouse.anomaly.checks.run_all(con, as_of)`` -> (fired, names evaluated, errors)."""
+    try:
+        from warehouse.anomaly.checks import run_all
+    except ImportError as exc:
+        return [], [], [f"warehouse.anomaly.checks.run_all is not available ({exc})"]
+    import duckdb
+
+    try:
+        with duckdb.connect(str(warehouse)) as con:
+            outcomes = run_all(con, as_of)
+    except Exception as exc:  # a crashing check is a harness finding, not a detection
+        return [], [], [f"run_all raised {type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}"]
+    fired = [Fired(o.name, str(o.severity).upper(), "check", getattr(o, "asset", None),
+                   (getattr(o, "description", None) or "")[:200])
+             for o in outcomes if not o.passed]
+    return fired, sorted({o.name for o in outcomes}), []
+
+
+# ---------------------------------------------------------------- one run
+
+
+def run_scenario(scenario: str, seed: int, size: Size, *, slot_dir: Path, cache_dir: Path = CACHE_DIR,
+                 log=print) -> RunResult:  # noqa: ANN001
+    """Build, load, dbt build and check one (scenario, seed, size) in ``slot_dir``."""
+    result = RunResult(scenario, seed, size)
+    slot_dir.mkdir(parents=True, exist_ok=True)
+    warehouse = slot_dir / "warehouse.duckdb"
+
+    t = time.monotonic()
+    db, injection = build_scenario(scenario, seed, size, cache_dir)
+    result.timings["build"] = time.monotonic() - t
+    result.injection = asdict(injection)
+    as_of = end_date_of(db)
+
+    t = time.monotonic()
+    load_sandbox(db, warehouse)
+    result.timings["load"] = time.monotonic() - t
+
+    dbt = run_dbt(warehouse, as_of, slot_dir)
+    result.timings["dbt"] = dbt["seconds"]
+    result.dbt = {k: dbt[k] for k in ("returncode", "skipped", "passed")}
+    result.errors.extend(dbt["errors"])
+    result.fired.extend(Fired(name, sev, "dbt", None, f"{failures} failing rows" if failures is not None else None)
+                        for name, sev, failures, _uid in dbt["failed_tests"])
+
+    t = time.monotonic()
+    fired, evaluated, errors = run_checks(warehouse, as_of)
+    result.timings["checks"] = time.monotonic() - t
+    result.fired.extend(fired)
+    result.checks_evaluated = evaluated
+    result.errors.extend(errors)
+    log(f"    {scenario} seed {seed}: fired {', '.join(f.label() for f in result.fired) or 'nothing'}"
+        f" [build {result.timings['build']:.0f}s, load {result.timings['load']:.0f}s, dbt "
+        f"{result.timings['dbt']:.0f}s, checks {result.timings['checks']:.0f}s]")
+    return result
+
+
+__all__ = ["CACHE_DIR", "Fired", "RunResult", "Size", "build_scenario", "expected_fired", "run_checks",
+           "run_dbt", "run_scenario", "sandbox_path"]
