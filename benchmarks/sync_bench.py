@@ -497,9 +497,8 @@ def report_rate_limited(
     client_rate = 90 / 10
     ceiling_rate = SERVER_PER_10S / 10
     if len(objs_in_peak if ords else {}) > 1:
-        say("    -> the peak straddles a stream change: every stream builds its own HubSpotClient (as each Dagster")
-        say("       asset does), so its limiter starts empty while the account's window still holds the previous")
-        say("       stream's calls; only the X-HubSpot-RateLimit-Remaining pause (< 5 left) stops it at the ceiling.")
+        say("    -> the peak window spans a stream change; the account's clients share one limiter, so it stays")
+        say("       within the client's 90 / 10 s budget.")
     say(
         "    Under the limit the sync is request-bound: the client waits for window slots, so time = "
         "requests / rate and what matters is records per request"

@@ -66,7 +66,7 @@ class DirectClient:
     def get(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         return self._request("GET", path, params=params)
 
-    def post(self, path: str, json: dict[str, Any] | None = None) -> dict[str, Any]:  # noqa: A002
+    def post(self, path: str, json: dict[str, Any] | None = None) -> dict[str, Any]:
         return self._request("POST", path, json_body=json)
 
     def iter_list_pages(self, path: str, params: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:

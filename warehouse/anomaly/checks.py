@@ -37,6 +37,10 @@ METRICS_TABLE = "metrics.metric_funnel_history"
 
 Z_THRESHOLD = 4.0
 """|z| at or beyond which a bucket may be flagged (one-sided p ≈ 3e-5 per test)."""
+COUNT_Z_THRESHOLD = 5.0
+"""Counts with a same-weekday baseline (lead volumes, daily transitions) use |z| ≥ 5: their z has
+heavier tails than a normal (the dispersion is estimated from 8 weeks), so on 20 clean seeds × 10
+channels a 4.4 happened once; a collapse like -90% of a channel scores 9 or more."""
 MIN_RELATIVE_CHANGE = 0.30
 """...and the relative change it must also reach (30%)."""
 MIN_N = 30
@@ -52,8 +56,11 @@ TEST_COHORTS = 2
 """Conversion: the latest 2 mature weekly cohorts are tested."""
 RATE_WINDOW_WEEKS = 2
 """Dwell, skip, regression and won-amount checks test the last 14 days (2 weekly buckets)."""
-STUCK_P90_MULTIPLE = 2.0
-"""Stuck = open longer than 2 × the step's trailing p90 of completed visits (see `stuck_deals`)."""
+STUCK_P90_BAND = (2.0, 4.0)
+"""Recently stuck = open for 2-4 × the step's trailing p90 of completed visits (the metric model's
+vars `anomaly_stuck_min/max_p90_multiple`). Open longer than 1 × p90 is a third of the open deals
+in normal data, and the ancient tail (> 4 × p90) grows for months as zombie deals pile up: both
+are normal, so the tested share is the band in between, compared with its own baseline."""
 STUCK_BASELINE_SNAPSHOTS = range(13, 27)
 """Stuck shares are compared with weekly snapshots 13–26 weeks back: a deal stuck today was
 already stuck last week, so recent snapshots would contain the very deals under test."""
@@ -227,7 +234,7 @@ def _count_anomalous(observed: float, groups: list[list[float]], direction: str,
     z = stats.count_z(observed, expected, dispersion=phi, baseline_buckets=k)
     rel = stats.relative_change(observed, expected)
     n = max(expected, observed) if direction != "drop" else expected
-    flag = stats.passes_two_gates(z, rel, n, direction=direction, z_threshold=Z_THRESHOLD,
+    flag = stats.passes_two_gates(z, rel, n, direction=direction, z_threshold=COUNT_Z_THRESHOLD,
                                   min_relative_change=MIN_RELATIVE_CHANGE, min_n=min_n)
     return flag, {"value": _r(observed, 1), "baseline": _r(expected, 1), "z": _r(z, 2), "relative_change": _r(rel, 3),
                   "dispersion": _r(phi, 3), "baseline_weeks": k}
@@ -389,20 +396,24 @@ def stuck_deals(con: duckdb.DuckDBPyConnection, as_of_date: date) -> CheckOutcom
         rel = stats.relative_change(x / n, p0)
         flag = stats.passes_two_gates(z, rel, n, direction="spike", z_threshold=Z_THRESHOLD,
                                       min_relative_change=MIN_RELATIVE_CHANGE, min_n=MIN_N)
-        threshold = STUCK_P90_MULTIPLE * (now.p90 or 0)
+        lo, hi = STUCK_P90_BAND[0] * (now.p90 or 0), STUCK_P90_BAND[1] * (now.p90 or 0)
+        (beyond_p90,) = con.execute("select count(*) from marts.fct_deal_stage_history where is_current and "
+                                    "funnel_step = ? and dwell_days > ?", [step, now.p90 or 0]).fetchone()
         res = {"snapshot": now.end.isoformat(), "value": _r(x / n), "stuck": int(x), "n": int(n),
                "baseline": _r(p0), "baseline_snapshots": f"{base[-1].end.isoformat()}..{base[0].end.isoformat()}",
                "z": _r(z, 2), "relative_change": _r(rel, 3), "dispersion": _r(phi, 3),
-               "p90_days": _r(now.p90, 1), "stuck_after_days": _r(threshold, 1), "flagged": flag}
+               "p90_days": _r(now.p90, 1), "stuck_band_days": [_r(lo, 1), _r(hi, 1)],
+               "open_beyond_p90": int(beyond_p90), "flagged": flag}
         res["sample_ids"] = _sample(
             con, "select deal_id from marts.fct_deal_stage_history where is_current and funnel_step = ? "
-            "and dwell_days > ? order by dwell_days desc", [step, threshold]) if flag else []
+            "and dwell_days > ? and dwell_days <= ? order by dwell_days desc", [step, lo, hi]) if flag else []
         findings[step] = res
         if flag:
             flagged.append(step)
     headline = "; ".join(
         f"{s}: {findings[s]['stuck']} of {findings[s]['n']} open deals ({findings[s]['value']:.1%}) have been there "
-        f"longer than {findings[s]['stuck_after_days']} days (2 × p90) vs {findings[s]['baseline']:.1%} usually "
+        f"{findings[s]['stuck_band_days'][0]}-{findings[s]['stuck_band_days'][1]} days (2-4 x p90) vs "
+        f"{findings[s]['baseline']:.1%} usually "
         f"(z={findings[s]['z']})" for s in flagged
     )
     return _outcome("stuck_deals", findings, flagged, headline)
@@ -621,8 +632,8 @@ _SPEC_LIST = [
               "Median time in step of visits that left it in the last 14 days vs the trailing 12 weeks of exits "
               "(robust z on log dwell).", stage_dwell_spike),
     CheckSpec("stuck_deals", "fct_deal_stage_history", "WARN",
-              "Share of a step's open deals stuck longer than 2 x the step's trailing p90 of completed visits vs "
-              "that share in snapshots 13-26 weeks back (z on the share).", stuck_deals),
+              "Share of a step's open deals stuck for 2-4 x the step's trailing p90 of completed visits vs that "
+              "share in snapshots 13-26 weeks back (z on the share).", stuck_deals),
     CheckSpec("skip_rate_jump", "fct_deal_stage_history", "WARN",
               "Share of stage changes that skip a step, last 14 days vs the trailing 12 weeks (two-proportion z).",
               skip_rate_jump),

@@ -4,7 +4,8 @@
 {%- set maturity_days = var('anomaly_conversion_maturity_days', 28) | int -%}
 {%- set p90_lookback_days = var('anomaly_dwell_p90_lookback_days', 182) | int -%}
 {%- set flap_changes = var('anomaly_flap_changes_per_day', 3) | int -%}
-{%- set stuck_multiple = var('anomaly_stuck_p90_multiple', 2) -%}
+{%- set stuck_min_multiple = var('anomaly_stuck_min_p90_multiple', 2) -%}
+{%- set stuck_max_multiple = var('anomaly_stuck_max_p90_multiple', 4) -%}
 {%- set open_steps = ['qualification', 'presentation', 'negotiation'] -%}
 {%- set to_steps = ['qualification', 'presentation', 'negotiation', 'won', 'lost'] -%}
 {%- set conversion_steps = [
@@ -26,10 +27,11 @@
 --   regression_rate       week              regressions over transitions entered in the week
 --   dwell_log_days        week x step       completed visits by exit week: median/MAD of
 --                                           ln(dwell days), p90 of dwell days
---   stuck_open_share      snapshot x step   open visits at the end of the snapshot day that are
---                                           older than k x the step's trailing p90 of completed
---                                           visits (k = anomaly_stuck_p90_multiple, default 2;
---                                           value = share; p90 = the step's p90 at the snapshot)
+--   stuck_open_share      snapshot x step   open visits at the end of the snapshot day that have
+--                                           been in the step for 2-4 x its trailing p90 of
+--                                           completed visits ("recently stuck"; vars
+--                                           anomaly_stuck_min/max_p90_multiple), over open visits;
+--                                           p90 = the step's p90 at the snapshot
 --   won_missing_amount    week              won deals by close week with a null or zero amount
 --   won_log_amount        week              won deals by close week: median/MAD of ln(amount)
 with
@@ -473,8 +475,11 @@ snapshot_counts as (
         snapshot_open_visits.bucket_index,
         snapshot_open_visits.segment,
         count(*) as open_visits,
-        sum(case when snapshot_open_visits.age_days > {{ stuck_multiple }} * snapshot_thresholds.p90_dwell then 1 else 0 end)
-            as stuck_visits,
+        sum(case
+            when snapshot_open_visits.age_days > {{ stuck_min_multiple }} * snapshot_thresholds.p90_dwell
+                and snapshot_open_visits.age_days <= {{ stuck_max_multiple }} * snapshot_thresholds.p90_dwell
+                then 1 else 0
+        end) as stuck_visits,
         max(snapshot_thresholds.p90_dwell) as p90_dwell
     from snapshot_open_visits
     inner join snapshot_thresholds

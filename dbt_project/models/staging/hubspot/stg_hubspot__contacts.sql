@@ -18,7 +18,7 @@ latest as (
 renamed as (
 
     select
-        cast(id as varchar) as contact_id,
+        cast(id as {{ dbt.type_string() }}) as contact_id,
         'hubspot' as source,
         {{ hubspot_timestamp('createdate') }} as created_at,
         {{ hubspot_timestamp('lastmodifieddate') }} as last_modified_at,

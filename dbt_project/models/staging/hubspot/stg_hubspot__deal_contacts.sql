@@ -9,8 +9,8 @@ source as (
 final as (
 
     select distinct
-        cast(deal_id as varchar) as deal_id,
-        cast(contact_id as varchar) as contact_id,
+        cast(deal_id as {{ dbt.type_string() }}) as deal_id,
+        cast(contact_id as {{ dbt.type_string() }}) as contact_id,
         'hubspot' as source,
         association_type
     from source

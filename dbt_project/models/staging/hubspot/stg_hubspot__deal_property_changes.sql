@@ -17,7 +17,7 @@ deals as (
 typed as (
 
     select
-        cast(source.deal_id as varchar) as deal_id,
+        cast(source.deal_id as {{ dbt.type_string() }}) as deal_id,
         source.property as property_name,
         nullif(source.value, '') as property_value,
         {{ hubspot_timestamp('source.timestamp') }} as changed_at,

@@ -18,12 +18,12 @@ latest as (
 renamed as (
 
     select
-        cast(id as varchar) as deal_id,
+        cast(id as {{ dbt.type_string() }}) as deal_id,
         'hubspot' as source,
         dealname as deal_name,
         pipeline as pipeline_id,
         dealstage as stage_id,
-        cast(nullif(trim(amount), '') as double) as amount,
+        cast(nullif(trim(amount), '') as {{ type_double() }}) as amount,
         upper(nullif(trim(deal_currency_code), '')) as currency_code,
         {{ hubspot_timestamp('createdate') }} as created_at,
         {{ hubspot_timestamp('closedate') }} as close_date_at,

@@ -9,12 +9,12 @@ source as (
 final as (
 
     select
-        cast(id as varchar) as owner_id,
+        cast(id as {{ dbt.type_string() }}) as owner_id,
         'hubspot' as source,
         email,
         first_name,
         last_name,
-        cast(user_id as varchar) as user_id,
+        cast(user_id as {{ dbt.type_string() }}) as user_id,
         coalesce(archived, false) as is_archived
     from source
     where not coalesce(_is_deleted, false)

@@ -9,10 +9,10 @@ source as (
 final as (
 
     select
-        cast(id as varchar) as pipeline_id,
+        cast(id as {{ dbt.type_string() }}) as pipeline_id,
         'hubspot' as source,
         label as pipeline_label,
-        cast(display_order as integer) as display_order,
+        cast(display_order as {{ dbt.type_int() }}) as display_order,
         coalesce(archived, false) as is_archived
     from source
     where not coalesce(_is_deleted, false)
