@@ -55,9 +55,14 @@ class Fired:
     detail: str | None = None
     could_not_run: bool = False
     """The check failed because it could not run (e.g. marts skipped after a blocking test)."""
+    dbt_pass: int = 1
+    """dbt tests: the build that found it (> 1: masked by a blocking failure upstream in build 1)."""
 
     def label(self) -> str:
-        return f"{self.name} ({self.severity}{', could not run' if self.could_not_run else ''})"
+        extra = ", could not run" if self.could_not_run else ""
+        if self.dbt_pass > 1:
+            extra += f", dbt pass {self.dbt_pass}"
+        return f"{self.name} ({self.severity}{extra})"
 
 
 @dataclass
@@ -128,11 +133,11 @@ def dbt_executable() -> str:
     return str(candidate) if candidate.exists() else "dbt"
 
 
-def run_dbt(warehouse: Path, as_of: date, slot_dir: Path) -> dict[str, Any]:
-    """``dbt build`` on ``warehouse`` with a private target/log path; never raises on failures.
+def run_dbt_once(warehouse: Path, as_of: date, slot_dir: Path, exclude: list[str] | None = None) -> dict[str, Any]:
+    """One ``dbt build`` on ``warehouse`` with a private target/log path; never raises on failures.
 
     Returns ``{returncode, seconds, failed_tests: [(name, severity, failures, unique_id)],
-    errors: [...], skipped, passed, log}``.
+    errors: [...], skipped, passed}``.
     """
     target, logs = slot_dir / "target", slot_dir / "logs"
     env = {k: v for k, v in os.environ.items() if k not in SECRET_ENV_VARS}
@@ -140,6 +145,8 @@ def run_dbt(warehouse: Path, as_of: date, slot_dir: Path) -> dict[str, Any]:
     cmd = [dbt_executable(), "build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
            str(DBT_PROJECT_DIR), "--target-path", str(target), "--log-path", str(logs),
            "--vars", json.dumps({"as_of_date": as_of.isoformat()})]
+    if exclude:
+        cmd += ["--exclude", *exclude]
     (target / "run_results.json").unlink(missing_ok=True)
     started = time.monotonic()
     proc = subprocess.run(cmd, env=env, cwd=DBT_PROJECT_DIR, capture_output=True, text=True, check=False)
@@ -165,6 +172,38 @@ def run_dbt(warehouse: Path, as_of: date, slot_dir: Path) -> dict[str, Any]:
         else:
             out["errors"].append(f"{uid}: {status}: {(r.get('message') or '').strip()[:300]}")
     return out
+
+
+def run_dbt(warehouse: Path, as_of: date, slot_dir: Path, *, max_passes: int = 3) -> dict[str, Any]:
+    """``dbt build``; when blocking (ERROR) tests fail and skip what is downstream of them, build
+    again without those tests (at most ``max_passes`` builds) to see the faults they masked.
+
+    A blocking test upstream (say, history dated after its load, on a staging model) skips every
+    test below it (history before creation, on an intermediate model), so one build can report
+    one structural fault of a scenario that has two. The later passes show what fixing the first
+    would reveal, and build the marts so the anomaly checks can run. Each failed test carries
+    the pass that found it: ``failed_tests: [(name, severity, failures, unique_id, pass)]``.
+    """
+    total: dict[str, Any] = {"seconds": 0.0, "failed_tests": [], "errors": [], "passes": 0}
+    excluded: list[str] = []
+    seen: set[str] = set()
+    for n in range(1, max_passes + 1):
+        res = run_dbt_once(warehouse, as_of, slot_dir, excluded)
+        total["seconds"] += res["seconds"]
+        total["passes"] = n
+        total["errors"].extend(e for e in res["errors"] if e not in total["errors"])
+        total.update({k: res[k] for k in ("returncode", "skipped", "passed")})
+        blocking = []
+        for name, severity, failures, uid in res["failed_tests"]:
+            if name not in seen:
+                seen.add(name)
+                total["failed_tests"].append((name, severity, failures, uid, n))
+            if severity == "ERROR" and name not in excluded:
+                blocking.append(name)
+        if not res["skipped"] or not blocking:
+            break
+        excluded.extend(blocking)
+    return total
 
 
 # ---------------------------------------------------------------- checks
@@ -212,10 +251,11 @@ def run_scenario(scenario: str, seed: int, size: Size, *, slot_dir: Path, cache_
 
     dbt = run_dbt(warehouse, as_of, slot_dir)
     result.timings["dbt"] = dbt["seconds"]
-    result.dbt = {k: dbt[k] for k in ("returncode", "skipped", "passed")}
+    result.dbt = {k: dbt.get(k) for k in ("returncode", "skipped", "passed", "passes")}
     result.errors.extend(dbt["errors"])
-    result.fired.extend(Fired(name, sev, "dbt", None, f"{failures} failing rows" if failures is not None else None)
-                        for name, sev, failures, _uid in dbt["failed_tests"])
+    result.fired.extend(Fired(name, sev, "dbt", None, f"{failures} failing rows" if failures is not None else None,
+                              dbt_pass=n)
+                        for name, sev, failures, _uid, n in dbt["failed_tests"])
 
     t = time.monotonic()
     fired, evaluated, errors = run_checks(warehouse, as_of)
@@ -230,4 +270,4 @@ def run_scenario(scenario: str, seed: int, size: Size, *, slot_dir: Path, cache_
 
 
 __all__ = ["CACHE_DIR", "Fired", "RunResult", "Size", "build_scenario", "expected_fired", "run_checks",
-           "run_dbt", "run_scenario", "sandbox_path"]
+           "run_dbt", "run_dbt_once", "run_scenario", "sandbox_path"]

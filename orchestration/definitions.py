@@ -26,8 +26,10 @@ from dagster_duckdb import DuckDBResource
 from orchestration.assets.dbt import warehouse_dbt_models
 from orchestration.assets.publish import published_marts
 from orchestration.assets.raw import build_raw_assets
+from orchestration.checks import anomaly_checks  # funnel anomaly checks (warehouse/anomaly)
 from orchestration.project import dbt_project
 from orchestration.resources import HubSpotResource
+from orchestration.sensors import sensors as alert_sensors  # failed checks -> ALERT_WEBHOOK_URL
 from orchestration.settings import env_float, warehouse_path
 
 REFRESH_JOB_NAME = "refresh_all"
@@ -77,6 +79,8 @@ defs = Definitions(
     assets=all_assets,
     jobs=[refresh_all],
     schedules=[daily_refresh],
+    asset_checks=anomaly_checks,  # funnel anomaly checks: run in refresh_all after dbt build
+    sensors=alert_sensors,  # posts failed checks to ALERT_WEBHOOK_URL
     resources=build_resources(),
     executor=in_process_executor,
 )

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from evaluation.pipeline import Size, run_scenario
+from evaluation.pipeline import RunResult, Size, run_scenario
 
 SIZE = Size(n_deals=3_000, n_contacts=30_000, months=12)
 SEED = 1
@@ -26,7 +26,7 @@ def test_lead_volume_collapse_fires_and_clean_seed_stays_quiet(tmp_path: Path) -
     pytest.importorskip("warehouse.anomaly.checks", reason="the anomaly checks module is not there yet")
     cache = tmp_path / "cache"
 
-    def run(scenario: str):  # noqa: ANN202
+    def run(scenario: str) -> RunResult:
         return run_scenario(scenario, SEED, SIZE, slot_dir=tmp_path / scenario, cache_dir=cache,
                             log=lambda _m: None)
 

@@ -4,7 +4,7 @@ Each check reads the small metric table ``metrics.metric_funnel_history`` (built
 ``as_of_date``; see ``dbt_project/models/metrics/``), plus a few small, filtered queries on the
 marts for the deal ids a person needs, and decides with :mod:`warehouse.anomaly.stats`.
 
-Common rules (the reasons are in `stats` and docs/decisions.md):
+Common rules (the reasons are in `stats`):
 - windows are whole buckets anchored at ``as_of_date`` (bucket 0 ends on it);
 - baselines exclude the window under test and every earlier bucket that was itself flagged
   (`stats.screen_history`, oldest first); immature conversion cohorts are never used;
@@ -57,12 +57,17 @@ TEST_COHORTS = 2
 RATE_WINDOW_WEEKS = 2
 """Dwell, skip, regression and won-amount checks test the last 14 days (2 weekly buckets)."""
 STUCK_P90_BAND = (2.0, 4.0)
-"""Recently stuck = open for 2-4 × the step's trailing p90 of completed visits (the metric model's
-vars `anomaly_stuck_min/max_p90_multiple`). Open longer than 1 × p90 is a third of the open deals
-in normal data, and the ancient tail (> 4 × p90) grows for months as zombie deals pile up: both
-are normal, so the tested share is the band in between, compared with its own baseline."""
-STUCK_BASELINE_SNAPSHOTS = range(13, 27)
-"""Stuck shares are compared with weekly snapshots 13–26 weeks back: a deal stuck today was
+"""Stuck = still in the step 2-4 × its trailing p90 of completed visits after entering it (the
+metric model's vars `anomaly_stuck_min/max_p90_multiple`); the tested share is over the deals that
+entered the step that long ago. Open longer than 1 × p90 is a third of the open deals in normal
+data, and the ancient tail (> 4 × p90) grows for months as zombie deals pile up: both are normal
+and would swamp the signal, so the band in between is compared with its own baseline."""
+STUCK_Z_THRESHOLD = 3.1
+"""The stuck share's baseline is a handful of overlapping snapshots, so its z is conservative (see
+`stuck_deals`). Measured on the sandbox (20k deals): clean seeds reach z ≤ 3.01, 60 injected stuck
+negotiation deals z ≥ 3.15: the thinnest margin of all checks."""
+STUCK_BASELINE_SNAPSHOTS = range(9, 27)
+"""Stuck shares are compared with weekly snapshots 9–26 weeks back: a deal stuck today was
 already stuck last week, so recent snapshots would contain the very deals under test."""
 FLAP_MIN_DEALS = 10
 """A day needs at least this many flapping deals (≥ 3 stage changes that day) to be a burst."""
@@ -137,7 +142,8 @@ def load_history(con: duckdb.DuckDBPyConnection, metric: str, as_of_date: date) 
 
 
 def _window(buckets: Sequence[Bucket]) -> dict[str, str]:
-    return {"window_start": min(b.start for b in buckets).isoformat(), "window_end": max(b.end for b in buckets).isoformat()}
+    return {"window_start": min(b.start for b in buckets).isoformat(),
+            "window_end": max(b.end for b in buckets).isoformat()}
 
 
 def _r(x: float | None, digits: int = 4) -> float | None:
@@ -146,7 +152,8 @@ def _r(x: float | None, digits: int = 4) -> float | None:
     return round(float(x), digits)
 
 
-def _outcome(spec_name: str, findings: dict[str, dict], flagged: list[str], headline: str, **extra: Any) -> CheckOutcome:
+def _outcome(spec_name: str, findings: dict[str, dict], flagged: list[str], headline: str,
+             **extra: Any) -> CheckOutcome:
     spec = _SPECS[spec_name]
     passed = not flagged
     description = spec.description + (" " + headline if headline else "")
@@ -215,7 +222,8 @@ def _test_proportion(series: dict[int, Bucket], window_idx: list[int], history: 
     flag = stats.passes_two_gates(z, rel, n, direction=direction, z_threshold=Z_THRESHOLD,
                                   min_relative_change=MIN_RELATIVE_CHANGE, min_n=MIN_N)
     return {**result, "baseline": _r(p0), "baseline_numerator": int(x0), "baseline_n": int(n0),
-            "baseline_start": min(b.start for b in base).isoformat(), "baseline_end": max(b.end for b in base).isoformat(),
+            "baseline_start": min(b.start for b in base).isoformat(),
+            "baseline_end": max(b.end for b in base).isoformat(),
             "dispersion": _r(phi, 3), "z": _r(z, 2), "relative_change": _r(rel, 3), "flagged": flag}
 
 
@@ -236,7 +244,8 @@ def _count_anomalous(observed: float, groups: list[list[float]], direction: str,
     n = max(expected, observed) if direction != "drop" else expected
     flag = stats.passes_two_gates(z, rel, n, direction=direction, z_threshold=COUNT_Z_THRESHOLD,
                                   min_relative_change=MIN_RELATIVE_CHANGE, min_n=min_n)
-    return flag, {"value": _r(observed, 1), "baseline": _r(expected, 1), "z": _r(z, 2), "relative_change": _r(rel, 3),
+    return flag, {"value": _r(observed, 1), "baseline": _r(expected, 1), "n": _r(n, 1), "z": _r(z, 2),
+                  "relative_change": _r(rel, 3),
                   "dispersion": _r(phi, 3), "baseline_weeks": k}
 
 
@@ -389,17 +398,23 @@ def stuck_deals(con: duckdb.DuckDBPyConnection, as_of_date: date) -> CheckOutcom
             continue
         shares = [b.numerator / b.denominator for b in base]
         p0 = stats.median(shares)
-        n0 = sum(b.denominator for b in base) / len(base)  # snapshots overlap: one snapshot's worth
+        # Weekly snapshots overlap: a deal stays in the band for up to (4 - 2) x p90 days, so the
+        # baseline holds only span / band-width independent snapshots' worth of deals.
+        band_days = (STUCK_P90_BAND[1] - STUCK_P90_BAND[0]) * (now.p90 or 1.0)
+        span_days = (base[0].end - base[-1].end).days + 7
+        independent = min(float(len(base)), max(1.0, span_days / band_days))
+        n0 = independent * sum(b.denominator for b in base) / len(base)
         phi = stats.binomial_dispersion([b.numerator for b in base], [b.denominator for b in base])
         x, n = now.numerator, now.denominator
         z = stats.two_proportion_z(x, n, p0 * n0, n0, dispersion=phi)
         rel = stats.relative_change(x / n, p0)
-        flag = stats.passes_two_gates(z, rel, n, direction="spike", z_threshold=Z_THRESHOLD,
+        flag = stats.passes_two_gates(z, rel, n, direction="spike", z_threshold=STUCK_Z_THRESHOLD,
                                       min_relative_change=MIN_RELATIVE_CHANGE, min_n=MIN_N)
         lo, hi = STUCK_P90_BAND[0] * (now.p90 or 0), STUCK_P90_BAND[1] * (now.p90 or 0)
         (beyond_p90,) = con.execute("select count(*) from marts.fct_deal_stage_history where is_current and "
                                     "funnel_step = ? and dwell_days > ?", [step, now.p90 or 0]).fetchone()
-        res = {"snapshot": now.end.isoformat(), "value": _r(x / n), "stuck": int(x), "n": int(n),
+        res = {"snapshot": now.end.isoformat(), "value": _r(x / n), "stuck": int(x), "entered_in_band": int(n),
+               "n": int(n),
                "baseline": _r(p0), "baseline_snapshots": f"{base[-1].end.isoformat()}..{base[0].end.isoformat()}",
                "z": _r(z, 2), "relative_change": _r(rel, 3), "dispersion": _r(phi, 3),
                "p90_days": _r(now.p90, 1), "stuck_band_days": [_r(lo, 1), _r(hi, 1)],
@@ -411,8 +426,8 @@ def stuck_deals(con: duckdb.DuckDBPyConnection, as_of_date: date) -> CheckOutcom
         if flag:
             flagged.append(step)
     headline = "; ".join(
-        f"{s}: {findings[s]['stuck']} of {findings[s]['n']} open deals ({findings[s]['value']:.1%}) have been there "
-        f"{findings[s]['stuck_band_days'][0]}-{findings[s]['stuck_band_days'][1]} days (2-4 x p90) vs "
+        f"{s}: {findings[s]['stuck']} of the {findings[s]['n']} deals that entered it {findings[s]['stuck_band_days'][0]}"
+        f"-{findings[s]['stuck_band_days'][1]} days ago (2-4 x p90) are still there ({findings[s]['value']:.1%}) vs "
         f"{findings[s]['baseline']:.1%} usually "
         f"(z={findings[s]['z']})" for s in flagged
     )
@@ -474,7 +489,8 @@ def transition_burst(con: duckdb.DuckDBPyConnection, as_of_date: date) -> CheckO
     if flaps:
         def flap_test(day: int, flagged_days: frozenset[int]) -> tuple[bool, dict]:
             earlier = [d for d in range(day + 1, day + 1 + 7 * SAME_WEEKDAY_WEEKS) if d in flaps]
-            base = [flaps[d].value or 0.0 for d in stats.trailing_baseline(earlier, flagged_days, 7 * SAME_WEEKDAY_WEEKS)]
+            kept = stats.trailing_baseline(earlier, flagged_days, 7 * SAME_WEEKDAY_WEEKS)
+            base = [flaps[d].value or 0.0 for d in kept]
             if len(base) < 7 * MIN_SAME_WEEKDAY_WEEKS:
                 return False, {}
             return _count_anomalous(flaps[day].value or 0.0, [base], "spike", FLAP_MIN_DEALS)
@@ -514,9 +530,9 @@ def won_amount_sanity(con: duckdb.DuckDBPyConnection, as_of_date: date) -> Check
         findings["missing_amount"] = res
         if res["flagged"]:
             flagged.append("missing_amount")
-            res["sample_ids"] = _sample(con, "select deal_id from marts.fct_deals where outcome = 'won' and closed_at "
-                                        ">= ? and closed_at < ? and coalesce(amount_reporting, 0) = 0 order by closed_at",
-                                        [lo_win, hi_win])
+            res["sample_ids"] = _sample(
+                con, "select deal_id from marts.fct_deals where outcome = 'won' and closed_at >= ? and closed_at < ? "
+                "and coalesce(amount_reporting, 0) = 0 order by closed_at", [lo_win, hi_win])
     amounts = load_history(con, "won_log_amount", as_of_date).get("all", {})
     base = [amounts[i] for i in sorted(amounts) if i >= RATE_WINDOW_WEEKS and i < RATE_WINDOW_WEEKS + BASELINE_BUCKETS
             and amounts[i].n > 0 and amounts[i].mad]
@@ -524,8 +540,9 @@ def won_amount_sanity(con: duckdb.DuckDBPyConnection, as_of_date: date) -> Check
         m0 = stats.median([b.value for b in base])
         sd0 = stats.MAD_TO_SD * stats.median([b.mad for b in base])
         lo_base, hi_base = _ts(base[-1].start), _ts(base[0].end + timedelta(days=1))
-        count_sql = ("select count(*) filter (where abs(ln(amount_reporting) - ?) / ? >= ?), count(*) from marts.fct_deals "
-                     "where outcome = 'won' and amount_reporting > 0 and closed_at >= ? and closed_at < ?")
+        count_sql = ("select count(*) filter (where abs(ln(amount_reporting) - ?) / ? >= ?), count(*) "
+                     "from marts.fct_deals where outcome = 'won' and amount_reporting > 0 "
+                     "and closed_at >= ? and closed_at < ?")
         x, n = con.execute(count_sql, [m0, sd0, AMOUNT_OUTLIER_Z, lo_win, hi_win]).fetchone()
         x0, n0 = con.execute(count_sql, [m0, sd0, AMOUNT_OUTLIER_Z, lo_base, hi_base]).fetchone()
         z = stats.two_proportion_z(x, n, x0, n0)
@@ -538,8 +555,9 @@ def won_amount_sanity(con: duckdb.DuckDBPyConnection, as_of_date: date) -> Check
                "baseline_median_amount": _r(math.exp(m0), 2), "robust_sd_log": _r(sd0, 3),
                "outlier_rule": f"|ln(amount) - ln(median)| >= {AMOUNT_OUTLIER_Z} x 1.4826 MAD", "flagged": flag}
         res["sample_ids"] = _sample(
-            con, "select deal_id from marts.fct_deals where outcome = 'won' and amount_reporting > 0 and closed_at >= ? "
-            "and closed_at < ? and abs(ln(amount_reporting) - ?) / ? >= ? order by abs(ln(amount_reporting) - ?) desc",
+            con, "select deal_id from marts.fct_deals where outcome = 'won' and amount_reporting > 0 "
+            "and closed_at >= ? and closed_at < ? and abs(ln(amount_reporting) - ?) / ? >= ? "
+            "order by abs(ln(amount_reporting) - ?) desc",
             [lo_win, hi_win, m0, sd0, AMOUNT_OUTLIER_Z, m0]) if x else []
         findings["amount_outliers"] = res
         if flag:
@@ -577,7 +595,8 @@ def raw_load_freshness(con: duckdb.DuckDBPyConnection, as_of_date: date) -> Chec
             continue
         age = now - ts
         flag = age > FRESHNESS_MAX_AGE
-        findings[schema] = {"newest_load": ts.isoformat(timespec="seconds"), "age_hours": _r(age.total_seconds() / 3600, 1),
+        findings[schema] = {"newest_load": ts.isoformat(timespec="seconds"),
+                            "age_hours": _r(age.total_seconds() / 3600, 1),
                             "max_age_hours": FRESHNESS_MAX_AGE.total_seconds() / 3600, "flagged": flag}
         if flag:
             flagged.append(schema)
@@ -632,8 +651,8 @@ _SPEC_LIST = [
               "Median time in step of visits that left it in the last 14 days vs the trailing 12 weeks of exits "
               "(robust z on log dwell).", stage_dwell_spike),
     CheckSpec("stuck_deals", "fct_deal_stage_history", "WARN",
-              "Share of a step's open deals stuck for 2-4 x the step's trailing p90 of completed visits vs that "
-              "share in snapshots 13-26 weeks back (z on the share).", stuck_deals),
+              "Share of the deals that entered a step 2-4 x its trailing p90 of completed visits ago and are still "
+              "in it, vs that share in weekly snapshots 9-26 weeks back (z on the share).", stuck_deals),
     CheckSpec("skip_rate_jump", "fct_deal_stage_history", "WARN",
               "Share of stage changes that skip a step, last 14 days vs the trailing 12 weeks (two-proportion z).",
               skip_rate_jump),

@@ -27,11 +27,11 @@
 --   regression_rate       week              regressions over transitions entered in the week
 --   dwell_log_days        week x step       completed visits by exit week: median/MAD of
 --                                           ln(dwell days), p90 of dwell days
---   stuck_open_share      snapshot x step   open visits at the end of the snapshot day that have
---                                           been in the step for 2-4 x its trailing p90 of
---                                           completed visits ("recently stuck"; vars
---                                           anomaly_stuck_min/max_p90_multiple), over open visits;
---                                           p90 = the step's p90 at the snapshot
+--   stuck_open_share      snapshot x step   of the visits that entered the step 2-4 x its trailing
+--                                           p90 of completed visits before the end of the snapshot
+--                                           day, the share still in it then ("stuck"; vars
+--                                           anomaly_stuck_min/max_p90_multiple); p90 = the step's
+--                                           p90 as of as_of_date, the same band for every snapshot
 --   won_missing_amount    week              won deals by close week with a null or zero amount
 --   won_log_amount        week              won deals by close week: median/MAD of ln(amount)
 with
@@ -440,7 +440,7 @@ dwell_weekly as (
 
 snapshot_thresholds as (
 
-    -- the step's trailing p90 of completed visits, as known at each snapshot
+    -- the step's trailing p90 of completed visits, as known at each snapshot (bucket 0: as_of)
     select
         weeks.bucket_index,
         visits.funnel_step as segment,
@@ -455,37 +455,43 @@ snapshot_thresholds as (
 
 ),
 
-snapshot_open_visits as (
+snapshot_visits as (
 
+    -- every visit that entered the step before the snapshot (within a year), its age at the
+    -- snapshot and whether it was still open then
     select
         weeks.bucket_index,
         visits.funnel_step as segment,
-        {{ days_between('visits.entered_at', 'weeks.snapshot_at') }} as age_days
+        {{ days_between('visits.entered_at', 'weeks.snapshot_at') }} as age_days,
+        case when visits.exited_at is null or visits.exited_at >= weeks.snapshot_at then 1 else 0 end as is_open
     from weeks
     inner join visits
         on visits.entered_at < weeks.snapshot_at
-        and (visits.exited_at is null or visits.exited_at >= weeks.snapshot_at)
+        and visits.entered_at >= {{ dbt.dateadd('day', -366, 'weeks.snapshot_at') }}
     where visits.funnel_step in ({% for s in open_steps %}'{{ s }}'{% if not loop.last %}, {% endif %}{% endfor %})
 
 ),
 
 snapshot_counts as (
 
+    -- entered the step 2-4 x p90 before the snapshot (denominator) and still there (numerator):
+    -- conditioning on the entry, not on all open deals, keeps the ever-growing tail of ancient
+    -- zombie deals and the volume trend out of the share
     select
-        snapshot_open_visits.bucket_index,
-        snapshot_open_visits.segment,
-        count(*) as open_visits,
-        sum(case
-            when snapshot_open_visits.age_days > {{ stuck_min_multiple }} * snapshot_thresholds.p90_dwell
-                and snapshot_open_visits.age_days <= {{ stuck_max_multiple }} * snapshot_thresholds.p90_dwell
-                then 1 else 0
-        end) as stuck_visits,
+        snapshot_visits.bucket_index,
+        snapshot_visits.segment,
+        count(*) as band_entries,
+        sum(snapshot_visits.is_open) as stuck_visits,
         max(snapshot_thresholds.p90_dwell) as p90_dwell
-    from snapshot_open_visits
+    from snapshot_visits
     inner join snapshot_thresholds
-        on snapshot_open_visits.bucket_index = snapshot_thresholds.bucket_index
-        and snapshot_open_visits.segment = snapshot_thresholds.segment
-    group by snapshot_open_visits.bucket_index, snapshot_open_visits.segment
+        -- one threshold for every snapshot: the step's p90 as of as_of_date, so the band is the
+        -- same ages throughout (a p90 that drifts would move the band and fake a trend)
+        on snapshot_thresholds.bucket_index = 0
+        and snapshot_visits.segment = snapshot_thresholds.segment
+    where snapshot_visits.age_days > {{ stuck_min_multiple }} * snapshot_thresholds.p90_dwell
+        and snapshot_visits.age_days <= {{ stuck_max_multiple }} * snapshot_thresholds.p90_dwell
+    group by snapshot_visits.bucket_index, snapshot_visits.segment
 
 ),
 
@@ -499,12 +505,12 @@ stuck_snapshots as (
         'stuck_open_share' as metric,
         open_step_segments.segment,
         case
-            when coalesce(snapshot_counts.open_visits, 0) > 0
-                then cast(snapshot_counts.stuck_visits * 1.0 / snapshot_counts.open_visits as {{ type_double() }})
+            when coalesce(snapshot_counts.band_entries, 0) > 0
+                then cast(snapshot_counts.stuck_visits * 1.0 / snapshot_counts.band_entries as {{ type_double() }})
         end as value,
         cast(coalesce(snapshot_counts.stuck_visits, 0) as {{ type_double() }}) as numerator,
-        cast(coalesce(snapshot_counts.open_visits, 0) as {{ type_double() }}) as denominator,
-        cast(coalesce(snapshot_counts.open_visits, 0) as {{ dbt.type_int() }}) as n,
+        cast(coalesce(snapshot_counts.band_entries, 0) as {{ type_double() }}) as denominator,
+        cast(coalesce(snapshot_counts.band_entries, 0) as {{ dbt.type_int() }}) as n,
         cast(null as {{ type_double() }}) as mad,
         snapshot_counts.p90_dwell as p90,
         true as is_complete

@@ -1,0 +1,38 @@
+-- BLOCKING (on stg_hubspot__deal_property_changes, so `dbt build` skips everything downstream,
+-- marts included, when it fails). A history entry cannot be dated later than the moment we loaded
+-- it (`_loaded_at`, plus 1 hour for clock skew between the CRM and us): such an entry is a
+-- corrupted timestamp ("changes in the future"). This is the one definition that does not depend
+-- on as_of: entries after `as_of` are legitimately ignored by the marts, entries after their own
+-- load time never are legitimate. Returns one row per deal and property with the worst entry.
+{{ config(severity='error', meta={'dagster': {'ref': {'name': 'stg_hubspot__deal_property_changes'}}}) }}
+
+with
+
+changes as (
+
+    select * from {{ ref('stg_hubspot__deal_property_changes') }}
+
+),
+
+raw_history as (
+
+    select deal_id, property, history_index, _loaded_at
+    from {{ source('raw_hubspot', 'deal_property_history') }}
+
+)
+
+select
+    changes.deal_id,
+    changes.source,
+    changes.property_name,
+    count(*) as entries_after_load,
+    max(changes.changed_at) as latest_changed_at,
+    min(raw_history._loaded_at) as loaded_at,
+    'history entry dated after it was loaded: check the timestamps of this deal''s history in the CRM' as fix
+from changes
+inner join raw_history
+    on cast(raw_history.deal_id as {{ dbt.type_string() }}) = changes.deal_id
+    and raw_history.property = changes.property_name
+    and raw_history.history_index = changes.api_history_index
+where changes.changed_at > {{ dbt.dateadd('hour', 1, 'raw_history._loaded_at') }}
+group by changes.deal_id, changes.source, changes.property_name
