@@ -13,8 +13,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = ROOT / "dbt_project"
 
-# Environment variables that hold secrets: never passed to dbt, never logged.
-SECRET_ENV_VARS = ("HUBSPOT_ACCESS_TOKEN", "PIPEDRIVE_API_TOKEN")
+# Environment variables that hold secrets (a Slack webhook URL embeds one): never passed to dbt, never logged.
+SECRET_ENV_VARS = ("HUBSPOT_ACCESS_TOKEN", "PIPEDRIVE_API_TOKEN", "ALERT_WEBHOOK_URL")
 
 
 class SettingsError(ValueError):
