@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,7 +26,7 @@ from urllib.parse import parse_qs, urlencode
 import duckdb
 
 from connectors.common import ConnectorError, ProgressFn, no_progress
-from connectors.hubspot.client import SEARCH_RESULT_CAP, next_after
+from connectors.hubspot.client import PagedReads
 from connectors.hubspot.source import HubSpotSource
 from connectors.sandbox import api, store
 from orchestration.sources import HUBSPOT
@@ -37,7 +36,7 @@ from warehouse.sync import sync_stream
 DIRECT_BASE_URL = "http://sandbox.direct"
 
 
-class DirectClient:
+class DirectClient(PagedReads):
     """The public surface of :class:`connectors.hubspot.client.HubSpotClient`, in-process.
 
     Requests go to :func:`connectors.sandbox.api.route` with one read-only SQLite connection;
@@ -69,28 +68,9 @@ class DirectClient:
     def post(self, path: str, json: dict[str, Any] | None = None) -> dict[str, Any]:
         return self._request("POST", path, json_body=json)
 
-    def iter_list_pages(self, path: str, params: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
-        query = dict(params or {})
-        while True:
-            page = self.get(path, query)
-            yield page
-            after = next_after(page)
-            if not after:
-                return
-            query["after"] = after
-
-    def iter_search_pages(self, path: str, body: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        query = dict(body)
-        while True:
-            page = self.post(path, query)
-            yield page
-            after = next_after(page)
-            if not after or int(after) >= SEARCH_RESULT_CAP:
-                return
-            query["after"] = after
-
-    def _request(self, method: str, path: str, *, params: dict[str, Any] | None = None,
-                 json_body: dict[str, Any] | None = None) -> dict[str, Any]:
+    def _request(
+        self, method: str, path: str, *, params: dict[str, Any] | None = None, json_body: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         self.stats["requests"] += 1
         fn, path_params, _is_search, _other = api.route(method, path)
         if fn is None:
@@ -98,8 +78,7 @@ class DirectClient:
         # what `requests` puts on the wire and what the server's parse_qs/json.loads reads back
         query = parse_qs(urlencode(params or {}, doseq=True), keep_blank_values=True)
         body = json.loads(json.dumps(json_body)) if json_body is not None else None
-        call = api.Call(self._conn, method, path, query, body, self.base_url, path_params,
-                        db_version=self._db_version)
+        call = api.Call(self._conn, method, path, query, body, self.base_url, path_params, db_version=self._db_version)
         try:
             status, out = fn(call)
         except api.ApiError as exc:
@@ -119,8 +98,9 @@ class LoadReport:
     requests: int = 0
 
 
-def load_source(source: HubSpotSource, con: duckdb.DuckDBPyConnection, *, sync_id: str,
-                now: datetime | None = None) -> dict[str, int]:
+def load_source(
+    source: HubSpotSource, con: duckdb.DuckDBPyConnection, *, sync_id: str, now: datetime | None = None
+) -> dict[str, int]:
     """One sync of every HubSpot stream into ``con`` (as the Dagster raw assets do)."""
     loader = RawLoader(con, HUBSPOT.schema, HUBSPOT.tables.values())
     loader.ensure_tables()
@@ -132,8 +112,9 @@ def load_source(source: HubSpotSource, con: duckdb.DuckDBPyConnection, *, sync_i
     return records
 
 
-def load_sandbox(db_path: Path | str, warehouse: Path | str, *, replace: bool = True,
-                 batch_size: int = 2000) -> LoadReport:
+def load_sandbox(
+    db_path: Path | str, warehouse: Path | str, *, replace: bool = True, batch_size: int = 2000
+) -> LoadReport:
     """Sync the sandbox at ``db_path`` into the DuckDB file ``warehouse`` without HTTP.
 
     ``replace`` removes an existing warehouse file first (a fresh backfill every time).

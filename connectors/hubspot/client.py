@@ -71,7 +71,47 @@ class _Retry(Exception):
         self.rate_limited = rate_limited
 
 
-class HubSpotClient:
+class PagedReads:
+    """HubSpot's two paging schemes on top of ``get``/``post`` (shared by every client shape)."""
+
+    def get(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def post(self, path: str, json: dict[str, Any] | None = None) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def iter_list_pages(self, path: str, params: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+        """Yield every page of a list endpoint, following ``paging.next.after``.
+
+        ``params['after']`` (if given) is the starting cursor; :func:`next_after` of a yielded
+        page is the cursor of the page after it (a caller can checkpoint it).
+        """
+        query = dict(params or {})
+        while True:
+            page = self.get(path, query)
+            yield page
+            after = next_after(page)
+            if not after:
+                return
+            query["after"] = after
+
+    def iter_search_pages(self, path: str, body: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """Yield the pages of one search query by offset, stopping before the 10,000 cap.
+
+        When the last yielded page still has ``paging.next.after`` (>= the cap) the query was
+        truncated: the caller must restart with a narrower filter (see the source).
+        """
+        query = dict(body)
+        while True:
+            page = self.post(path, query)
+            yield page
+            after = next_after(page)
+            if not after or int(after) >= SEARCH_RESULT_CAP:
+                return
+            query["after"] = after
+
+
+class HubSpotClient(PagedReads):
     """A small, safe HubSpot HTTP client.
 
     ``get``/``post`` return the decoded JSON body; ``iter_list_pages`` follows
@@ -150,36 +190,6 @@ class HubSpotClient:
     def post(self, path: str, json: dict[str, Any] | None = None) -> dict[str, Any]:
         """POST a JSON body to ``path`` and return the JSON body."""
         return self._request("POST", path, json_body=json)
-
-    def iter_list_pages(self, path: str, params: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
-        """Yield every page of a list endpoint, following ``paging.next.after``.
-
-        ``params['after']`` (if given) is the starting cursor; :func:`next_after` of a yielded
-        page is the cursor of the page after it (a caller can checkpoint it).
-        """
-        query = dict(params or {})
-        while True:
-            page = self.get(path, query)
-            yield page
-            after = next_after(page)
-            if not after:
-                return
-            query["after"] = after
-
-    def iter_search_pages(self, path: str, body: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        """Yield the pages of one search query by offset, stopping before the 10,000 cap.
-
-        When the last yielded page still has ``paging.next.after`` (>= the cap) the query was
-        truncated: the caller must restart with a narrower filter (see the source).
-        """
-        query = dict(body)
-        while True:
-            page = self.post(path, query)
-            yield page
-            after = next_after(page)
-            if not after or int(after) >= SEARCH_RESULT_CAP:
-                return
-            query["after"] = after
 
     # ------------------------------------------------------------------ internals
     def _request(
