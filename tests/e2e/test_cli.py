@@ -102,3 +102,23 @@ def test_unconfigured_source_is_skipped_its_tables_created_and_the_run_succeeds(
         }
         assert {"contacts", "deals", "deal_property_history", "owners"} <= tables
         assert con.execute("select count(*) from raw_hubspot.deals").fetchone()[0] == 0
+
+
+@pytest.mark.slow
+def test_run_against_a_configured_source_exits_zero_and_publishes(tmp_path, sandbox_url, sandbox_db):
+    from connectors.sandbox import end_date_of
+    from tests.conftest import CANARY_TOKEN
+
+    env = {
+        "HUBSPOT_ACCESS_TOKEN": CANARY_TOKEN,
+        "HUBSPOT_BASE_URL": sandbox_url,
+        "HUBSPOT_BACKOFF_BASE_S": "0.01",
+        "AS_OF_DATE": end_date_of(sandbox_db).isoformat(),
+    }
+    result = run_cli(tmp_path, env, "run")
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    assert "succeeded" in result.stdout
+    assert CANARY_TOKEN not in output
+    with duckdb.connect(str(tmp_path / "published" / "sales_marts.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*) from marts.fct_deals").fetchone()[0] > 0
