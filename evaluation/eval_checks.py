@@ -59,15 +59,24 @@ DEFAULT_SEEDS = 20
 QUICK_SEEDS = 3
 
 
-def _run_slot(slot: int, jobs: list[tuple[str, int]], size: Size, work_dir: str, cache_dir: str,
-              total: int, offset: list[int]) -> list[RunResult]:
+def _run_slot(
+    slot: int, jobs: list[tuple[str, int]], size: Size, work_dir: str, cache_dir: str, total: int, offset: list[int]
+) -> list[RunResult]:
     """Run ``jobs`` one after another in slot ``slot`` (a worker process or the main one)."""
     out = []
     for (scenario, seed), number in zip(jobs, offset, strict=True):
         print(f"[{number}/{total}] {scenario} seed {seed} ({size.label()}, slot {slot})", flush=True)
         try:
-            out.append(run_scenario(scenario, seed, size, slot_dir=Path(work_dir) / f"slot-{slot}",
-                                    cache_dir=Path(cache_dir), log=lambda m: print(m, flush=True)))
+            out.append(
+                run_scenario(
+                    scenario,
+                    seed,
+                    size,
+                    slot_dir=Path(work_dir) / f"slot-{slot}",
+                    cache_dir=Path(cache_dir),
+                    log=lambda m: print(m, flush=True),
+                )
+            )
         except Exception as exc:  # keep going: one broken run must not hide the others
             r = RunResult(scenario, seed, size)
             r.errors.append(f"run failed: {type(exc).__name__}: {exc}")
@@ -76,14 +85,22 @@ def _run_slot(slot: int, jobs: list[tuple[str, int]], size: Size, work_dir: str,
     return out
 
 
-def run_all_scenarios(jobs: list[tuple[str, int]], size: Size, *, n_jobs: int = 1,
-                      work_dir: Path = CACHE_DIR / "work", cache_dir: Path = CACHE_DIR) -> list[RunResult]:
+def run_all_scenarios(
+    jobs: list[tuple[str, int]],
+    size: Size,
+    *,
+    n_jobs: int = 1,
+    work_dir: Path = CACHE_DIR / "work",
+    cache_dir: Path = CACHE_DIR,
+) -> list[RunResult]:
     """Run (scenario, seed) pairs over ``n_jobs`` slots; results in the order of ``jobs``."""
     n_jobs = max(1, min(n_jobs, len(jobs)))
     numbered = list(enumerate(jobs, start=1))
     parts = [numbered[k::n_jobs] for k in range(n_jobs)]
-    args = [(k, [j for _, j in part], size, str(work_dir), str(cache_dir), len(jobs), [i for i, _ in part])
-            for k, part in enumerate(parts)]
+    args = [
+        (k, [j for _, j in part], size, str(work_dir), str(cache_dir), len(jobs), [i for i, _ in part])
+        for k, part in enumerate(parts)
+    ]
     if n_jobs == 1:
         results = _run_slot(*args[0])
     else:
@@ -125,8 +142,9 @@ def scenario_table(results: list[RunResult]) -> str:
         if r.errors:
             detected += " (errors)"
         rows.append([f"{r.scenario} (seed {r.seed})", spec.anomaly, fired, expected, detected])
-    return _table(["scenario", "injected anomaly", "checks fired (severity)", "expected check fired?",
-                   "detected"], rows)
+    return _table(
+        ["scenario", "injected anomaly", "checks fired (severity)", "expected check fired?", "detected"], rows
+    )
 
 
 def false_alarm_table(clean: list[RunResult]) -> tuple[str, int]:
@@ -140,8 +158,7 @@ def false_alarm_table(clean: list[RunResult]) -> tuple[str, int]:
     rows = []
     for name in names:
         kind = "dbt test" if any(f.name == name and f.kind == "dbt" for r in clean for f in r.fired) else "check"
-        rows.append([name, kind, f"{counts[name]}/{len(clean)}",
-                     ", ".join(map(str, seeds.get(name, []))) or "-"])
+        rows.append([name, kind, f"{counts[name]}/{len(clean)}", ", ".join(map(str, seeds.get(name, []))) or "-"])
     rows.append(["(every other dbt test)", "dbt test", f"0/{len(clean)}", "-"])
     return _table(["check", "kind", "seeds fired", "which seeds"], rows), sum(counts.values())
 
@@ -151,14 +168,19 @@ def timing_table(results: list[RunResult]) -> str:
     for r in results:
         t = r.timings
         total = sum(t.values())
-        rows.append([r.scenario, str(r.seed), *(f"{t.get(k, 0):.1f}" for k in ("build", "load", "dbt", "checks")),
-                     f"{total:.1f}"])
+        rows.append(
+            [
+                r.scenario,
+                str(r.seed),
+                *(f"{t.get(k, 0):.1f}" for k in ("build", "load", "dbt", "checks")),
+                f"{total:.1f}",
+            ]
+        )
     return _table(["scenario", "seed", "build s", "load s", "dbt s", "checks s", "total s"], rows)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m evaluation.eval_checks",
-                                     description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m evaluation.eval_checks", description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=None, help=f"clean seeds (default {DEFAULT_SEEDS})")
     parser.add_argument("--deals", type=int, default=Size.n_deals)
     parser.add_argument("--contacts", type=int, default=Size.n_contacts)
@@ -170,13 +192,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     n_seeds = args.seeds if args.seeds is not None else (QUICK_SEEDS if args.quick else DEFAULT_SEEDS)
     size = Size(args.deals, args.contacts, args.months)
-    anomalies = [args.scenario] if args.scenario and args.scenario != "clean" else (
-        [] if args.scenario == "clean" else list(ANOMALY_SCENARIOS))
+    anomalies = (
+        [args.scenario]
+        if args.scenario and args.scenario != "clean"
+        else ([] if args.scenario == "clean" else list(ANOMALY_SCENARIOS))
+    )
     clean_seeds = [] if args.scenario and args.scenario != "clean" else list(range(1, n_seeds + 1))
     jobs = [(s, 1) for s in anomalies] + [("clean", seed) for seed in clean_seeds]
-    print(f"==> Evaluating the anomaly checks: {len(anomalies)} anomaly scenario(s) (seed 1) and the clean "
-          f"scenario over {len(clean_seeds)} seed(s); {size.n_deals} deals, {size.n_contacts} contacts, "
-          f"{size.months} months; {args.jobs} job(s)", flush=True)
+    print(
+        f"==> Evaluating the anomaly checks: {len(anomalies)} anomaly scenario(s) (seed 1) and the clean "
+        f"scenario over {len(clean_seeds)} seed(s); {size.n_deals} deals, {size.n_contacts} contacts, "
+        f"{size.months} months; {args.jobs} job(s)",
+        flush=True,
+    )
     started = time.monotonic()
     results = run_all_scenarios(jobs, size, n_jobs=args.jobs)
     wall = time.monotonic() - started

@@ -98,8 +98,13 @@ def expected_fired(scenario: str, fired: list[Fired]) -> bool:
     hits = []
     for requirement in spec.expected_checks:  # "a|b": either pattern satisfies the requirement
         patterns = requirement.split("|")
-        hits.append(any(any(fnmatch.fnmatchcase(f.name, p) for p in patterns)
-                        and (spec.severity is None or f.severity == spec.severity) for f in fired))
+        hits.append(
+            any(
+                any(fnmatch.fnmatchcase(f.name, p) for p in patterns)
+                and (spec.severity is None or f.severity == spec.severity)
+                for f in fired
+            )
+        )
     if not hits:
         return False
     return all(hits) if spec.require == "all" else any(hits)
@@ -112,8 +117,9 @@ def sandbox_path(scenario: str, seed: int, size: Size, cache_dir: Path = CACHE_D
 
 def build_scenario(scenario: str, seed: int, size: Size, cache_dir: Path = CACHE_DIR) -> tuple[Path, Injection]:
     """Build (or reuse) the scenario sandbox; returns its path and injection record."""
-    config = SandboxConfig(seed=seed, n_deals=size.n_deals, n_contacts=size.n_contacts,
-                           months=size.months, scenario=scenario)
+    config = SandboxConfig(
+        seed=seed, n_deals=size.n_deals, n_contacts=size.n_contacts, months=size.months, scenario=scenario
+    )
     path = sandbox_path(scenario, seed, size, cache_dir)
     if path.exists():
         cached = read_injection(path)
@@ -142,16 +148,33 @@ def run_dbt_once(warehouse: Path, as_of: date, slot_dir: Path, exclude: list[str
     target, logs = slot_dir / "target", slot_dir / "logs"
     env = {k: v for k, v in os.environ.items() if k not in SECRET_ENV_VARS}
     env.update({"DBT_DUCKDB_PATH": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"})
-    cmd = [dbt_executable(), "build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
-           str(DBT_PROJECT_DIR), "--target-path", str(target), "--log-path", str(logs),
-           "--vars", json.dumps({"as_of_date": as_of.isoformat()})]
+    cmd = [
+        dbt_executable(),
+        "build",
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target-path",
+        str(target),
+        "--log-path",
+        str(logs),
+        "--vars",
+        json.dumps({"as_of_date": as_of.isoformat()}),
+    ]
     if exclude:
         cmd += ["--exclude", *exclude]
     (target / "run_results.json").unlink(missing_ok=True)
     started = time.monotonic()
     proc = subprocess.run(cmd, env=env, cwd=DBT_PROJECT_DIR, capture_output=True, text=True, check=False)
-    out: dict[str, Any] = {"returncode": proc.returncode, "seconds": time.monotonic() - started,
-                           "failed_tests": [], "errors": [], "skipped": 0, "passed": 0}
+    out: dict[str, Any] = {
+        "returncode": proc.returncode,
+        "seconds": time.monotonic() - started,
+        "failed_tests": [],
+        "errors": [],
+        "skipped": 0,
+        "passed": 0,
+    }
     (slot_dir / "dbt_stdout.log").write_text(proc.stdout + proc.stderr)
     results_file = target / "run_results.json"
     if not results_file.exists():
@@ -222,18 +245,27 @@ def run_checks(warehouse: Path, as_of: date) -> tuple[list[Fired], list[str], li
             outcomes = run_all(con, as_of)
     except Exception as exc:  # a crashing check is a harness finding, not a detection
         return [], [], [f"run_all raised {type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}"]
-    fired = [Fired(o.name, str(o.severity).upper(), "check", getattr(o, "asset", None),
-                   (getattr(o, "description", None) or "")[:300],
-                   could_not_run="error" in (getattr(o, "metadata", None) or {}))
-             for o in outcomes if not o.passed]
+    fired = [
+        Fired(
+            o.name,
+            str(o.severity).upper(),
+            "check",
+            getattr(o, "asset", None),
+            (getattr(o, "description", None) or "")[:300],
+            could_not_run="error" in (getattr(o, "metadata", None) or {}),
+        )
+        for o in outcomes
+        if not o.passed
+    ]
     return fired, sorted({o.name for o in outcomes}), []
 
 
 # ---------------------------------------------------------------- one run
 
 
-def run_scenario(scenario: str, seed: int, size: Size, *, slot_dir: Path, cache_dir: Path = CACHE_DIR,
-                 log=print) -> RunResult:
+def run_scenario(
+    scenario: str, seed: int, size: Size, *, slot_dir: Path, cache_dir: Path = CACHE_DIR, log=print
+) -> RunResult:
     """Build, load, dbt build and check one (scenario, seed, size) in ``slot_dir``."""
     result = RunResult(scenario, seed, size)
     slot_dir.mkdir(parents=True, exist_ok=True)
@@ -253,9 +285,10 @@ def run_scenario(scenario: str, seed: int, size: Size, *, slot_dir: Path, cache_
     result.timings["dbt"] = dbt["seconds"]
     result.dbt = {k: dbt.get(k) for k in ("returncode", "skipped", "passed", "passes")}
     result.errors.extend(dbt["errors"])
-    result.fired.extend(Fired(name, sev, "dbt", None, f"{failures} failing rows" if failures is not None else None,
-                              dbt_pass=n)
-                        for name, sev, failures, _uid, n in dbt["failed_tests"])
+    result.fired.extend(
+        Fired(name, sev, "dbt", None, f"{failures} failing rows" if failures is not None else None, dbt_pass=n)
+        for name, sev, failures, _uid, n in dbt["failed_tests"]
+    )
 
     t = time.monotonic()
     fired, evaluated, errors = run_checks(warehouse, as_of)
@@ -263,11 +296,24 @@ def run_scenario(scenario: str, seed: int, size: Size, *, slot_dir: Path, cache_
     result.fired.extend(fired)
     result.checks_evaluated = evaluated
     result.errors.extend(errors)
-    log(f"    {scenario} seed {seed}: fired {', '.join(f.label() for f in result.fired) or 'nothing'}"
+    log(
+        f"    {scenario} seed {seed}: fired {', '.join(f.label() for f in result.fired) or 'nothing'}"
         f" [build {result.timings['build']:.0f}s, load {result.timings['load']:.0f}s, dbt "
-        f"{result.timings['dbt']:.0f}s, checks {result.timings['checks']:.0f}s]")
+        f"{result.timings['dbt']:.0f}s, checks {result.timings['checks']:.0f}s]"
+    )
     return result
 
 
-__all__ = ["CACHE_DIR", "Fired", "RunResult", "Size", "build_scenario", "expected_fired", "run_checks",
-           "run_dbt", "run_dbt_once", "run_scenario", "sandbox_path"]
+__all__ = [
+    "CACHE_DIR",
+    "Fired",
+    "RunResult",
+    "Size",
+    "build_scenario",
+    "expected_fired",
+    "run_checks",
+    "run_dbt",
+    "run_dbt_once",
+    "run_scenario",
+    "sandbox_path",
+]

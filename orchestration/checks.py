@@ -11,7 +11,6 @@ The checks read `metrics.metric_funnel_history`, a dbt model built in the same `
 as of `AS_OF_DATE` (`orchestration.settings.as_of_date()`).
 """
 
-
 from collections.abc import Iterator
 from typing import Any
 

@@ -47,8 +47,7 @@ def _add_size(p: argparse.ArgumentParser) -> None:
 
 def cmd_build(args: argparse.Namespace) -> int:
     path = build_sandbox(_config(args), Path(args.out))
-    print(json.dumps({"db": str(path), "end_date": end_date_of(path).isoformat(),
-                      **store.counts(path)}))
+    print(json.dumps({"db": str(path), "end_date": end_date_of(path).isoformat(), **store.counts(path)}))
     return 0
 
 
@@ -62,9 +61,17 @@ def cmd_info(args: argparse.Namespace) -> int:
         meta = store.read_meta(conn)
     finally:
         conn.close()
-    print(json.dumps({"db": str(path), "end_date": meta["end_date"],
-                      "config": json.loads(meta["config"]),
-                      "mutations": int(meta.get("mutations", "0")), **store.counts(path)}))
+    print(
+        json.dumps(
+            {
+                "db": str(path),
+                "end_date": meta["end_date"],
+                "config": json.loads(meta["config"]),
+                "mutations": int(meta.get("mutations", "0")),
+                **store.counts(path),
+            }
+        )
+    )
     return 0
 
 
@@ -76,9 +83,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"no sandbox at {path} (use --build-if-missing)", file=sys.stderr)
         return 2
     token = args.token or os.environ.get("SANDBOX_TOKEN") or "sandbox-token"
-    server = SandboxServer(path, token=token, rate_limit_per_10s=args.rate_limit_per_10s,
-                           search_rate_per_s=args.search_rate_per_s,
-                           daily_limit=args.daily_limit, port=args.port)
+    server = SandboxServer(
+        path,
+        token=token,
+        rate_limit_per_10s=args.rate_limit_per_10s,
+        search_rate_per_s=args.search_rate_per_s,
+        daily_limit=args.daily_limit,
+        port=args.port,
+    )
     stop = threading.Event()
 
     def _on_signal(signum: int, frame: object) -> None:  # noqa: ARG001

@@ -55,8 +55,7 @@ class ApiError(Exception):
 
 def error_body(message: str, category: str, **extra: Any) -> dict:
     """HubSpot's error shape (SDK ``Error`` model)."""
-    return {"status": "error", "message": message, "correlationId": str(uuid.uuid4()),
-            "category": category, **extra}
+    return {"status": "error", "message": message, "correlationId": str(uuid.uuid4()), "category": category, **extra}
 
 
 def _validation(message: str) -> ApiError:
@@ -76,8 +75,7 @@ def _int_param(call: Call, name: str, default: int) -> int:
 def _object_type(call: Call) -> str:
     t = OBJECT_TYPES.get(call.params["type"])
     if t is None:
-        raise ApiError(400, f"Unable to infer object type from: {call.params['type']}",
-                       "VALIDATION_ERROR")
+        raise ApiError(400, f"Unable to infer object type from: {call.params['type']}", "VALIDATION_ERROR")
     return t
 
 
@@ -100,24 +98,24 @@ def list_objects(call: Call) -> Response:
     cap = 50 if history else 100
     if limit < 1 or limit > cap:
         raise _validation(
-            f"limit must be between 1 and {cap}" + (" when propertiesWithHistory is requested"
-                                                    if history else ""))
+            f"limit must be between 1 and {cap}" + (" when propertiesWithHistory is requested" if history else "")
+        )
     after = _int_param(call, "after", 0)
     archived = _archived_flag(call.q("archived", "false"))
     rows = call.conn.execute(
-        f"SELECT * FROM {t} WHERE archived = ? AND id >= ? ORDER BY id LIMIT ?",
-        (archived, after, limit + 1)).fetchall()
+        f"SELECT * FROM {t} WHERE archived = ? AND id >= ? ORDER BY id LIMIT ?", (archived, after, limit + 1)
+    ).fetchall()
     page, more = rows[:limit], len(rows) > limit
     props = objects.parse_names(call.query.get("properties")) or None
     assoc = objects.parse_names(call.query.get("associations"))
-    body: dict[str, Any] = {"results": objects.serialize(
-        call.conn, t, page, properties=props, history=history, assoc=assoc)}
+    body: dict[str, Any] = {
+        "results": objects.serialize(call.conn, t, page, properties=props, history=history, assoc=assoc)
+    }
     if more:
         nxt = str(rows[limit]["id"])
         params = [(k, v) for k, vs in call.query.items() if k != "after" for v in vs]
         params.append(("after", nxt))
-        body["paging"] = {"next": {"after": nxt,
-                                   "link": f"{call.base_url}{call.path}?{urlencode(params)}"}}
+        body["paging"] = {"next": {"after": nxt, "link": f"{call.base_url}{call.path}?{urlencode(params)}"}}
     return 200, body
 
 
@@ -128,16 +126,19 @@ def read_object(call: Call) -> Response:
     archived = _archived_flag(call.q("archived", "false"))
     row = None
     if raw.isdigit():
-        row = call.conn.execute(f"SELECT * FROM {t} WHERE id = ? AND archived = ?",
-                                (int(raw), archived)).fetchone()
+        row = call.conn.execute(f"SELECT * FROM {t} WHERE id = ? AND archived = ?", (int(raw), archived)).fetchone()
     if row is None:
-        raise ApiError(404, "Object not found.  objectId are usually numeric.", "OBJECT_NOT_FOUND",
-                       context={"id": [raw]})
+        raise ApiError(
+            404, "Object not found.  objectId are usually numeric.", "OBJECT_NOT_FOUND", context={"id": [raw]}
+        )
     obj = objects.serialize(
-        call.conn, t, [row],
+        call.conn,
+        t,
+        [row],
         properties=objects.parse_names(call.query.get("properties")) or None,
         history=objects.parse_names(call.query.get("propertiesWithHistory")),
-        assoc=objects.parse_names(call.query.get("associations")))[0]
+        assoc=objects.parse_names(call.query.get("associations")),
+    )[0]
     return 200, obj
 
 
@@ -151,8 +152,9 @@ def batch_read(call: Call) -> Response:
     history = objects.parse_names(body.get("propertiesWithHistory") or [])
     cap = 50 if history else 100
     if len(inputs) > cap:
-        raise _validation(f"Batch size must be at most {cap}"
-                          + (" when propertiesWithHistory is requested" if history else ""))
+        raise _validation(
+            f"Batch size must be at most {cap}" + (" when propertiesWithHistory is requested" if history else "")
+        )
     if body.get("idProperty") not in (None, "", "hs_object_id"):
         raise _validation("Only hs_object_id is supported as idProperty in the sandbox")
     started = _now_iso()
@@ -165,24 +167,33 @@ def batch_read(call: Call) -> Response:
     archived = _archived_flag(body.get("archived", False))
     rows = []
     if ids:
-        found = {r["id"]: r for r in call.conn.execute(
-            f"SELECT * FROM {t} WHERE archived = ? AND id IN ({','.join('?' * len(ids))})",
-            [archived, *ids])}
+        found = {
+            r["id"]: r
+            for r in call.conn.execute(
+                f"SELECT * FROM {t} WHERE archived = ? AND id IN ({','.join('?' * len(ids))})", [archived, *ids]
+            )
+        }
         rows = [found[i] for i in ids if i in found]
     found_ids = {str(r["id"]) for r in rows}
     props = objects.parse_names(body.get("properties") or []) or None
     out: dict[str, Any] = {
         "status": "COMPLETE",
         "results": objects.serialize(call.conn, t, rows, properties=props, history=history),
-        "startedAt": started, "completedAt": _now_iso()}
+        "startedAt": started,
+        "completedAt": _now_iso(),
+    }
     missing = [x for x in wanted if x not in found_ids]
     if missing:
         out["numErrors"] = 1
-        out["errors"] = [{
-            "status": "error", "category": "OBJECT_NOT_FOUND",
-            "message": f"Could not get some {SINGULAR[t]} objects, they may be deleted or not "
-                       "exist. Check that ids are valid.",
-            "context": {"ids": missing}}]
+        out["errors"] = [
+            {
+                "status": "error",
+                "category": "OBJECT_NOT_FOUND",
+                "message": f"Could not get some {SINGULAR[t]} objects, they may be deleted or not "
+                "exist. Check that ids are valid.",
+                "context": {"ids": missing},
+            }
+        ]
         return 207, out
     return 200, out
 
@@ -220,13 +231,12 @@ def search(call: Call) -> Response:
     total = _search_total(call, t, where, sq.params)
     take = min(sq.limit, MAX_RESULTS - sq.after)
     rows = call.conn.execute(
-        f"SELECT * FROM {t} WHERE {where} ORDER BY {sq.order_by} LIMIT ? OFFSET ?",
-        [*sq.params, take, sq.after]).fetchall()
+        f"SELECT * FROM {t} WHERE {where} ORDER BY {sq.order_by} LIMIT ? OFFSET ?", [*sq.params, take, sq.after]
+    ).fetchall()
     props = sq.properties
     if props is not None:
         props = objects.parse_names(props) or None
-    body: dict[str, Any] = {"total": total,
-                            "results": objects.serialize(call.conn, t, rows, properties=props)}
+    body: dict[str, Any] = {"total": total, "results": objects.serialize(call.conn, t, rows, properties=props)}
     nxt = sq.after + len(rows)
     if rows and nxt < total:
         # Like HubSpot, a next cursor is offered even at 10,000, where it then gets a 400.
@@ -242,8 +252,7 @@ def assoc_batch_read(call: Call) -> Response:
     from_t = OBJECT_TYPES.get(call.params["from"])
     to_t = OBJECT_TYPES.get(call.params["to"])
     if (from_t, to_t) not in objects.ASSOC_TYPE:
-        raise _validation(f"Unsupported association {call.params['from']} -> "
-                          f"{call.params['to']}")
+        raise _validation(f"Unsupported association {call.params['from']} -> {call.params['to']}")
     body = call.body if isinstance(call.body, dict) else {}
     inputs = body.get("inputs")
     if not isinstance(inputs, list):
@@ -259,9 +268,12 @@ def assoc_batch_read(call: Call) -> Response:
     ids = [int(x) for x in wanted if x.isdigit()]
     live = set()
     if ids:
-        live = {r[0] for r in call.conn.execute(
-            f"SELECT id FROM {from_t} WHERE archived = 0 AND id IN ({','.join('?' * len(ids))})",
-            ids)}
+        live = {
+            r[0]
+            for r in call.conn.execute(
+                f"SELECT id FROM {from_t} WHERE archived = 0 AND id IN ({','.join('?' * len(ids))})", ids
+            )
+        }
     amap = objects.associations(call.conn, from_t, to_t, [i for i in ids if i in live])
     type_id = objects.ASSOC_TYPE[(from_t, to_t)][1]
     results, no_assoc = [], []
@@ -270,20 +282,31 @@ def assoc_batch_read(call: Call) -> Response:
         if not to:
             no_assoc.append(raw)
             continue
-        results.append({"from": {"id": raw}, "to": [
-            {"toObjectId": i, "associationTypes": [
-                {"category": "HUBSPOT_DEFINED", "typeId": type_id, "label": None}]}
-            for i in to]})
-    out: dict[str, Any] = {"status": "COMPLETE", "results": results, "startedAt": started,
-                           "completedAt": _now_iso()}
+        results.append(
+            {
+                "from": {"id": raw},
+                "to": [
+                    {
+                        "toObjectId": i,
+                        "associationTypes": [{"category": "HUBSPOT_DEFINED", "typeId": type_id, "label": None}],
+                    }
+                    for i in to
+                ],
+            }
+        )
+    out: dict[str, Any] = {"status": "COMPLETE", "results": results, "startedAt": started, "completedAt": _now_iso()}
     if no_assoc:
         out["numErrors"] = len(no_assoc)
-        out["errors"] = [{
-            "status": "error", "category": "OBJECT_NOT_FOUND",
-            "subCategory": "crm.associations.NO_ASSOCIATIONS_FOUND",
-            "message": f"No {to_t[:-1]} is associated with {from_t[:-1]} {raw}.",
-            "context": {"fromObjectId": [raw], "toObjectType": [to_t[:-1].upper()]}}
-            for raw in no_assoc]
+        out["errors"] = [
+            {
+                "status": "error",
+                "category": "OBJECT_NOT_FOUND",
+                "subCategory": "crm.associations.NO_ASSOCIATIONS_FOUND",
+                "message": f"No {to_t[:-1]} is associated with {from_t[:-1]} {raw}.",
+                "context": {"fromObjectId": [raw], "toObjectType": [to_t[:-1].upper()]},
+            }
+            for raw in no_assoc
+        ]
         return 207, out
     return 200, out
 
@@ -292,19 +315,29 @@ def assoc_batch_read(call: Call) -> Response:
 
 
 def _stage_json(r: sqlite3.Row) -> dict:
-    return {"id": r["id"], "label": r["label"], "displayOrder": r["display_order"],
-            "metadata": {"isClosed": "true" if r["is_closed"] else "false",
-                         "probability": r["probability"]},
-            "createdAt": ms_to_iso(r["created_at"]), "updatedAt": ms_to_iso(r["updated_at"]),
-            "archived": bool(r["archived"]), "writePermissions": "CRM_PERMISSIONS_ENFORCEMENT"}
+    return {
+        "id": r["id"],
+        "label": r["label"],
+        "displayOrder": r["display_order"],
+        "metadata": {"isClosed": "true" if r["is_closed"] else "false", "probability": r["probability"]},
+        "createdAt": ms_to_iso(r["created_at"]),
+        "updatedAt": ms_to_iso(r["updated_at"]),
+        "archived": bool(r["archived"]),
+        "writePermissions": "CRM_PERMISSIONS_ENFORCEMENT",
+    }
 
 
 def _pipeline_json(conn: sqlite3.Connection, p: sqlite3.Row) -> dict:
-    stages = conn.execute("SELECT * FROM stages WHERE pipeline_id = ? ORDER BY display_order",
-                          (p["id"],)).fetchall()
-    return {"id": p["id"], "label": p["label"], "displayOrder": p["display_order"],
-            "createdAt": ms_to_iso(p["created_at"]), "updatedAt": ms_to_iso(p["updated_at"]),
-            "archived": bool(p["archived"]), "stages": [_stage_json(s) for s in stages]}
+    stages = conn.execute("SELECT * FROM stages WHERE pipeline_id = ? ORDER BY display_order", (p["id"],)).fetchall()
+    return {
+        "id": p["id"],
+        "label": p["label"],
+        "displayOrder": p["display_order"],
+        "createdAt": ms_to_iso(p["created_at"]),
+        "updatedAt": ms_to_iso(p["updated_at"]),
+        "archived": bool(p["archived"]),
+        "stages": [_stage_json(s) for s in stages],
+    }
 
 
 def _check_pipeline_type(call: Call) -> None:
@@ -321,11 +354,9 @@ def pipelines(call: Call) -> Response:
 
 def _pipeline_row(call: Call) -> sqlite3.Row:
     _check_pipeline_type(call)
-    p = call.conn.execute("SELECT * FROM pipelines WHERE id = ?",
-                          (call.params["pipeline"],)).fetchone()
+    p = call.conn.execute("SELECT * FROM pipelines WHERE id = ?", (call.params["pipeline"],)).fetchone()
     if p is None:
-        raise ApiError(404, f"Unable to find pipeline {call.params['pipeline']}",
-                       "OBJECT_NOT_FOUND")
+        raise ApiError(404, f"Unable to find pipeline {call.params['pipeline']}", "OBJECT_NOT_FOUND")
     return p
 
 
@@ -340,11 +371,19 @@ def pipeline_stages(call: Call) -> Response:
 
 
 def _owner_json(r: sqlite3.Row) -> dict:
-    out = {"id": str(r["id"]), "email": r["email"], "type": "PERSON",
-           "firstName": r["first_name"], "lastName": r["last_name"], "userId": r["user_id"],
-           "userIdIncludingInactive": r["user_id"], "createdAt": ms_to_iso(r["created_at"]),
-           "updatedAt": ms_to_iso(r["updated_at"]), "archived": bool(r["archived"]),
-           "teams": json.loads(r["teams"] or "[]")}
+    out = {
+        "id": str(r["id"]),
+        "email": r["email"],
+        "type": "PERSON",
+        "firstName": r["first_name"],
+        "lastName": r["last_name"],
+        "userId": r["user_id"],
+        "userIdIncludingInactive": r["user_id"],
+        "createdAt": ms_to_iso(r["created_at"]),
+        "updatedAt": ms_to_iso(r["updated_at"]),
+        "archived": bool(r["archived"]),
+        "teams": json.loads(r["teams"] or "[]"),
+    }
     if r["archived"]:
         out["archivedAt"] = ms_to_iso(r["archived_at"])
     return out
@@ -361,23 +400,20 @@ def owners(call: Call) -> Response:
     if call.q("email"):
         where += " AND email = ?"
         args.append(call.q("email"))
-    rows = call.conn.execute(f"SELECT * FROM owners WHERE {where} ORDER BY id LIMIT ?",
-                             [*args, limit + 1]).fetchall()
+    rows = call.conn.execute(f"SELECT * FROM owners WHERE {where} ORDER BY id LIMIT ?", [*args, limit + 1]).fetchall()
     body: dict[str, Any] = {"results": [_owner_json(r) for r in rows[:limit]]}
     if len(rows) > limit:
         nxt = str(rows[limit]["id"])
         params = [(k, v) for k, vs in call.query.items() if k != "after" for v in vs]
         params.append(("after", nxt))
-        body["paging"] = {"next": {"after": nxt,
-                                   "link": f"{call.base_url}{call.path}?{urlencode(params)}"}}
+        body["paging"] = {"next": {"after": nxt, "link": f"{call.base_url}{call.path}?{urlencode(params)}"}}
     return 200, body
 
 
 def owner(call: Call) -> Response:
     """GET /crm/v3/owners/{ownerId}."""
     raw = call.params["id"]
-    r = call.conn.execute("SELECT * FROM owners WHERE id = ?",
-                          (int(raw) if raw.isdigit() else -1,)).fetchone()
+    r = call.conn.execute("SELECT * FROM owners WHERE id = ?", (int(raw) if raw.isdigit() else -1,)).fetchone()
     if r is None:
         raise ApiError(404, f"Owner {raw} not found", "OBJECT_NOT_FOUND")
     return 200, _owner_json(r)
@@ -385,23 +421,33 @@ def owner(call: Call) -> Response:
 
 def _property_json(order: int, p: PropDef) -> dict:
     return {
-        "name": p.name, "label": p.label, "type": p.type, "fieldType": p.field_type,
-        "groupName": p.group, "description": "", "displayOrder": order,
-        "options": [{"label": lab, "value": val, "displayOrder": k, "hidden": False}
-                    for k, (val, lab) in enumerate(p.options)],
-        "calculated": p.calculated, "externalOptions": False, "hasUniqueValue":
-            p.name == "hs_object_id", "hidden": False, "hubspotDefined": True,
-        "formField": not p.calculated, "archived": False,
-        "modificationMetadata": {"archivable": False, "readOnlyDefinition": True,
-                                 "readOnlyValue": p.calculated},
-        "createdAt": "2019-08-06T02:41:52.000Z", "updatedAt": "2019-08-06T02:41:52.000Z"}
+        "name": p.name,
+        "label": p.label,
+        "type": p.type,
+        "fieldType": p.field_type,
+        "groupName": p.group,
+        "description": "",
+        "displayOrder": order,
+        "options": [
+            {"label": lab, "value": val, "displayOrder": k, "hidden": False} for k, (val, lab) in enumerate(p.options)
+        ],
+        "calculated": p.calculated,
+        "externalOptions": False,
+        "hasUniqueValue": p.name == "hs_object_id",
+        "hidden": False,
+        "hubspotDefined": True,
+        "formField": not p.calculated,
+        "archived": False,
+        "modificationMetadata": {"archivable": False, "readOnlyDefinition": True, "readOnlyValue": p.calculated},
+        "createdAt": "2019-08-06T02:41:52.000Z",
+        "updatedAt": "2019-08-06T02:41:52.000Z",
+    }
 
 
 def properties(call: Call) -> Response:
     """GET /crm/v3/properties/{type}."""
     t = _object_type(call)
-    return 200, {"results": [_property_json(k, p)
-                             for k, p in enumerate(CATALOG[t].values())]}
+    return 200, {"results": [_property_json(k, p) for k, p in enumerate(CATALOG[t].values())]}
 
 
 def property_one(call: Call) -> Response:
@@ -409,8 +455,7 @@ def property_one(call: Call) -> Response:
     t = _object_type(call)
     p = CATALOG[t].get(call.params["name"])
     if p is None:
-        raise ApiError(404, f"Unable to find property {call.params['name']}",
-                       "OBJECT_NOT_FOUND")
+        raise ApiError(404, f"Unable to find property {call.params['name']}", "OBJECT_NOT_FOUND")
     return 200, _property_json(list(CATALOG[t]).index(p.name), p)
 
 
@@ -418,21 +463,20 @@ def property_one(call: Call) -> Response:
 
 _ID = r"[^/]+"
 ROUTES: list[tuple[str, re.Pattern, Callable[[Call], Response], bool]] = [
-    (m, re.compile(f"^{pat}$"), fn, is_search) for m, pat, fn, is_search in (
+    (m, re.compile(f"^{pat}$"), fn, is_search)
+    for m, pat, fn, is_search in (
         ("POST", rf"/crm/v3/objects/(?P<type>{_ID})/search", search, True),
         ("POST", rf"/crm/v3/objects/(?P<type>{_ID})/batch/read", batch_read, False),
         ("GET", rf"/crm/v3/objects/(?P<type>{_ID})", list_objects, False),
         ("GET", rf"/crm/v3/objects/(?P<type>{_ID})/(?P<id>{_ID})", read_object, False),
         ("GET", rf"/crm/v3/pipelines/(?P<type>{_ID})", pipelines, False),
         ("GET", rf"/crm/v3/pipelines/(?P<type>{_ID})/(?P<pipeline>{_ID})", pipeline, False),
-        ("GET", rf"/crm/v3/pipelines/(?P<type>{_ID})/(?P<pipeline>{_ID})/stages",
-         pipeline_stages, False),
+        ("GET", rf"/crm/v3/pipelines/(?P<type>{_ID})/(?P<pipeline>{_ID})/stages", pipeline_stages, False),
         ("GET", r"/crm/v3/owners/?", owners, False),
         ("GET", rf"/crm/v3/owners/(?P<id>{_ID})", owner, False),
         ("GET", rf"/crm/v3/properties/(?P<type>{_ID})", properties, False),
         ("GET", rf"/crm/v3/properties/(?P<type>{_ID})/(?P<name>{_ID})", property_one, False),
-        ("POST", rf"/crm/v4/associations/(?P<from>{_ID})/(?P<to>{_ID})/batch/read",
-         assoc_batch_read, False),
+        ("POST", rf"/crm/v4/associations/(?P<from>{_ID})/(?P<to>{_ID})/batch/read", assoc_batch_read, False),
     )
 ]
 _DATED = re.compile(r"^/crm/(objects|pipelines|owners|properties)/\d{4}-\d{2}(/.*)?$")

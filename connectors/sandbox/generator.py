@@ -68,14 +68,58 @@ def period(config: SandboxConfig) -> tuple[date, int, int, int]:
 # ---------------------------------------------------------------- reference vocabularies
 
 FIRST_NAMES = (
-    "Anna", "Ben", "Carla", "David", "Elena", "Farid", "Greta", "Hugo", "Ines", "Jonas",
-    "Kira", "Liam", "Maya", "Noah", "Olga", "Pablo", "Quinn", "Rosa", "Sven", "Tara",
-    "Umar", "Vera", "Wei", "Xenia", "Yusuf", "Zoe",
+    "Anna",
+    "Ben",
+    "Carla",
+    "David",
+    "Elena",
+    "Farid",
+    "Greta",
+    "Hugo",
+    "Ines",
+    "Jonas",
+    "Kira",
+    "Liam",
+    "Maya",
+    "Noah",
+    "Olga",
+    "Pablo",
+    "Quinn",
+    "Rosa",
+    "Sven",
+    "Tara",
+    "Umar",
+    "Vera",
+    "Wei",
+    "Xenia",
+    "Yusuf",
+    "Zoe",
 )
 LAST_NAMES = (
-    "Adams", "Berg", "Costa", "Dubois", "Eriksen", "Fischer", "Garcia", "Hansen", "Ito",
-    "Jensen", "Kowalski", "Lopez", "Müller", "Nakamura", "O'Brien", "Patel", "Rossi",
-    "Schmidt", "Tanaka", "Usman", "Vogel", "Walsh", "Young", "Zhang",
+    "Adams",
+    "Berg",
+    "Costa",
+    "Dubois",
+    "Eriksen",
+    "Fischer",
+    "Garcia",
+    "Hansen",
+    "Ito",
+    "Jensen",
+    "Kowalski",
+    "Lopez",
+    "Müller",
+    "Nakamura",
+    "O'Brien",
+    "Patel",
+    "Rossi",
+    "Schmidt",
+    "Tanaka",
+    "Usman",
+    "Vogel",
+    "Walsh",
+    "Young",
+    "Zhang",
 )
 DOMAINS = ("example.com", "acme.io", "globex.net", "initech.co", "umbrella.org", "hooli.dev")
 CO_PREFIX = ("Nor", "Blue", "Quant", "Hex", "Lumen", "Verd", "Astra", "Core", "Nova", "Terra")
@@ -86,12 +130,14 @@ PRODUCTS = ("Platform licence", "Pilot", "Expansion", "Annual plan", "Onboarding
 CHANNEL_WEIGHTS = (0.27, 0.16, 0.10, 0.07, 0.09, 0.08, 0.14, 0.06, 0.03)
 SOURCE_DATA: dict[str, tuple[tuple[str, ...], tuple[str | None, ...]]] = {
     "ORGANIC_SEARCH": (("google", "bing", "duckduckgo"), ("{keyword unavailable}",)),
-    "PAID_SEARCH": (("google", "google", "bing"),
-                    ("brand_search", "generic_crm_software", "competitor_terms",
-                     "retargeting_search")),
-    "PAID_SOCIAL": (("Facebook", "LinkedIn", "Instagram"),
-                    ("prospecting_lookalike", "retargeting_q", "webinar_promo",
-                     "ebook_pipeline_guide")),
+    "PAID_SEARCH": (
+        ("google", "google", "bing"),
+        ("brand_search", "generic_crm_software", "competitor_terms", "retargeting_search"),
+    ),
+    "PAID_SOCIAL": (
+        ("Facebook", "LinkedIn", "Instagram"),
+        ("prospecting_lookalike", "retargeting_q", "webinar_promo", "ebook_pipeline_guide"),
+    ),
     "SOCIAL_MEDIA": (("LinkedIn", "Twitter", "Facebook"), (None,)),
     "EMAIL_MARKETING": (("Monthly newsletter", "Product update", "Webinar invite"), (None,)),
     "REFERRALS": (("g2.com", "capterra.com", "partner-portal.io"), (None,)),
@@ -133,8 +179,9 @@ ENTRY_WEIGHTS = (0.80, 0.12, 0.05, 0.03)
 # ---------------------------------------------------------------- small helpers
 
 
-def _daily_counts(rng: random.Random, n: int, start: date, n_days: int, *,
-                  weekend: float, trend: float, first_day: int = 0) -> list[int]:
+def _daily_counts(
+    rng: random.Random, n: int, start: date, n_days: int, *, weekend: float, trend: float, first_day: int = 0
+) -> list[int]:
     """Split ``n`` records over days: weekday/weekend ratio, linear trend, monthly wave."""
     weights = []
     for d in range(n_days):
@@ -190,8 +237,9 @@ def _round_amount(rng: random.Random, x: float) -> str:
 # ---------------------------------------------------------------- the stage process
 
 
-def simulate_stages(rng: random.Random, pipe: PipelineDef, created: int, end_ms: int,
-                    legacy_entry: bool) -> list[tuple[str, int, bool]]:
+def simulate_stages(
+    rng: random.Random, pipe: PipelineDef, created: int, end_ms: int, legacy_entry: bool
+) -> list[tuple[str, int, bool]]:
     """True dealstage sequence: [(stage_id, ts, is_open_to_closed_move)], oldest first.
 
     The first entry's timestamp is ``created``; nothing is at or after ``end_ms``.
@@ -264,8 +312,9 @@ def simulate_stages(rng: random.Random, pipe: PipelineDef, created: int, end_ms:
 # ---------------------------------------------------------------- builders
 
 
-def _insert_reference(conn: sqlite3.Connection, config: SandboxConfig, start_ms: int,
-                      end_ms: int) -> list[tuple[int, int, float]]:
+def _insert_reference(
+    conn: sqlite3.Connection, config: SandboxConfig, start_ms: int, end_ms: int
+) -> list[tuple[int, int, float]]:
     """Owners, pipelines, stages, meta. Returns [(owner_id, user_id, weight)] for live use."""
     created = start_ms - 400 * DAY_MS
     owners = []
@@ -273,24 +322,51 @@ def _insert_reference(conn: sqlite3.Connection, config: SandboxConfig, start_ms:
         oid, uid = OWNER_ID_START + k * 7919, 28_604_240 + k * 131
         archived = k == len(OWNERS) - 1
         arch_at = (start_ms + end_ms) // 2 if archived else None
-        team_json = json.dumps([{"id": str(900 + k % 4), "name": t, "primary": True}
-                                for t in teams])
+        team_json = json.dumps([{"id": str(900 + k % 4), "name": t, "primary": True} for t in teams])
         email = f"{first.lower()}.{last.lower()}@sandbox-crm.example"
-        conn.execute("INSERT INTO owners VALUES (?,?,?,?,?,?,?,?,?,?)",
-                     (oid, email, first, last, uid, team_json, created + k * DAY_MS,
-                      arch_at or (created + k * DAY_MS + 30 * DAY_MS), int(archived), arch_at))
+        conn.execute(
+            "INSERT INTO owners VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (
+                oid,
+                email,
+                first,
+                last,
+                uid,
+                team_json,
+                created + k * DAY_MS,
+                arch_at or (created + k * DAY_MS + 30 * DAY_MS),
+                int(archived),
+                arch_at,
+            ),
+        )
         owners.append((oid, uid, OWNER_WEIGHTS[k]))
     for p in PIPELINES:
-        conn.execute("INSERT INTO pipelines VALUES (?,?,?,?,?,0)",
-                     (p.id, p.label, p.display_order, created - 100 * DAY_MS, created))
+        conn.execute(
+            "INSERT INTO pipelines VALUES (?,?,?,?,?,0)",
+            (p.id, p.label, p.display_order, created - 100 * DAY_MS, created),
+        )
         for s in p.stages:
             conn.execute(
                 "INSERT INTO stages VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (s.id, p.id, s.label, s.display_order, int(s.is_closed), s.probability,
-                 int(s.is_won), created - 100 * DAY_MS, created, int(s.archived)))
-    meta = {"config": json.dumps(config.to_json(), sort_keys=True),
-            "end_date": config.end_date.isoformat(), "schema_version": store.SCHEMA_VERSION,
-            "mutations": "0"}
+                (
+                    s.id,
+                    p.id,
+                    s.label,
+                    s.display_order,
+                    int(s.is_closed),
+                    s.probability,
+                    int(s.is_won),
+                    created - 100 * DAY_MS,
+                    created,
+                    int(s.archived),
+                ),
+            )
+    meta = {
+        "config": json.dumps(config.to_json(), sort_keys=True),
+        "end_date": config.end_date.isoformat(),
+        "schema_version": store.SCHEMA_VERSION,
+        "mutations": "0",
+    }
     conn.executemany("INSERT INTO meta VALUES (?,?)", sorted(meta.items()))
     return owners
 
@@ -343,12 +419,17 @@ def _contact_row(rng, cid, created, end_ms, owner_ids, owner_w) -> list:
         opts1, opts2 = SOURCE_DATA[channel]
         d1, d2 = rng.choice(opts1), rng.choice(opts2)
         if channel == "PAID_SEARCH" and d1 == "google":
-            gclid = "Cj0KCQ" + "".join(rng.choice("abcdefghijkLMNOPQRS0123456789_-")
-                                       for _ in range(22))
+            gclid = "Cj0KCQ" + "".join(rng.choice("abcdefghijkLMNOPQRS0123456789_-") for _ in range(22))
     stage = rng.choices(store.LIFECYCLE_STAGES, LIFECYCLE_WEIGHTS)[0]
     # lifecycle progression: lead -> mql -> sql -> opportunity -> customer
-    target = {"lead": 1, "marketingqualifiedlead": 2, "salesqualifiedlead": 3,
-              "opportunity": 4, "customer": 5, "evangelist": 5}.get(stage, 0)
+    target = {
+        "lead": 1,
+        "marketingqualifiedlead": 2,
+        "salesqualifiedlead": 3,
+        "opportunity": 4,
+        "customer": 5,
+        "evangelist": 5,
+    }.get(stage, 0)
     entered: list[int | None] = [None] * 5
     t = created
     reached = 0
@@ -361,8 +442,7 @@ def _contact_row(rng, cid, created, end_ms, owner_ids, owner_w) -> list:
         reached = k + 1
     if reached < target:
         stage = store.LIFECYCLE_DATE_STAGES[reached - 1] if reached else "subscriber"
-    lead_status = None if rng.random() < 0.3 else rng.choices(store.LEAD_STATUSES,
-                                                              LEAD_STATUS_WEIGHTS)[0]
+    lead_status = None if rng.random() < 0.3 else rng.choices(store.LEAD_STATUSES, LEAD_STATUS_WEIGHTS)[0]
     owner = rng.choices(owner_ids, owner_w)[0] if rng.random() < 0.6 else None
     last_ts = max([created] + [e for e in entered if e is not None])
     lastmod = last_ts + _days_ms(rng, 1.5, 1.2)
@@ -373,8 +453,26 @@ def _contact_row(rng, cid, created, end_ms, owner_ids, owner_w) -> list:
         at = lastmod + _days_ms(rng, 10.0)
         if at < end_ms:
             archived, archived_at, lastmod = 1, at, at
-    return [cid, created, lastmod, email, first, last, stage, lead_status, channel, d1, d2,
-            gclid, owner, None, *entered, archived, archived_at, None]
+    return [
+        cid,
+        created,
+        lastmod,
+        email,
+        first,
+        last,
+        stage,
+        lead_status,
+        channel,
+        d1,
+        d2,
+        gclid,
+        owner,
+        None,
+        *entered,
+        archived,
+        archived_at,
+        None,
+    ]
 
 
 # column positions used by merges
@@ -387,8 +485,10 @@ def _maybe_merge(rng: random.Random, buf: list[list], end_ms: int, *, contact: b
     if rng.random() >= (0.01 if contact else 0.005) or len(buf) < 3:
         return
     lm, mids, arch, arch_at, into = (
-        (_C_LASTMOD, _C_MERGED_IDS, _C_ARCH, _C_ARCH_AT, _C_MERGED_INTO) if contact
-        else (_D_LASTMOD, _D_MERGED_IDS, _D_ARCH, _D_ARCH_AT, _D_MERGED_INTO))
+        (_C_LASTMOD, _C_MERGED_IDS, _C_ARCH, _C_ARCH_AT, _C_MERGED_INTO)
+        if contact
+        else (_D_LASTMOD, _D_MERGED_IDS, _D_ARCH, _D_ARCH_AT, _D_MERGED_INTO)
+    )
     winner = buf[-1]
     if winner[arch]:
         return
@@ -403,13 +503,11 @@ def _maybe_merge(rng: random.Random, buf: list[list], end_ms: int, *, contact: b
     winner[lm] = max(winner[lm], at)
 
 
-def _gen_deals(conn, rng, config, owners, contact_ids: array, cum: list[int],
-               progress) -> None:
+def _gen_deals(conn, rng, config, owners, contact_ids: array, cum: list[int], progress) -> None:
     start, n_days, start_ms, end_ms = period(config)
     first_day = next((d + 1 for d, c in enumerate(cum) if c > 0), n_days)
     first_day = min(first_day, n_days - 1)
-    counts = _daily_counts(rng, config.n_deals, start, n_days, weekend=0.2, trend=0.2,
-                           first_day=first_day)
+    counts = _daily_counts(rng, config.n_deals, start, n_days, weekend=0.2, trend=0.2, first_day=first_day)
     owner_ids = [o[0] for o in owners]
     user_of = {o[0]: o[1] for o in owners}
     owner_w = [o[2] for o in owners]
@@ -460,8 +558,9 @@ def _gen_deals(conn, rng, config, owners, contact_ids: array, cum: list[int],
         progress("deals", config.n_deals, config.n_deals)
 
 
-def _deal(rng: random.Random, did: int, created: int, end_ms: int, start_ms: int,
-          owner: int, user_id: int) -> tuple[list, list[tuple]]:
+def _deal(
+    rng: random.Random, did: int, created: int, end_ms: int, start_ms: int, owner: int, user_id: int
+) -> tuple[list, list[tuple]]:
     """One deal row plus its property-history rows."""
     renewal = rng.random() < 0.05
     pipe = RENEWALS_PIPELINE if renewal else store.DEFAULT_PIPELINE
@@ -471,8 +570,7 @@ def _deal(rng: random.Random, did: int, created: int, end_ms: int, start_ms: int
     src0 = _source(rng, user_id)
 
     # dealstage (+ optional repeated same-stage write) ------------------------------
-    entries = [(s, t, _source(rng, user_id) if k else src0) for k, (s, t, _) in
-               enumerate(stages)]
+    entries = [(s, t, _source(rng, user_id) if k else src0) for k, (s, t, _) in enumerate(stages)]
     if rng.random() < P_REPEAT:
         k = rng.randrange(len(entries))
         nxt = entries[k + 1][1] if k + 1 < len(entries) else end_ms
@@ -527,12 +625,27 @@ def _deal(rng: random.Random, did: int, created: int, end_ms: int, start_ms: int
         at = lastmod + _days_ms(rng, 10.0)
         if at < end_ms:
             archived, archived_at, lastmod = 1, at, at
-    name = (f"{rng.choice(CO_PREFIX)}{rng.choice(CO_SUFFIX)} {rng.choice(CO_FORM)}"
-            f" - {rng.choice(PRODUCTS)}")
+    name = f"{rng.choice(CO_PREFIX)}{rng.choice(CO_SUFFIX)} {rng.choice(CO_FORM)} - {rng.choice(PRODUCTS)}"
     dealtype = "existingbusiness" if renewal or rng.random() < 0.2 else "newbusiness"
-    row = [did, name, dealtype, created, lastmod, pipe.id, current, amount, currency,
-           closedate, owner, "true" if stage_def.is_closed else "false",
-           "true" if stage_def.is_won else "false", None, archived, archived_at, None]
+    row = [
+        did,
+        name,
+        dealtype,
+        created,
+        lastmod,
+        pipe.id,
+        current,
+        amount,
+        currency,
+        closedate,
+        owner,
+        "true" if stage_def.is_closed else "false",
+        "true" if stage_def.is_won else "false",
+        None,
+        archived,
+        archived_at,
+        None,
+    ]
     return row, hist
 
 
@@ -565,8 +678,7 @@ def _write(config: SandboxConfig, path: Path, progress: ProgressCallback | None)
         conn.close()
 
 
-def build_sandbox(config: SandboxConfig, path: Path,
-                  progress: ProgressCallback | None = None) -> Path:
+def build_sandbox(config: SandboxConfig, path: Path, progress: ProgressCallback | None = None) -> Path:
     """Write the sandbox CRM for ``config`` to ``path`` (SQLite) and return ``path``.
 
     Reuses an existing file built from the same config (mutations included); otherwise
@@ -595,5 +707,4 @@ def end_date_of(path: Path | str) -> date:
         conn.close()
 
 
-__all__ = ["SANDBOX_END_DATE", "SandboxConfig", "build_sandbox", "end_date_of", "period",
-           "simulate_stages"]
+__all__ = ["SANDBOX_END_DATE", "SandboxConfig", "build_sandbox", "end_date_of", "period", "simulate_stages"]

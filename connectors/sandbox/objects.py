@@ -20,10 +20,11 @@ from connectors.sandbox.store import (
     ms_to_iso,
 )
 
-ASSOC_TYPE = {("deals", "contacts"): ("deal_to_contact", 3),
-              ("contacts", "deals"): ("contact_to_deal", 4)}
-ALWAYS = {"deals": ("createdate", "hs_lastmodifieddate", "hs_object_id"),
-          "contacts": ("createdate", "lastmodifieddate", "hs_object_id")}
+ASSOC_TYPE = {("deals", "contacts"): ("deal_to_contact", 3), ("contacts", "deals"): ("contact_to_deal", 4)}
+ALWAYS = {
+    "deals": ("createdate", "hs_lastmodifieddate", "hs_object_id"),
+    "contacts": ("createdate", "lastmodifieddate", "hs_object_id"),
+}
 
 
 def parse_names(values: Iterable[str] | None) -> list[str]:
@@ -55,7 +56,9 @@ def stage_history(conn: sqlite3.Connection, ids: Sequence[int]) -> dict[int, lis
     if ids:
         for did, value, ts in conn.execute(
             f"SELECT deal_id, value, timestamp FROM deal_history WHERE property='dealstage' "
-            f"AND deal_id IN ({_marks(len(ids))}) ORDER BY deal_id, seq", list(ids)):
+            f"AND deal_id IN ({_marks(len(ids))}) ORDER BY deal_id, seq",
+            list(ids),
+        ):
             out[did].append((value, ts))
     return out
 
@@ -79,33 +82,39 @@ def stage_dates(entries: list[tuple]) -> dict[str, int | None]:
     return out
 
 
-def associations(conn: sqlite3.Connection, from_type: str, to_type: str,
-                 ids: Sequence[int]) -> dict[int, list[int]]:
+def associations(conn: sqlite3.Connection, from_type: str, to_type: str, ids: Sequence[int]) -> dict[int, list[int]]:
     """from id -> sorted live associated ids (deal<->contact only)."""
     out: dict[int, list[int]] = defaultdict(list)
     if not ids or (from_type, to_type) not in ASSOC_TYPE:
         return out
     if from_type == "deals":
-        sql = (f"SELECT a.deal_id, a.contact_id FROM deal_contacts a JOIN contacts c "
-               f"ON c.id = a.contact_id AND c.archived = 0 WHERE a.deal_id IN "
-               f"({_marks(len(ids))}) ORDER BY a.deal_id, a.contact_id")
+        sql = (
+            f"SELECT a.deal_id, a.contact_id FROM deal_contacts a JOIN contacts c "
+            f"ON c.id = a.contact_id AND c.archived = 0 WHERE a.deal_id IN "
+            f"({_marks(len(ids))}) ORDER BY a.deal_id, a.contact_id"
+        )
     else:
-        sql = (f"SELECT a.contact_id, a.deal_id FROM deal_contacts a JOIN deals d "
-               f"ON d.id = a.deal_id AND d.archived = 0 WHERE a.contact_id IN "
-               f"({_marks(len(ids))}) ORDER BY a.contact_id, a.deal_id")
+        sql = (
+            f"SELECT a.contact_id, a.deal_id FROM deal_contacts a JOIN deals d "
+            f"ON d.id = a.deal_id AND d.archived = 0 WHERE a.contact_id IN "
+            f"({_marks(len(ids))}) ORDER BY a.contact_id, a.deal_id"
+        )
     for a, b in conn.execute(sql, list(ids)):
         out[a].append(b)
     return out
 
 
-def _stored_history(conn: sqlite3.Connection, ids: Sequence[int],
-                    props: Sequence[str]) -> dict[tuple[int, str], list[dict]]:
+def _stored_history(
+    conn: sqlite3.Connection, ids: Sequence[int], props: Sequence[str]
+) -> dict[tuple[int, str], list[dict]]:
     out: dict[tuple[int, str], list[dict]] = defaultdict(list)
     if not ids or not props:
         return out
-    sql = (f"SELECT deal_id, property, value, timestamp, source_type, source_id, "
-           f"updated_by_user_id FROM deal_history WHERE deal_id IN ({_marks(len(ids))}) "
-           f"AND property IN ({_marks(len(props))}) ORDER BY deal_id, property, seq DESC")
+    sql = (
+        f"SELECT deal_id, property, value, timestamp, source_type, source_id, "
+        f"updated_by_user_id FROM deal_history WHERE deal_id IN ({_marks(len(ids))}) "
+        f"AND property IN ({_marks(len(props))}) ORDER BY deal_id, property, seq DESC"
+    )
     for did, prop, value, ts, st, sid, uid in conn.execute(sql, [*ids, *props]):
         item: dict[str, Any] = {"value": value, "timestamp": ms_to_iso(ts), "sourceType": st}
         if sid is not None:
@@ -116,9 +125,15 @@ def _stored_history(conn: sqlite3.Connection, ids: Sequence[int],
     return out
 
 
-def serialize(conn: sqlite3.Connection, object_type: str, rows: Sequence[sqlite3.Row], *,
-              properties: list[str] | None = None, history: Sequence[str] = (),
-              assoc: Sequence[str] = ()) -> list[dict]:
+def serialize(
+    conn: sqlite3.Connection,
+    object_type: str,
+    rows: Sequence[sqlite3.Row],
+    *,
+    properties: list[str] | None = None,
+    history: Sequence[str] = (),
+    assoc: Sequence[str] = (),
+) -> list[dict]:
     """HubSpot objects for ``rows``; ``properties=None`` means the documented defaults."""
     catalog = CATALOG[object_type]
     names = [n for n in (properties or DEFAULT_PROPERTIES[object_type]) if n in catalog]
@@ -131,8 +146,7 @@ def serialize(conn: sqlite3.Connection, object_type: str, rows: Sequence[sqlite3
     stage_seq = stage_history(conn, ids) if computed_needed else {}
     stored = [n for n in hist_names if object_type == "deals" and n in HISTORY_PROPERTIES]
     stored_hist = _stored_history(conn, ids, stored)
-    assoc_map = {t: associations(conn, object_type, t, ids) for t in assoc
-                 if (object_type, t) in ASSOC_TYPE}
+    assoc_map = {t: associations(conn, object_type, t, ids) for t in assoc if (object_type, t) in ASSOC_TYPE}
 
     out = []
     for r in rows:
@@ -158,8 +172,7 @@ def serialize(conn: sqlite3.Connection, object_type: str, rows: Sequence[sqlite3
                     continue
                 calc_p = catalog[n].calculated
                 ts = r[lastmod] if calc_p else r["createdate"]
-                ph[n] = [{"value": v, "timestamp": ms_to_iso(ts),
-                          "sourceType": "CALCULATED" if calc_p else "CRM_UI"}]
+                ph[n] = [{"value": v, "timestamp": ms_to_iso(ts), "sourceType": "CALCULATED" if calc_p else "CRM_UI"}]
             obj["propertiesWithHistory"] = ph
         obj["createdAt"] = ms_to_iso(r["createdate"])
         obj["updatedAt"] = ms_to_iso(r[lastmod])

@@ -32,8 +32,7 @@ class Decision:
 class RateLimiter:
     """Thread-safe counters. Rejected calls do not consume window slots."""
 
-    def __init__(self, per_10s: int | None = None, search_per_s: int | None = None,
-                 daily: int | None = None) -> None:
+    def __init__(self, per_10s: int | None = None, search_per_s: int | None = None, daily: int | None = None) -> None:
         self.per_10s, self.search_per_s, self.daily = per_10s, search_per_s, daily
         self._lock = threading.Lock()
         self._window: deque[float] = deque()
@@ -89,6 +88,10 @@ class RateLimiter:
         """Counters for benchmarks: calls allowed today, 429s per policy, peak window share."""
         with self._lock:
             mx = self.per_10s or DEFAULT_PER_10S
-            return {"daily_used": self.daily_used, "rate_limited": dict(self.limited),
-                    "peak_10s_window": self.peak_window, "ten_secondly_max": mx,
-                    "peak_10s_share": self.peak_window / mx}
+            return {
+                "daily_used": self.daily_used,
+                "rate_limited": dict(self.limited),
+                "peak_10s_window": self.peak_window,
+                "ten_secondly_max": mx,
+                "peak_10s_share": self.peak_window / mx,
+            }

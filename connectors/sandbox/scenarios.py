@@ -61,9 +61,18 @@ META_KEY = "scenario"
 # Canonical funnel steps of the sandbox's stages (mirror of dbt seed funnel_stage_mapping; a test
 # keeps them in line). None = lost.
 STEP_ORDER: dict[str, int | None] = {
-    "appointmentscheduled": 2, "qualifiedtobuy": 2, "presentationscheduled": 3,
-    "decisionmakerboughtin": 4, "contractsent": 4, "closedwon": 5, "closedlost": None,
-    "3206386942": 2, "3206386937": 2, "3206386938": 3, "3206386939": 4, "3206386940": 5,
+    "appointmentscheduled": 2,
+    "qualifiedtobuy": 2,
+    "presentationscheduled": 3,
+    "decisionmakerboughtin": 4,
+    "contractsent": 4,
+    "closedwon": 5,
+    "closedlost": None,
+    "3206386942": 2,
+    "3206386937": 2,
+    "3206386938": 3,
+    "3206386939": 4,
+    "3206386940": 5,
     "3206386941": None,
 }
 PRESENTATION_STAGES = frozenset(s for s, o in STEP_ORDER.items() if o == 3)
@@ -93,26 +102,37 @@ class ScenarioSpec:
         return (" and " if self.require == "all" else " or ").join(self.expected_checks)
 
 
-SCENARIOS: dict[str, ScenarioSpec] = {s.name: s for s in (
-    ScenarioSpec("conversion_drop",
-                 "qualification->presentation rate halved for deals entering E-41..E-28",
-                 ("stage_conversion_drop",)),
-    ScenarioSpec("lead_volume_collapse", "paid_search leads at 10% on E-6..E",
-                 ("lead_volume_anomaly",)),
-    ScenarioSpec("dwell_spike", "presentation visits exiting E-13..E last 4x longer",
-                 ("stage_dwell_spike",)),
-    ScenarioSpec("stuck_deals", "60 open deals stuck in negotiation since E-120..E-60",
-                 ("stuck_deals",)),
-    ScenarioSpec("bulk_edit_flap", "80 deals flap between two stages 4x within an hour on E-2",
-                 ("transition_burst", "regression_rate_jump"), require="any"),
-    ScenarioSpec("corrupted_timestamps",
-                 "15 deals with history before creation, 10 with history years after E",
-                 ("assert_no_stage_history_before_deal_creation",
-                  "assert_no_stage_history_later_than_its_load|assert_*future*"), severity="ERROR",
-                 expected_label="dbt assert_no_stage_history_before_deal_creation and "
-                                "assert_no_stage_history_later_than_its_load"),
-    ScenarioSpec("clean", "none"),
-)}
+SCENARIOS: dict[str, ScenarioSpec] = {
+    s.name: s
+    for s in (
+        ScenarioSpec(
+            "conversion_drop",
+            "qualification->presentation rate halved for deals entering E-41..E-28",
+            ("stage_conversion_drop",),
+        ),
+        ScenarioSpec("lead_volume_collapse", "paid_search leads at 10% on E-6..E", ("lead_volume_anomaly",)),
+        ScenarioSpec("dwell_spike", "presentation visits exiting E-13..E last 4x longer", ("stage_dwell_spike",)),
+        ScenarioSpec("stuck_deals", "60 open deals stuck in negotiation since E-120..E-60", ("stuck_deals",)),
+        ScenarioSpec(
+            "bulk_edit_flap",
+            "80 deals flap between two stages 4x within an hour on E-2",
+            ("transition_burst", "regression_rate_jump"),
+            require="any",
+        ),
+        ScenarioSpec(
+            "corrupted_timestamps",
+            "15 deals with history before creation, 10 with history years after E",
+            (
+                "assert_no_stage_history_before_deal_creation",
+                "assert_no_stage_history_later_than_its_load|assert_*future*",
+            ),
+            severity="ERROR",
+            expected_label="dbt assert_no_stage_history_before_deal_creation and "
+            "assert_no_stage_history_later_than_its_load",
+        ),
+        ScenarioSpec("clean", "none"),
+    )
+}
 ANOMALY_SCENARIOS: tuple[str, ...] = tuple(n for n in SCENARIOS if n != "clean")
 
 
@@ -182,8 +202,10 @@ def _load_deal(conn: sqlite3.Connection, deal_id: int) -> _Deal:
     row = dict(zip(cols, cur.fetchone(), strict=True))
     hist: dict[str, list[list[Any]]] = defaultdict(list)
     for prop, value, ts, st, sid, uid in conn.execute(
-            "SELECT property, value, timestamp, source_type, source_id, updated_by_user_id "
-            "FROM deal_history WHERE deal_id = ? ORDER BY property, seq", (deal_id,)):
+        "SELECT property, value, timestamp, source_type, source_id, updated_by_user_id "
+        "FROM deal_history WHERE deal_id = ? ORDER BY property, seq",
+        (deal_id,),
+    ):
         hist[prop].append([value, ts, st, sid, uid])
     return _Deal(row, hist)
 
@@ -202,17 +224,20 @@ def _save_deal(conn: sqlite3.Connection, deal: _Deal, *, insert: bool = False) -
     did = deal.id
     if not insert:
         conn.execute("DELETE FROM deal_history WHERE deal_id = ?", (did,))
-    rows = [(did, prop, seq, v[0], v[1], v[2], v[3], v[4])
-            for prop, versions in deal.hist.items() for seq, v in enumerate(versions)]
+    rows = [
+        (did, prop, seq, v[0], v[1], v[2], v[3], v[4])
+        for prop, versions in deal.hist.items()
+        for seq, v in enumerate(versions)
+    ]
     conn.executemany("INSERT INTO deal_history VALUES (?,?,?,?,?,?,?,?)", rows)
     cols = list(deal.row)
     if insert:
-        conn.execute(f"INSERT INTO deals ({','.join(cols)}) VALUES ({','.join('?' * len(cols))})",
-                     [deal.row[c] for c in cols])
+        conn.execute(
+            f"INSERT INTO deals ({','.join(cols)}) VALUES ({','.join('?' * len(cols))})", [deal.row[c] for c in cols]
+        )
     else:
         sets = ", ".join(f"{c} = ?" for c in cols if c != "id")
-        conn.execute(f"UPDATE deals SET {sets} WHERE id = ?",
-                     [deal.row[c] for c in cols if c != "id"] + [did])
+        conn.execute(f"UPDATE deals SET {sets} WHERE id = ?", [deal.row[c] for c in cols if c != "id"] + [did])
 
 
 def _last_history_ms(deal: _Deal) -> int:
@@ -221,8 +246,7 @@ def _last_history_ms(deal: _Deal) -> int:
 
 def _touch(deal: _Deal, at_ms: int | None = None) -> None:
     """hs_lastmodifieddate: at least the newest history entry (and ``at_ms``)."""
-    deal.row["hs_lastmodifieddate"] = max(deal.row["hs_lastmodifieddate"], _last_history_ms(deal),
-                                          at_ms or 0)
+    deal.row["hs_lastmodifieddate"] = max(deal.row["hs_lastmodifieddate"], _last_history_ms(deal), at_ms or 0)
 
 
 def _visits(stages: list[list[Any]]) -> list[tuple[int, int]]:
@@ -237,9 +261,12 @@ def _visits(stages: list[list[Any]]) -> list[tuple[int, int]]:
 
 
 def _live_deal_ids(conn: sqlite3.Connection, where: str = "1=1", params: tuple = ()) -> list[int]:
-    return [r[0] for r in conn.execute(
-        f"SELECT id FROM deals WHERE archived = 0 AND merged_into IS NULL AND {where} ORDER BY id",
-        params)]
+    return [
+        r[0]
+        for r in conn.execute(
+            f"SELECT id FROM deals WHERE archived = 0 AND merged_into IS NULL AND {where} ORDER BY id", params
+        )
+    ]
 
 
 # ---------------------------------------------------------------- the scenarios
@@ -266,8 +293,7 @@ def _conversion_drop(conn: sqlite3.Connection, rng: random.Random, inj: Injectio
         if first_q is None or orders[first_q] != 2 or not lo <= stages[first_q][1] < hi:
             continue
         entered += 1
-        nxt = next((k for k in range(first_q + 1, len(stages))
-                    if orders[k] is not None and orders[k] >= 3), None)
+        nxt = next((k for k in range(first_q + 1, len(stages)) if orders[k] is not None and orders[k] >= 3), None)
         if nxt is None:
             continue
         advanced += 1
@@ -288,10 +314,14 @@ def _conversion_drop(conn: sqlite3.Connection, rng: random.Random, inj: Injectio
         _save_deal(conn, deal)
         changed.append(str(did))
     inj.deal_ids = changed
-    inj.details = {"entered_in_window": entered, "advanced_before": advanced,
-                   "advanced_after": advanced - len(changed), "made_lost": len(changed),
-                   "rate_before": round(advanced / entered, 4) if entered else None,
-                   "rate_after": round((advanced - len(changed)) / entered, 4) if entered else None}
+    inj.details = {
+        "entered_in_window": entered,
+        "advanced_before": advanced,
+        "advanced_after": advanced - len(changed),
+        "made_lost": len(changed),
+        "rate_before": round(advanced / entered, 4) if entered else None,
+        "rate_after": round((advanced - len(changed)) / entered, 4) if entered else None,
+    }
 
 
 def _lead_volume_collapse(conn: sqlite3.Connection, rng: random.Random, inj: Injection, end_d: date) -> None:
@@ -302,14 +332,18 @@ def _lead_volume_collapse(conn: sqlite3.Connection, rng: random.Random, inj: Inj
     rows = conn.execute(
         "SELECT id, createdate FROM contacts WHERE hs_analytics_source = 'PAID_SEARCH' AND archived = 0 "
         "AND merged_into IS NULL AND createdate >= ? AND createdate < ? ORDER BY id",
-        (lo, end_ms)).fetchall()
-    removable = [r[0] for r in rows if not conn.execute(
-        "SELECT hs_merged_object_ids FROM contacts WHERE id = ?", (r[0],)).fetchone()[0]]
+        (lo, end_ms),
+    ).fetchall()
+    removable = [
+        r[0]
+        for r in rows
+        if not conn.execute("SELECT hs_merged_object_ids FROM contacts WHERE id = ?", (r[0],)).fetchone()[0]
+    ]
     keep_n = round(0.10 * len(rows))
     n_remove = max(0, min(len(removable), len(rows) - keep_n))
     removed = sorted(rng.sample(removable, n_remove))
     for chunk in range(0, len(removed), 500):
-        ids = removed[chunk:chunk + 500]
+        ids = removed[chunk : chunk + 500]
         marks = ",".join("?" * len(ids))
         conn.execute(f"DELETE FROM deal_contacts WHERE contact_id IN ({marks})", ids)
         conn.execute(f"DELETE FROM contacts WHERE id IN ({marks})", ids)
@@ -320,9 +354,13 @@ def _lead_volume_collapse(conn: sqlite3.Connection, rng: random.Random, inj: Inj
         per_day[day][0] += 1
         per_day[day][1] += cid not in gone
     inj.contact_ids = [str(c) for c in removed]
-    inj.details = {"channel": "PAID_SEARCH", "leads_before": len(rows),
-                   "leads_after": len(rows) - len(removed), "removed": len(removed),
-                   "per_day_before_after": dict(sorted(per_day.items()))}
+    inj.details = {
+        "channel": "PAID_SEARCH",
+        "leads_before": len(rows),
+        "leads_after": len(rows) - len(removed),
+        "removed": len(removed),
+        "per_day_before_after": dict(sorted(per_day.items())),
+    }
 
 
 def _dwell_spike(conn: sqlite3.Connection, _rng: random.Random, inj: Injection, end_d: date) -> None:
@@ -334,9 +372,13 @@ def _dwell_spike(conn: sqlite3.Connection, _rng: random.Random, inj: Injection, 
     stretched = now_open = 0
     changed: list[str] = []
     marks = ",".join("?" * len(PRESENTATION_STAGES))
-    visited = {r[0] for r in conn.execute(
-        f"SELECT DISTINCT deal_id FROM deal_history WHERE property = 'dealstage' AND value IN ({marks})",
-        sorted(PRESENTATION_STAGES))}
+    visited = {
+        r[0]
+        for r in conn.execute(
+            f"SELECT DISTINCT deal_id FROM deal_history WHERE property = 'dealstage' AND value IN ({marks})",
+            sorted(PRESENTATION_STAGES),
+        )
+    }
     for did in (d for d in _live_deal_ids(conn) if d in visited):
         deal = _load_deal(conn, did)
         touched = False
@@ -369,14 +411,18 @@ def _dwell_spike(conn: sqlite3.Connection, _rng: random.Random, inj: Injection, 
                 now_open += 1
                 break
         if touched:
-            deal.row["hs_lastmodifieddate"] = min(max(deal.row["hs_lastmodifieddate"],
-                                                      _last_history_ms(deal)), end_ms - 1)
+            deal.row["hs_lastmodifieddate"] = min(
+                max(deal.row["hs_lastmodifieddate"], _last_history_ms(deal)), end_ms - 1
+            )
             _save_deal(conn, deal)
             changed.append(str(did))
     inj.deal_ids = changed
-    inj.details = {"factor": factor, "visits_stretched": stretched,
-                   "visits_now_open_at_end": now_open,
-                   "visits_exiting_in_window": stretched - now_open}
+    inj.details = {
+        "factor": factor,
+        "visits_stretched": stretched,
+        "visits_now_open_at_end": now_open,
+        "visits_exiting_in_window": stretched - now_open,
+    }
 
 
 def _stuck_deals(conn: sqlite3.Connection, rng: random.Random, inj: Injection, end_d: date) -> None:
@@ -387,8 +433,7 @@ def _stuck_deals(conn: sqlite3.Connection, rng: random.Random, inj: Injection, e
     n = 60
     next_id = conn.execute("SELECT max(id) FROM deals").fetchone()[0] + 1
     owners = [r[0] for r in conn.execute("SELECT id FROM owners WHERE archived = 0 ORDER BY id")]
-    contacts = conn.execute("SELECT createdate, id FROM contacts WHERE archived = 0 "
-                            "ORDER BY createdate, id").fetchall()
+    contacts = conn.execute("SELECT createdate, id FROM contacts WHERE archived = 0 ORDER BY createdate, id").fetchall()
     contact_times = [c[0] for c in contacts]
     created_ids: list[str] = []
     entered: list[str] = []
@@ -415,14 +460,26 @@ def _stuck_deals(conn: sqlite3.Connection, rng: random.Random, inj: Injection, e
             "amount": [[amount, created, *src]],
             "closedate": [[store.ms_to_iso(expected_close), created, *src]],
         }
-        name = (f"{rng.choice(g.CO_PREFIX)}{rng.choice(g.CO_SUFFIX)} {rng.choice(g.CO_FORM)}"
-                f" - {rng.choice(g.PRODUCTS)}")
-        row = {"id": did, "dealname": name, "dealtype": "newbusiness", "createdate": created,
-               "hs_lastmodifieddate": t_neg, "pipeline": DEFAULT_PIPELINE.id, "dealstage": stage,
-               "amount": amount, "deal_currency_code": currency, "closedate": None,
-               "hubspot_owner_id": owner, "hs_is_closed": "false", "hs_is_closed_won": "false",
-               "hs_merged_object_ids": None, "archived": 0, "archived_at": None,
-               "merged_into": None}
+        name = f"{rng.choice(g.CO_PREFIX)}{rng.choice(g.CO_SUFFIX)} {rng.choice(g.CO_FORM)} - {rng.choice(g.PRODUCTS)}"
+        row = {
+            "id": did,
+            "dealname": name,
+            "dealtype": "newbusiness",
+            "createdate": created,
+            "hs_lastmodifieddate": t_neg,
+            "pipeline": DEFAULT_PIPELINE.id,
+            "dealstage": stage,
+            "amount": amount,
+            "deal_currency_code": currency,
+            "closedate": None,
+            "hubspot_owner_id": owner,
+            "hs_is_closed": "false",
+            "hs_is_closed_won": "false",
+            "hs_merged_object_ids": None,
+            "archived": 0,
+            "archived_at": None,
+            "merged_into": None,
+        }
         deal = _Deal(row, hist)
         _save_deal(conn, deal, insert=True)
         before = bisect.bisect_left(contact_times, created)  # contacts created before the deal
@@ -432,8 +489,7 @@ def _stuck_deals(conn: sqlite3.Connection, rng: random.Random, inj: Injection, e
         created_ids.append(str(did))
         entered.append(store.ms_to_iso(t_neg) or "")
     inj.deal_ids = created_ids
-    inj.details = {"added_open_deals": n, "entered_negotiation_stage_at": dict(
-        zip(created_ids, entered, strict=True))}
+    inj.details = {"added_open_deals": n, "entered_negotiation_stage_at": dict(zip(created_ids, entered, strict=True))}
 
 
 def _bulk_edit_flap(conn: sqlite3.Connection, rng: random.Random, inj: Injection, end_d: date) -> None:
@@ -443,19 +499,24 @@ def _bulk_edit_flap(conn: sqlite3.Connection, rng: random.Random, inj: Injection
     n, flips = 80, 4
     # open default-pipeline deals in presentation or negotiation, unchanged since before the day
     candidates = _live_deal_ids(
-        conn, "pipeline = 'default' AND dealstage IN ('presentationscheduled', "
-        "'decisionmakerboughtin', 'contractsent') AND createdate < ?", (day_ms,))
+        conn,
+        "pipeline = 'default' AND dealstage IN ('presentationscheduled', "
+        "'decisionmakerboughtin', 'contractsent') AND createdate < ?",
+        (day_ms,),
+    )
     usable = []
     for did in candidates:
-        last = conn.execute("SELECT max(timestamp) FROM deal_history WHERE deal_id = ?",
-                            (did,)).fetchone()[0]
+        last = conn.execute("SELECT max(timestamp) FROM deal_history WHERE deal_id = ?", (did,)).fetchone()[0]
         if last < day_ms:
             usable.append(did)
     picked = sorted(rng.sample(usable, min(n, len(usable))))
     start = day_ms + 14 * HOUR_MS + int(rng.random() * HOUR_MS)  # the bulk job starts ~14:xx
     src = ("INTEGRATION", "1118422", None)
-    other_of = {"presentationscheduled": "qualifiedtobuy", "decisionmakerboughtin":
-                "presentationscheduled", "contractsent": "presentationscheduled"}
+    other_of = {
+        "presentationscheduled": "qualifiedtobuy",
+        "decisionmakerboughtin": "presentationscheduled",
+        "contractsent": "presentationscheduled",
+    }
     for j, did in enumerate(picked):
         deal = _load_deal(conn, did)
         here = deal.stages[-1][0]
@@ -467,9 +528,13 @@ def _bulk_edit_flap(conn: sqlite3.Connection, rng: random.Random, inj: Injection
         _touch(deal, t)
         _save_deal(conn, deal)
     inj.deal_ids = [str(d) for d in picked]
-    inj.details = {"deals": len(picked), "changes_per_deal": flips,
-                   "regressions": len(picked) * flips // 2, "transitions": len(picked) * flips,
-                   "job_started_at": store.ms_to_iso(start)}
+    inj.details = {
+        "deals": len(picked),
+        "changes_per_deal": flips,
+        "regressions": len(picked) * flips // 2,
+        "transitions": len(picked) * flips,
+        "job_started_at": store.ms_to_iso(start),
+    }
 
 
 def _corrupted_timestamps(conn: sqlite3.Connection, rng: random.Random, inj: Injection, end_d: date) -> None:
@@ -515,9 +580,16 @@ def inject(conn: sqlite3.Connection, scenario: str, *, seed: int, end_date: date
     if scenario not in SCENARIOS:
         raise ValueError(f"unknown scenario {scenario!r}; known: {', '.join(SCENARIOS)}")
     spec = SCENARIOS[scenario]
-    inj = Injection(scenario=scenario, seed=seed, end_date=end_date.isoformat(),
-                    anomaly=spec.anomaly, expected_checks=list(spec.expected_checks),
-                    require=spec.require, severity=spec.severity, code_version=code_version())
+    inj = Injection(
+        scenario=scenario,
+        seed=seed,
+        end_date=end_date.isoformat(),
+        anomaly=spec.anomaly,
+        expected_checks=list(spec.expected_checks),
+        require=spec.require,
+        severity=spec.severity,
+        code_version=code_version(),
+    )
     if scenario in _INJECTORS:
         rng = random.Random(f"scenario:{scenario}:{seed}")
         _INJECTORS[scenario](conn, rng, inj, end_date)
@@ -525,5 +597,4 @@ def inject(conn: sqlite3.Connection, scenario: str, *, seed: int, end_date: date
     return inj
 
 
-__all__ = ["ANOMALY_SCENARIOS", "SCENARIOS", "Injection", "ScenarioSpec", "code_version", "inject",
-           "read_injection"]
+__all__ = ["ANOMALY_SCENARIOS", "SCENARIOS", "Injection", "ScenarioSpec", "code_version", "inject", "read_injection"]

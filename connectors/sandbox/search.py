@@ -129,8 +129,9 @@ def compile_search(object_type: str, body: dict) -> SearchQuery:
             name = (f or {}).get("propertyName")
             p = catalog.get(name)
             if p is None or p.column is None:
-                raise SearchError(f"There was a problem with the request: property {name!r} "
-                                  "does not exist or cannot be searched")
+                raise SearchError(
+                    f"There was a problem with the request: property {name!r} does not exist or cannot be searched"
+                )
             sql, ps = _filter_sql(p, f)
             parts.append(sql)
             params.extend(ps)
@@ -148,8 +149,11 @@ def compile_search(object_type: str, body: dict) -> SearchQuery:
     order_by = "id ASC"
     if sorts:
         s = sorts[0]
-        name, direction = (s, "ASCENDING") if isinstance(s, str) else (
-            s.get("propertyName"), str(s.get("direction", "ASCENDING")).upper())
+        name, direction = (
+            (s, "ASCENDING")
+            if isinstance(s, str)
+            else (s.get("propertyName"), str(s.get("direction", "ASCENDING")).upper())
+        )
         p = catalog.get(name)
         if p is None or p.column is None or p.sql_type not in SORTABLE_TYPES:
             raise SearchError(f"Cannot sort on property {name!r}")
@@ -165,8 +169,9 @@ def compile_search(object_type: str, body: dict) -> SearchQuery:
     if after < 0:
         raise SearchError("after must be >= 0")
     if after >= MAX_RESULTS:
-        raise SearchError(f"Paging past {MAX_RESULTS} results is not supported "
-                          f"(after={after}); narrow the query instead")
+        raise SearchError(
+            f"Paging past {MAX_RESULTS} results is not supported (after={after}); narrow the query instead"
+        )
     props = body.get("properties")
     if props is not None and not isinstance(props, list):
         raise SearchError("properties must be a list")

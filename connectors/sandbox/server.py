@@ -26,9 +26,11 @@ from urllib.parse import parse_qs, urlsplit
 from connectors.sandbox import api, store
 from connectors.sandbox.ratelimit import MESSAGES, RateLimiter
 
-AUTH_MESSAGE = ("Authentication credentials not found. This API supports OAuth 2.0 "
-                "authentication and you can find more details at "
-                "https://developers.hubspot.com/docs/methods/auth/oauth-overview")
+AUTH_MESSAGE = (
+    "Authentication credentials not found. This API supports OAuth 2.0 "
+    "authentication and you can find more details at "
+    "https://developers.hubspot.com/docs/methods/auth/oauth-overview"
+)
 
 
 @dataclass
@@ -50,24 +52,37 @@ class Fault:
 
 def _fault_body(status: int) -> dict:
     if status == 429:
-        return {"status": "error", "message": MESSAGES["TEN_SECONDLY_ROLLING"],
-                "errorType": "RATE_LIMIT", "correlationId": str(uuid.uuid4()),
-                "policyName": "TEN_SECONDLY_ROLLING"}
+        return {
+            "status": "error",
+            "message": MESSAGES["TEN_SECONDLY_ROLLING"],
+            "errorType": "RATE_LIMIT",
+            "correlationId": str(uuid.uuid4()),
+            "policyName": "TEN_SECONDLY_ROLLING",
+        }
     if status == 401:
         return api.error_body(AUTH_MESSAGE, "INVALID_AUTHENTICATION")
     if status == 403:
-        return api.error_body("This app hasn't been granted all required scopes to make this "
-                              "call.", "MISSING_SCOPES")
-    return api.error_body("internal error" if status >= 500 else f"HTTP {status}",
-                          "INTERNAL_ERROR" if status >= 500 else "VALIDATION_ERROR")
+        return api.error_body("This app hasn't been granted all required scopes to make this call.", "MISSING_SCOPES")
+    return api.error_body(
+        "internal error" if status >= 500 else f"HTTP {status}",
+        "INTERNAL_ERROR" if status >= 500 else "VALIDATION_ERROR",
+    )
 
 
 class SandboxServer:
     """A HubSpot look-alike on ``http://127.0.0.1:<port>``; use as a context manager."""
 
-    def __init__(self, db_path: Path | str, *, token: str = "sandbox-token",
-                 rate_limit_per_10s: int | None = None, search_rate_per_s: int | None = None,
-                 daily_limit: int | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        db_path: Path | str,
+        *,
+        token: str = "sandbox-token",
+        rate_limit_per_10s: int | None = None,
+        search_rate_per_s: int | None = None,
+        daily_limit: int | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
         self.db_path = Path(db_path)
         if not self.db_path.exists():
             raise FileNotFoundError(f"sandbox database not found: {self.db_path}")
@@ -92,9 +107,9 @@ class SandboxServer:
         self._httpd.daemon_threads = True
         self.port = self._httpd.server_address[1]
         self.base_url = f"http://{self.host}:{self.port}"
-        self._thread = threading.Thread(target=self._httpd.serve_forever,
-                                        kwargs={"poll_interval": 0.1}, daemon=True,
-                                        name="sandbox-hubspot")
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True, name="sandbox-hubspot"
+        )
         self._thread.start()
         return self.base_url
 
@@ -143,8 +158,11 @@ class SandboxServer:
     def stats(self) -> dict[str, Any]:
         """Request, status and rate-limit counters (for tests and benchmarks)."""
         with self._lock:
-            out = {"requests": self.request_count, "by_path": dict(self.path_counts),
-                   "by_status": dict(self.status_counts)}
+            out = {
+                "requests": self.request_count,
+                "by_path": dict(self.path_counts),
+                "by_status": dict(self.status_counts),
+            }
         out.update(self.limiter.stats())
         out["responses_429"] = out["by_status"].get(429, 0)
         return out
@@ -194,6 +212,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def version_string(self) -> str:
         return self.server_version
+
     timeout = 60
     app: SandboxServer
 
@@ -220,8 +239,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self._dispatch("DELETE")
 
-    def _send(self, status: int, body: dict | None, headers: dict[str, str] | None = None,
-              correlation: str | None = None) -> None:
+    def _send(
+        self, status: int, body: dict | None, headers: dict[str, str] | None = None, correlation: str | None = None
+    ) -> None:
         data = json.dumps(body if body is not None else {}).encode()
         corr = correlation or (body or {}).get("correlationId") or str(uuid.uuid4())
         self.app._count_status(status)
@@ -258,17 +278,29 @@ class _Handler(BaseHTTPRequestHandler):
         fn, params, is_search, other = api.route(method, path)
         if fn is None:
             status = 405 if other else 404
-            self._send(status, api.error_body(
-                f"{method} {path} is not supported" if other else f"Unknown path {path}",
-                "VALIDATION_ERROR" if other else "OBJECT_NOT_FOUND"))
+            self._send(
+                status,
+                api.error_body(
+                    f"{method} {path} is not supported" if other else f"Unknown path {path}",
+                    "VALIDATION_ERROR" if other else "OBJECT_NOT_FOUND",
+                ),
+            )
             return
 
         decision = app.limiter.check(is_search)
         if decision.policy:
             policy = decision.policy
-            self._send(429, {"status": "error", "message": MESSAGES[policy],
-                             "errorType": "RATE_LIMIT", "correlationId": str(uuid.uuid4()),
-                             "policyName": policy}, decision.headers)
+            self._send(
+                429,
+                {
+                    "status": "error",
+                    "message": MESSAGES[policy],
+                    "errorType": "RATE_LIMIT",
+                    "correlationId": str(uuid.uuid4()),
+                    "policyName": policy,
+                },
+                decision.headers,
+            )
             return
 
         body: Any = None
@@ -276,15 +308,21 @@ class _Handler(BaseHTTPRequestHandler):
             try:
                 body = json.loads(raw)
             except ValueError:
-                self._send(400, api.error_body("Invalid input JSON on line 1", "VALIDATION_ERROR"),
-                           decision.headers)
+                self._send(400, api.error_body("Invalid input JSON on line 1", "VALIDATION_ERROR"), decision.headers)
                 return
         conn = store.connect(app.db_path, readonly=True)
         try:
             st = os.stat(app.db_path)
-            call = api.Call(conn, method, path, parse_qs(parts.query, keep_blank_values=True),
-                            body, app.base_url, params,
-                            db_version=f"{app.db_path}:{st.st_mtime_ns}:{st.st_size}")
+            call = api.Call(
+                conn,
+                method,
+                path,
+                parse_qs(parts.query, keep_blank_values=True),
+                body,
+                app.base_url,
+                params,
+                db_version=f"{app.db_path}:{st.st_mtime_ns}:{st.st_size}",
+            )
             status, out = fn(call)
         except api.ApiError as exc:
             status, out = exc.status, api.error_body(exc.message, exc.category, **exc.extra)

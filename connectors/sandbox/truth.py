@@ -72,8 +72,7 @@ class GroundTruth:
             conn.close()
 
     def owners(self) -> pd.DataFrame:
-        df = self._sql("SELECT id, email, first_name, last_name, user_id, archived, created_at "
-                       "FROM owners ORDER BY id")
+        df = self._sql("SELECT id, email, first_name, last_name, user_id, archived, created_at FROM owners ORDER BY id")
         df["id"] = _ids(df["id"])
         df["archived"] = df["archived"].astype(bool)
         df["created_at"] = _iso(df["created_at"])
@@ -86,7 +85,8 @@ class GroundTruth:
             "hs_analytics_source_data_1 AS source_data_1, "
             "hs_analytics_source_data_2 AS source_data_2, hubspot_owner_id AS owner_id, "
             "archived, archived_at AS archived_at_ms, merged_into, hs_merged_object_ids "
-            "FROM contacts ORDER BY id")
+            "FROM contacts ORDER BY id"
+        )
         for c in ("id", "owner_id", "merged_into"):
             df[c] = _ids(df[c])
         for c in ("createdate", "lastmodifieddate", "archived_at"):
@@ -101,7 +101,8 @@ class GroundTruth:
             "d.amount, d.deal_currency_code AS currency, d.closedate AS closedate_ms, "
             "d.hubspot_owner_id AS owner_id, s.is_closed, s.is_won, d.archived, "
             "d.archived_at AS archived_at_ms, d.merged_into, d.hs_merged_object_ids "
-            "FROM deals d JOIN stages s ON s.id = d.dealstage ORDER BY d.id")
+            "FROM deals d JOIN stages s ON s.id = d.dealstage ORDER BY d.id"
+        )
         for c in ("id", "owner_id", "merged_into"):
             df[c] = _ids(df[c])
         for c in ("createdate", "hs_lastmodifieddate", "closedate", "archived_at"):
@@ -114,7 +115,8 @@ class GroundTruth:
         df = self._sql(
             "SELECT deal_id, seq, value, timestamp AS timestamp_ms, source_type, source_id, "
             "updated_by_user_id FROM deal_history WHERE property = ? ORDER BY deal_id, seq",
-            (prop,))
+            (prop,),
+        )
         df["deal_id"] = _ids(df["deal_id"])
         df["timestamp"] = _iso(df["timestamp_ms"])
         return _finish(df)
@@ -124,28 +126,29 @@ class GroundTruth:
             "SELECT h.deal_id, h.seq, h.value AS stage_id, s.pipeline_id, "
             "h.timestamp AS timestamp_ms, h.source_type FROM deal_history h "
             "JOIN stages s ON s.id = h.value WHERE h.property = 'dealstage' "
-            "ORDER BY h.deal_id, h.seq")
+            "ORDER BY h.deal_id, h.seq"
+        )
         df["deal_id"] = _ids(df["deal_id"])
         df["timestamp"] = _iso(df["timestamp_ms"])
         return _finish(df)
 
     def deal_contacts(self) -> pd.DataFrame:
-        df = self._sql("SELECT deal_id, contact_id FROM deal_contacts ORDER BY deal_id, "
-                       "contact_id")
+        df = self._sql("SELECT deal_id, contact_id FROM deal_contacts ORDER BY deal_id, contact_id")
         df["deal_id"] = _ids(df["deal_id"])
         df["contact_id"] = _ids(df["contact_id"])
         return _finish(df)
 
     def pipelines(self) -> pd.DataFrame:
-        df = self._sql("SELECT id, label, display_order, archived FROM pipelines "
-                       "ORDER BY display_order")
+        df = self._sql("SELECT id, label, display_order, archived FROM pipelines ORDER BY display_order")
         df["archived"] = df["archived"].astype(bool)
         return _finish(df)
 
     def stages(self) -> pd.DataFrame:
-        df = self._sql("SELECT id AS stage_id, pipeline_id, label, display_order, is_closed, "
-                       "probability, is_won, archived FROM stages "
-                       "ORDER BY pipeline_id, display_order")
+        df = self._sql(
+            "SELECT id AS stage_id, pipeline_id, label, display_order, is_closed, "
+            "probability, is_won, archived FROM stages "
+            "ORDER BY pipeline_id, display_order"
+        )
         for c in ("is_closed", "is_won", "archived"):
             df[c] = df[c].astype(bool)
         return _finish(df)

@@ -61,8 +61,21 @@ class Warehouse:
         return min(n, max(0, round(self.rng.gauss(n * p, math.sqrt(n * p * (1 - p))))))
 
     # -------------------------------------------------------------- rows
-    def put(self, metric, segment, grain, idx, *, value=None, numerator=None, denominator=None, n=0, mad=None,
-            p90=None, complete=True):
+    def put(
+        self,
+        metric,
+        segment,
+        grain,
+        idx,
+        *,
+        value=None,
+        numerator=None,
+        denominator=None,
+        n=0,
+        mad=None,
+        p90=None,
+        complete=True,
+    ):
         if grain == "day":
             start = end = AS_OF - timedelta(days=idx)
         elif grain == "week":
@@ -71,9 +84,21 @@ class Warehouse:
         else:
             start = end = AS_OF - timedelta(days=7 * idx)
         self.rows[(metric, segment, grain, idx)] = dict(
-            metric=metric, segment=segment, grain=grain, bucket_index=idx, period_start=start, period_end=end,
-            value=value, numerator=numerator, denominator=denominator, n=n, mad=mad, p90=p90, is_complete=complete,
-            as_of_date=AS_OF)
+            metric=metric,
+            segment=segment,
+            grain=grain,
+            bucket_index=idx,
+            period_start=start,
+            period_end=end,
+            value=value,
+            numerator=numerator,
+            denominator=denominator,
+            n=n,
+            mad=mad,
+            p90=p90,
+            is_complete=complete,
+            as_of_date=AS_OF,
+        )
 
     def row(self, metric, segment, grain, idx) -> dict:
         return self.rows[(metric, segment, grain, idx)]
@@ -93,18 +118,37 @@ class Warehouse:
             for step, p in (("lead", 0.25), ("qualification", 0.5), ("presentation", 0.55), ("negotiation", 0.4)):
                 n = 400
                 x = self.binomial(n, p)
-                self.put("stage_conversion", step, "week", week, value=x / n, numerator=x, denominator=n, n=n,
-                         complete=week >= 4)
+                self.put(
+                    "stage_conversion",
+                    step,
+                    "week",
+                    week,
+                    value=x / n,
+                    numerator=x,
+                    denominator=n,
+                    n=n,
+                    complete=week >= 4,
+                )
             for metric, p in (("skip_rate", 0.01), ("regression_rate", 0.02)):
                 n = 1100
                 x = self.binomial(n, p)
                 self.put(metric, "all", "week", week, value=x / n, numerator=x, denominator=n, n=n)
             for step in OPEN_STEPS:
-                self.put("dwell_log_days", step, "week", week, value=self.rng.gauss(2.0, 0.05), n=250,
-                         mad=0.6, p90=30.0)
+                self.put(
+                    "dwell_log_days", step, "week", week, value=self.rng.gauss(2.0, 0.05), n=250, mad=0.6, p90=30.0
+                )
                 x = self.binomial(700, 0.12)
-                self.put("stuck_open_share", step, "snapshot", week, value=x / 700, numerator=x, denominator=700,
-                         n=700, p90=30.0)
+                self.put(
+                    "stuck_open_share",
+                    step,
+                    "snapshot",
+                    week,
+                    value=x / 700,
+                    numerator=x,
+                    denominator=700,
+                    n=700,
+                    p90=30.0,
+                )
             x = self.binomial(90, 0.08)
             self.put("won_missing_amount", "all", "week", week, value=x / 90, numerator=x, denominator=90, n=90)
             self.put("won_log_amount", "all", "week", week, value=self.rng.gauss(9.0, 0.05), n=82, mad=0.6)
@@ -120,8 +164,16 @@ class Warehouse:
         con.execute(METRIC_DDL)
         cols = list(next(iter(self.rows.values())))
         _bulk_insert(con, "metrics.metric_funnel_history", cols, [[r[c] for c in cols] for r in self.rows.values()])
-        deal_cols = ["deal_id", "outcome", "amount_reporting", "closed_at", "first_qualification_at",
-                     "first_presentation_at", "first_negotiation_at", "first_won_at"]
+        deal_cols = [
+            "deal_id",
+            "outcome",
+            "amount_reporting",
+            "closed_at",
+            "first_qualification_at",
+            "first_presentation_at",
+            "first_negotiation_at",
+            "first_won_at",
+        ]
         _bulk_insert(con, "marts.fct_deals", deal_cols, self.deals)
         return con
 

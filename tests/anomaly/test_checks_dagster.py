@@ -55,8 +55,11 @@ def test_multi_asset_check_runs_against_the_warehouse(tmp_path: Path, monkeypatc
         source.execute(f"create table target.{table} as select * from {table}")
     source.close()
     monkeypatch.setenv("AS_OF_DATE", AS_OF.isoformat())
-    result = materialize([warehouse_dbt_models, funnel_anomaly_checks], resources=build_resources(str(path)),
-                         selection=AssetSelection.checks(funnel_anomaly_checks))
+    result = materialize(
+        [warehouse_dbt_models, funnel_anomaly_checks],
+        resources=build_resources(str(path)),
+        selection=AssetSelection.checks(funnel_anomaly_checks),
+    )
     evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
     assert set(evaluations) == {spec.name for spec in CHECK_SPECS}
     assert all(e.passed for e in evaluations.values())

@@ -12,8 +12,16 @@ from warehouse.anomaly.checks import run_all, run_check
 
 from .conftest import AS_OF, WEEKS, Warehouse
 
-STATISTICAL = ["stage_conversion_drop", "lead_volume_anomaly", "stage_dwell_spike", "stuck_deals", "skip_rate_jump",
-               "regression_rate_jump", "transition_burst", "won_amount_sanity"]
+STATISTICAL = [
+    "stage_conversion_drop",
+    "lead_volume_anomaly",
+    "stage_dwell_spike",
+    "stuck_deals",
+    "skip_rate_jump",
+    "regression_rate_jump",
+    "transition_burst",
+    "won_amount_sanity",
+]
 
 
 def failed(con, names=STATISTICAL) -> set[str]:
@@ -28,8 +36,12 @@ def test_clean_history_is_quiet(seed):
 def test_every_outcome_has_severity_asset_description_and_metadata(warehouse):
     for outcome in run_all(warehouse.con(), AS_OF, STATISTICAL):
         assert outcome.severity == "WARN"
-        assert outcome.asset in {"mart_stage_conversion_monthly", "mart_lead_volume_daily", "fct_deal_stage_history",
-                                 "fct_deals"}
+        assert outcome.asset in {
+            "mart_stage_conversion_monthly",
+            "mart_lead_volume_daily",
+            "fct_deal_stage_history",
+            "fct_deals",
+        }
         assert outcome.description
         assert outcome.metadata["segments"], outcome.name
         assert "thresholds" in outcome.metadata
@@ -42,8 +54,10 @@ def test_conversion_drop_in_the_latest_mature_cohorts(warehouse):
         row["numerator"] = 100  # 25% instead of ~50%
         row["value"] = 0.25
     con = warehouse.con()
-    con.execute("insert into marts.fct_deals values ('hubspot:1', 'open', null, null, ?, null, null, null)",
-                [datetime(2026, 9, 25, 10)])
+    con.execute(
+        "insert into marts.fct_deals values ('hubspot:1', 'open', null, null, ?, null, null, null)",
+        [datetime(2026, 9, 25, 10)],
+    )
     outcome = run_check(con, AS_OF, "stage_conversion_drop")
     assert not outcome.passed
     seg = outcome.metadata["segments"]["qualification"]
@@ -111,8 +125,11 @@ def test_dwell_spike(warehouse):
     for week in (0, 1):
         warehouse.row("dwell_log_days", "presentation", "week", week)["value"] += 1.386  # 4x longer
     con = warehouse.con()
-    con.execute("insert into marts.fct_deal_stage_history values ('hubspot:7', 'presentation', 2, ?, ?, false, 40, "
-                "false, false)", [datetime(2026, 9, 20), datetime(2026, 10, 30)])
+    con.execute(
+        "insert into marts.fct_deal_stage_history values ('hubspot:7', 'presentation', 2, ?, ?, false, 40, "
+        "false, false)",
+        [datetime(2026, 9, 20), datetime(2026, 10, 30)],
+    )
     outcome = run_check(con, AS_OF, "stage_dwell_spike")
     assert not outcome.passed and outcome.metadata["flagged_segments"] == ["presentation"]
     seg = outcome.metadata["segments"]["presentation"]
@@ -125,8 +142,11 @@ def test_stuck_deals_share_is_compared_with_its_own_baseline(warehouse):
     row = warehouse.row("stuck_open_share", "negotiation", "snapshot", 0)
     row.update(numerator=84 + 60, denominator=760, n=760, value=144 / 760)
     con = warehouse.con()
-    con.execute("insert into marts.fct_deal_stage_history values ('hubspot:9', 'negotiation', 3, ?, null, true, 90, "
-                "false, false)", [datetime(2026, 8, 2)])
+    con.execute(
+        "insert into marts.fct_deal_stage_history values ('hubspot:9', 'negotiation', 3, ?, null, true, 90, "
+        "false, false)",
+        [datetime(2026, 8, 2)],
+    )
     outcome = run_check(con, AS_OF, "stuck_deals")
     assert not outcome.passed and outcome.metadata["flagged_segments"] == ["negotiation"]
     seg = outcome.metadata["segments"]["negotiation"]
@@ -143,8 +163,11 @@ def test_regression_and_transition_burst_from_a_bulk_edit(warehouse):
     con = warehouse.con()
     burst_day = datetime(2026, 10, 29, 10)
     for k in range(3):
-        con.execute("insert into marts.fct_deal_stage_history values ('hubspot:f', 'presentation', ?, ?, null, false, "
-                    "0.01, true, false)", [10 + k, burst_day + timedelta(minutes=k)])
+        con.execute(
+            "insert into marts.fct_deal_stage_history values ('hubspot:f', 'presentation', ?, ?, null, false, "
+            "0.01, true, false)",
+            [10 + k, burst_day + timedelta(minutes=k)],
+        )
     assert failed(con) == {"regression_rate_jump", "transition_burst"}
     burst = run_check(con, AS_OF, "transition_burst")
     assert set(burst.metadata["flagged_segments"]) == {"to:presentation", "to:negotiation", "flapping_deals"}
@@ -174,8 +197,9 @@ def test_missing_amounts_compared_with_their_normal_share(warehouse):
 
 def test_won_amount_outliers(warehouse):
     for k in range(5):  # amounts entered in cents: x 100
-        warehouse.deals.append((f"hubspot:c{k}", "won", 8000.0 * 100, datetime(2026, 10, 30, 9, k), None, None, None,
-                                None))
+        warehouse.deals.append(
+            (f"hubspot:c{k}", "won", 8000.0 * 100, datetime(2026, 10, 30, 9, k), None, None, None, None)
+        )
     outcome = run_check(warehouse.con(), AS_OF, "won_amount_sanity")
     assert not outcome.passed and outcome.metadata["flagged_segments"] == ["amount_outliers"]
     seg = outcome.metadata["segments"]["amount_outliers"]

@@ -74,12 +74,15 @@ def test_clean_structure_passes():
 
 def test_structural_faults_are_errors_naming_the_deals():
     con = _structural_con()
-    con.execute("insert into intermediate.int_deal_stage_changes_unioned values ('hubspot:2', '2025-12-01', "
-                "'2026-01-01')")
+    con.execute(
+        "insert into intermediate.int_deal_stage_changes_unioned values ('hubspot:2', '2025-12-01', '2026-01-01')"
+    )
     con.execute("insert into staging.stg_hubspot__deal_property_changes values ('3', 'dealstage', 0, '2036-01-01')")
     con.execute("insert into raw_hubspot.deal_property_history values ('3', 'dealstage', 0, '2026-11-01')")
-    con.execute("insert into intermediate.int_deal_stage_visits_collapsed values ('hubspot:4', '2026-02-01', "
-                "'2026-01-01', 'presentation'), ('hubspot:5', '2026-02-01', null, null)")
+    con.execute(
+        "insert into intermediate.int_deal_stage_visits_collapsed values ('hubspot:4', '2026-02-01', "
+        "'2026-01-01', 'presentation'), ('hubspot:5', '2026-02-01', null, null)"
+    )
     outcome = run_check(con, AS_OF, "structural_integrity")
     assert not outcome.passed and outcome.severity == "ERROR"
     segs = outcome.metadata["segments"]
@@ -91,8 +94,16 @@ def test_structural_faults_are_errors_naming_the_deals():
 
 def test_registry_and_run_all_signature():
     assert set(checks.CHECKS) == {
-        "stage_conversion_drop", "lead_volume_anomaly", "stage_dwell_spike", "stuck_deals", "skip_rate_jump",
-        "regression_rate_jump", "transition_burst", "won_amount_sanity", "raw_load_freshness", "structural_integrity",
+        "stage_conversion_drop",
+        "lead_volume_anomaly",
+        "stage_dwell_spike",
+        "stuck_deals",
+        "skip_rate_jump",
+        "regression_rate_jump",
+        "transition_burst",
+        "won_amount_sanity",
+        "raw_load_freshness",
+        "structural_integrity",
     }
     outcomes = checks.run_all(duckdb.connect(":memory:"), AS_OF)
     assert [o.name for o in outcomes] == list(checks.CHECKS)

@@ -33,8 +33,9 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                received.append({"path": self.path, "content_type": self.headers.get("Content-Type"),
-                                 "json": json.loads(body)})
+                received.append(
+                    {"path": self.path, "content_type": self.headers.get("Content-Type"), "json": json.loads(body)}
+                )
                 self.send_response(200)
                 self.end_headers()
                 self.wfile.write(b"ok")
@@ -66,8 +67,15 @@ def lead_volume_anomaly() -> AssetCheckResult:
         passed=False,
         severity=AssetCheckSeverity.WARN,
         description="paid_search: 17 leads in the last 7 days vs 170 expected (-90%, z=-9.1)",
-        metadata={"segment": "paid_search", "value": MetadataValue.float(17.0), "baseline": 170.0, "z": -9.1,
-                  "n": 170.0, "window": "2026-10-25..2026-10-31", "sample_deal_ids": "hubspot:1, hubspot:2"},
+        metadata={
+            "segment": "paid_search",
+            "value": MetadataValue.float(17.0),
+            "baseline": 170.0,
+            "z": -9.1,
+            "n": 170.0,
+            "window": "2026-10-25..2026-10-31",
+            "sample_deal_ids": "hubspot:1, hubspot:2",
+        },
     )
 
 

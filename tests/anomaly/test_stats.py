@@ -117,8 +117,10 @@ def test_relative_change():
     ],
 )
 def test_two_gates(z, rel, n, direction, expected):
-    assert stats.passes_two_gates(z, rel, n, direction=direction, z_threshold=4, min_relative_change=0.3,
-                                  min_n=30) is expected
+    assert (
+        stats.passes_two_gates(z, rel, n, direction=direction, z_threshold=4, min_relative_change=0.3, min_n=30)
+        is expected
+    )
 
 
 def test_two_gates_rejects_unknown_direction():

@@ -27,8 +27,7 @@ def test_lead_volume_collapse_fires_and_clean_seed_stays_quiet(tmp_path: Path) -
     cache = tmp_path / "cache"
 
     def run(scenario: str) -> RunResult:
-        return run_scenario(scenario, SEED, SIZE, slot_dir=tmp_path / scenario, cache_dir=cache,
-                            log=lambda _m: None)
+        return run_scenario(scenario, SEED, SIZE, slot_dir=tmp_path / scenario, cache_dir=cache, log=lambda _m: None)
 
     with ThreadPoolExecutor(2) as pool:  # the two dbt builds run side by side
         anomaly_f, clean_f = pool.submit(run, "lead_volume_collapse"), pool.submit(run, "clean")

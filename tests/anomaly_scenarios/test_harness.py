@@ -11,8 +11,9 @@ def test_detection_needs_every_expected_check_with_its_severity() -> None:
     later = Fired("assert_no_stage_history_later_than_its_load", "ERROR", "dbt", dbt_pass=1)
     assert expected_fired("corrupted_timestamps", [before, later])
     assert not expected_fired("corrupted_timestamps", [before])
-    assert not expected_fired("corrupted_timestamps",
-                              [before, Fired("assert_no_stage_history_later_than_its_load", "WARN", "dbt")])
+    assert not expected_fired(
+        "corrupted_timestamps", [before, Fired("assert_no_stage_history_later_than_its_load", "WARN", "dbt")]
+    )
 
 
 def test_any_of_the_expected_checks_is_enough_when_the_scenario_says_so() -> None:
@@ -27,8 +28,13 @@ def test_tables_report_detections_and_false_alarms() -> None:
     size = Size(100, 300)
     hit = RunResult("lead_volume_collapse", 1, size, fired=[Fired("lead_volume_anomaly", "WARN", "check")])
     quiet = RunResult("clean", 1, size, checks_evaluated=["lead_volume_anomaly", "stuck_deals"])
-    noisy = RunResult("clean", 2, size, checks_evaluated=["lead_volume_anomaly", "stuck_deals"],
-                      fired=[Fired("stuck_deals", "WARN", "check")])
+    noisy = RunResult(
+        "clean",
+        2,
+        size,
+        checks_evaluated=["lead_volume_anomaly", "stuck_deals"],
+        fired=[Fired("stuck_deals", "WARN", "check")],
+    )
     assert hit.detected and quiet.detected is None
     table = scenario_table([hit, quiet, noisy])
     assert "lead_volume_anomaly (WARN)" in table and "| yes " in table

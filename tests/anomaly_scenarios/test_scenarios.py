@@ -43,14 +43,14 @@ class Crm:
                 self.by_deal[d][p] = versions
             self.assoc = {tuple(r) for r in conn.execute("SELECT deal_id, contact_id FROM deal_contacts")}
             self.end_date = date.fromisoformat(
-                conn.execute("SELECT value FROM meta WHERE key = 'end_date'").fetchone()[0])
+                conn.execute("SELECT value FROM meta WHERE key = 'end_date'").fetchone()[0]
+            )
         finally:
             conn.close()
         self.end_ms = date_to_ms(self.end_date + timedelta(days=1))
 
     def stages(self, did: int) -> list[tuple[str, int]]:
         return [(h[3], h[4]) for h in self.hist[(did, "dealstage")]]
-
 
 
 def _day_ms(end: date, days_before: int) -> int:
@@ -136,8 +136,11 @@ def test_same_seed_same_bytes(tmp_path: Path) -> None:
 
 def test_step_order_mirrors_the_dbt_seed() -> None:
     with open(ROOT / "dbt_project" / "seeds" / "funnel_stage_mapping.csv") as f:
-        seed = {r["stage_id"]: (int(r["funnel_step_order"]) if r["funnel_step_order"] else None)
-                for r in csv.DictReader(f) if r["source"] == "hubspot"}
+        seed = {
+            r["stage_id"]: (int(r["funnel_step_order"]) if r["funnel_step_order"] else None)
+            for r in csv.DictReader(f)
+            if r["source"] == "hubspot"
+        }
     assert seed == STEP_ORDER
 
 
@@ -170,8 +173,11 @@ def test_lead_volume_collapse(crm: dict, injs: dict) -> None:
     assert set(c.contacts) <= set(plain.contacts)
     assert all(plain.contacts[k] == c.contacts[k] for k in c.contacts)
     lo = _day_ms(c.end_date, 6)
-    in_window = [k for k, r in plain.contacts.items() if r["hs_analytics_source"] == "PAID_SEARCH"
-                 and not r["archived"] and lo <= r["createdate"] < c.end_ms]
+    in_window = [
+        k
+        for k, r in plain.contacts.items()
+        if r["hs_analytics_source"] == "PAID_SEARCH" and not r["archived"] and lo <= r["createdate"] < c.end_ms
+    ]
     assert removed <= set(in_window)
     assert len(in_window) - len(removed) == round(0.1 * len(in_window))
     assert plain.deals == c.deals and plain.hist == c.hist
@@ -222,7 +228,7 @@ def test_bulk_edit_flap(crm: dict, injs: dict) -> None:
     for did in changed:
         old, new = plain.stages(did), c.stages(did)
         assert new[: len(old)] == old and len(new) == len(old) + 4
-        flips = new[len(old):]
+        flips = new[len(old) :]
         assert all(day <= t < day + DAY for _, t in flips) and flips[-1][1] - flips[0][1] < 3_600_000
         here, there = old[-1][0], flips[0][0]
         assert [s for s, _ in flips] == [there, here, there, here]

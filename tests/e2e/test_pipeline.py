@@ -41,9 +41,7 @@ def test_raw_tables_hold_every_object_live_and_archived(demo_warehouse):
     ]
     # HubSpot hides associations to archived records.
     archived_contacts = set(truth.contacts().query("archived")["id"])
-    live_pairs = {
-        (d, c) for d, c in truth.deal_contacts().itertuples(index=False) if c not in archived_contacts
-    }
+    live_pairs = {(d, c) for d, c in truth.deal_contacts().itertuples(index=False) if c not in archived_contacts}
     assert live_pairs and len(live_pairs) < counts["deal_contacts"]
     assert set(query(demo_warehouse, "select deal_id, contact_id from raw_hubspot.deal_contact_associations")) == (
         live_pairs

@@ -18,11 +18,21 @@ from tests.reference.funnel import MART_COLUMNS, MART_KEYS
 
 ABS_TOL = 1e-6
 REL_TOL = 1e-9  # large sums (won_amount_reporting) still agree to ~1e-6 after this
-COUNT_COLUMNS = frozenset({
-    "visit_number", "funnel_step_order", "max_funnel_step_order", "reopen_count",
-    "regression_count", "skip_count", "new_leads", "entered_count", "advanced_count",
-    "won_count", "lost_count",
-})
+COUNT_COLUMNS = frozenset(
+    {
+        "visit_number",
+        "funnel_step_order",
+        "max_funnel_step_order",
+        "reopen_count",
+        "regression_count",
+        "skip_count",
+        "new_leads",
+        "entered_count",
+        "advanced_count",
+        "won_count",
+        "lost_count",
+    }
+)
 SHOW = 5
 
 
@@ -76,15 +86,18 @@ class Diff:
     compared: int = 0
 
     def __bool__(self) -> bool:
-        return bool(self.missing_columns or self.duplicate_keys or self.only_reference
-                    or self.only_warehouse or self.differing)
+        return bool(
+            self.missing_columns or self.duplicate_keys or self.only_reference or self.only_warehouse or self.differing
+        )
 
     def report(self) -> str:
         """The first few mismatches, warehouse and reference side by side."""
-        out = [f"marts.{self.mart} differs from the reference ({self.compared} rows matched by "
-               f"key {MART_KEYS[self.mart]}): {len(self.differing)} differing, "
-               f"{len(self.only_reference)} missing from the warehouse, "
-               f"{len(self.only_warehouse)} only in the warehouse"]
+        out = [
+            f"marts.{self.mart} differs from the reference ({self.compared} rows matched by "
+            f"key {MART_KEYS[self.mart]}): {len(self.differing)} differing, "
+            f"{len(self.only_reference)} missing from the warehouse, "
+            f"{len(self.only_warehouse)} only in the warehouse"
+        ]
         if self.missing_columns:
             out.append(f"  contract columns missing: {self.missing_columns}")
         if self.duplicate_keys:
@@ -96,8 +109,10 @@ class Diff:
                 out.append(f"    {c:<{width}}  warehouse={_show(got[c]):<28}  reference={_show(want[c])}")
             out.append(f"    warehouse row: {_short(got)}")
             out.append(f"    reference row: {_short(want)}")
-        for title, rows in (("missing from the warehouse", self.only_reference),
-                            ("only in the warehouse", self.only_warehouse)):
+        for title, rows in (
+            ("missing from the warehouse", self.only_reference),
+            ("only in the warehouse", self.only_warehouse),
+        ):
             for r in rows[:SHOW]:
                 out.append(f"  {title}: {_short(r)}")
         return "\n".join(out)
@@ -115,14 +130,18 @@ def _key(row: dict, key_cols: tuple[str, ...]) -> tuple:
     return tuple(row[c] for c in key_cols)
 
 
-def compare_rows(name: str, warehouse_rows: list[dict], reference_rows: list[dict],
-                 warehouse_columns: list[str] | None = None) -> Diff:
+def compare_rows(
+    name: str, warehouse_rows: list[dict], reference_rows: list[dict], warehouse_columns: list[str] | None = None
+) -> Diff:
     """Match ``warehouse_rows`` to ``reference_rows`` by key and compare contract columns."""
     cols = MART_COLUMNS[name]
     key_cols = MART_KEYS[name]
     diff = Diff(name)
-    present = warehouse_columns if warehouse_columns is not None else (
-        list(warehouse_rows[0]) if warehouse_rows else list(cols))
+    present = (
+        warehouse_columns
+        if warehouse_columns is not None
+        else (list(warehouse_rows[0]) if warehouse_rows else list(cols))
+    )
     diff.missing_columns = [c for c in cols if c not in present]
     if diff.missing_columns:
         return diff

@@ -17,8 +17,9 @@ MARTS = sorted(MART_COLUMNS)
 
 @pytest.fixture(scope="module")
 def reference_marts(demo_warehouse) -> dict[str, list[dict]]:
-    return marts_from_truth(demo_warehouse.truth, as_of_date=demo_warehouse.as_of_date,
-                            seeds_dir=demo_warehouse.seeds_dir)
+    return marts_from_truth(
+        demo_warehouse.truth, as_of_date=demo_warehouse.as_of_date, seeds_dir=demo_warehouse.seeds_dir
+    )
 
 
 @pytest.mark.slow

@@ -48,25 +48,64 @@ Row = dict[str, Any]
 
 MART_COLUMNS: dict[str, tuple[str, ...]] = {
     "fct_deal_stage_history": (
-        "deal_id", "source", "source_deal_id", "pipeline_id", "stage_id", "funnel_step",
-        "funnel_step_order", "visit_number", "entered_at", "exited_at", "is_current",
-        "dwell_days", "is_regression", "is_skip",
+        "deal_id",
+        "source",
+        "source_deal_id",
+        "pipeline_id",
+        "stage_id",
+        "funnel_step",
+        "funnel_step_order",
+        "visit_number",
+        "entered_at",
+        "exited_at",
+        "is_current",
+        "dwell_days",
+        "is_regression",
+        "is_skip",
     ),
     "fct_deals": (
-        "deal_id", "source", "source_deal_id", "deal_name", "pipeline_id", "current_stage_id",
-        "current_funnel_step", "outcome", "amount", "currency_code", "amount_reporting",
-        "created_at", "closed_at", "cycle_days", "expected_close_date", "owner_id",
-        "primary_contact_id", "max_funnel_step_order", "reopen_count", "regression_count",
+        "deal_id",
+        "source",
+        "source_deal_id",
+        "deal_name",
+        "pipeline_id",
+        "current_stage_id",
+        "current_funnel_step",
+        "outcome",
+        "amount",
+        "currency_code",
+        "amount_reporting",
+        "created_at",
+        "closed_at",
+        "cycle_days",
+        "expected_close_date",
+        "owner_id",
+        "primary_contact_id",
+        "max_funnel_step_order",
+        "reopen_count",
+        "regression_count",
         "skip_count",
     ),
     "mart_lead_volume_daily": ("lead_date", "source", "channel", "new_leads"),
     "mart_stage_conversion_monthly": (
-        "cohort_month", "source", "funnel_step", "funnel_step_order", "entered_count",
-        "advanced_count", "conversion_rate",
+        "cohort_month",
+        "source",
+        "funnel_step",
+        "funnel_step_order",
+        "entered_count",
+        "advanced_count",
+        "conversion_rate",
     ),
     "mart_deal_outcomes_monthly": (
-        "close_month", "source", "won_count", "lost_count", "win_rate", "won_amount_reporting",
-        "avg_won_deal_value", "median_won_deal_value", "avg_cycle_days_won",
+        "close_month",
+        "source",
+        "won_count",
+        "lost_count",
+        "win_rate",
+        "won_amount_reporting",
+        "avg_won_deal_value",
+        "median_won_deal_value",
+        "avg_cycle_days_won",
         "median_cycle_days_won",
     ),
 }
@@ -93,7 +132,7 @@ class ReferenceError(ValueError):
 
 
 def as_of_instant(as_of_date: date) -> datetime:
-    """"`as_of` is the end of the day `as_of_date` ..., i.e. the next midnight UTC, exclusive.\""""
+    """ "`as_of` is the end of the day `as_of_date` ..., i.e. the next midnight UTC, exclusive.\""""
     return datetime(as_of_date.year, as_of_date.month, as_of_date.day) + timedelta(days=1)
 
 
@@ -125,12 +164,12 @@ def to_date(value: Any) -> date | None:
 
 
 def month_of(moment: datetime | date) -> date:
-    """"months are the first day of the month (`date`, UTC)\""""
+    """ "months are the first day of the month (`date`, UTC)\""""
     return date(moment.year, moment.month, 1)
 
 
 def days_between(start: datetime, end: datetime) -> float:
-    """"Durations in days are fractional: seconds / 86400.\""""
+    """ "Durations in days are fractional: seconds / 86400.\""""
     return (end - start).total_seconds() / 86400
 
 
@@ -139,7 +178,7 @@ def mean(values: list[float]) -> float | None:
 
 
 def median(values: list[float]) -> float | None:
-    """"Medians of an even count are the mean of the two middle values.\""""
+    """ "Medians of an even count are the mean of the two middle values.\""""
     if not values:
         return None
     ordered = sorted(values)
@@ -150,7 +189,7 @@ def median(values: list[float]) -> float | None:
 
 
 def id_sort_key(source_id: str) -> tuple:
-    """"ties: the lowest id, compared as numbers where ids are numeric" ("9" < "10")."""
+    """ "ties: the lowest id, compared as numbers where ids are numeric" ("9" < "10")."""
     text = str(source_id)
     return (0, int(text), "") if text.isdigit() else (1, 0, text)
 
@@ -171,12 +210,12 @@ def parse_amount(raw: Any) -> float | None:
 
 
 def is_live(record: Mapping[str, Any]) -> bool:
-    """"Archived, deleted and merged records are excluded from every mart.\""""
+    """ "Archived, deleted and merged records are excluded from every mart.\""""
     return not (record.get("archived") or record.get("deleted") or record.get("merged_into"))
 
 
 def deal_key(source: str, source_deal_id: Any) -> str:
-    """"`deal_id` is `'<source>:<id in the source>'`\""""
+    """ "`deal_id` is `'<source>:<id in the source>'`\""""
     return f"{source}:{source_deal_id}"
 
 
@@ -207,14 +246,14 @@ class StageMap:
             self._pipelines[key[0], key[2]].add(key[1])
 
     def pipeline_of(self, source: str, stage_id: str, default: str | None) -> str | None:
-        """"A visit's `pipeline_id` is the pipeline that owns its stage.\""""
+        """ "A visit's `pipeline_id` is the pipeline that owns its stage.\""""
         owners = self._pipelines.get((source, stage_id), set())
         if len(owners) == 1:
             return next(iter(owners))
         return default
 
     def step(self, source: str, pipeline_id: str | None, stage_id: str) -> Step:
-        """"A stage that no row maps fails a blocking check that names the stage and the seed."
+        """ "A stage that no row maps fails a blocking check that names the stage and the seed."
 
         Status-based CRMs (Pipedrive) may use the pseudo-stages ``won``/``lost``.
         """
@@ -225,8 +264,7 @@ class StageMap:
             return Step("won", WON_ORDER)
         if stage_id == "lost":
             return Step("lost", None)
-        raise ReferenceError(f"stage {source}:{pipeline_id}:{stage_id} is not mapped in "
-                             f"funnel_stage_mapping")
+        raise ReferenceError(f"stage {source}:{pipeline_id}:{stage_id} is not mapped in funnel_stage_mapping")
 
 
 class RateTable:
@@ -236,7 +274,8 @@ class RateTable:
         series: dict[tuple[str, str], list[tuple[date, float]]] = defaultdict(list)
         for r in rows:
             series[str(r["currency_code"]), str(r["reporting_currency"])].append(
-                (to_date(r["rate_date"]), float(r["rate"])))
+                (to_date(r["rate_date"]), float(r["rate"]))
+            )
         self._dates = {k: [d for d, _ in sorted(v)] for k, v in series.items()}
         self._rates = {k: [x for _, x in sorted(v)] for k, v in series.items()}
 
@@ -245,9 +284,10 @@ class RateTable:
         i = bisect.bisect_right(dates, day)
         return self._rates[currency, reporting][i - 1] if i else None
 
-    def convert(self, amount: float | None, currency: str | None, reporting: str,
-                day: date, deal_id: str) -> float | None:
-        """"a deal whose currency has no such rate fails a blocking check" (raised here; the
+    def convert(
+        self, amount: float | None, currency: str | None, reporting: str, day: date, deal_id: str
+    ) -> float | None:
+        """ "a deal whose currency has no such rate fails a blocking check" (raised here; the
         seed carries an identity row for the reporting currency itself)."""
         if amount is None:
             return None
@@ -260,8 +300,9 @@ class RateTable:
 # ---------------------------------------------------------------- stage visits
 
 
-def ordered_entries(deal: Mapping[str, Any], entries: list[Mapping[str, Any]],
-                    as_of: datetime) -> list[Mapping[str, Any]]:
+def ordered_entries(
+    deal: Mapping[str, Any], entries: list[Mapping[str, Any]], as_of: datetime
+) -> list[Mapping[str, Any]]:
     """The deal's stage-history entries oldest first, those at or after ``as_of`` dropped.
 
     "History entries with equal timestamps keep the API's order (HubSpot lists newest first)":
@@ -273,14 +314,16 @@ def ordered_entries(deal: Mapping[str, Any], entries: list[Mapping[str, Any]],
     out = sorted(entries, key=lambda e: (to_utc(e["changed_at"]), int(e["seq"])))
     for e in out:
         if to_utc(e["changed_at"]) < created:
-            raise ReferenceError(f"{deal_key(deal['source'], deal['source_deal_id'])}: stage "
-                                 f"history entry before created_at")
+            raise ReferenceError(
+                f"{deal_key(deal['source'], deal['source_deal_id'])}: stage history entry before created_at"
+            )
     kept = [e for e in out if to_utc(e["changed_at"]) < as_of]
     return kept or out[:1]  # the first visit still needs "the stage of the oldest entry"
 
 
-def build_visits(deal: Mapping[str, Any], entries: list[Mapping[str, Any]], stages: StageMap,
-                 as_of: datetime) -> list[Row]:
+def build_visits(
+    deal: Mapping[str, Any], entries: list[Mapping[str, Any]], stages: StageMap, as_of: datetime
+) -> list[Row]:
     """``fct_deal_stage_history`` rows of one deal.
 
     "A visit starts when a deal enters a stage different from the one it is in; repeats of the
@@ -304,27 +347,29 @@ def build_visits(deal: Mapping[str, Any], entries: list[Mapping[str, Any]], stag
         pipeline_id = pipe or stages.pipeline_of(source, stage_id, deal.get("pipeline_id"))
         step = stages.step(source, pipeline_id, stage_id)
         exited = starts[n][2] if n < len(starts) else None
-        visits.append({
-            "deal_id": deal_key(source, sid),
-            "source": source,
-            "source_deal_id": sid,
-            "pipeline_id": None if pipeline_id is None else str(pipeline_id),
-            "stage_id": stage_id,
-            "funnel_step": step.funnel_step,
-            "funnel_step_order": step.order,
-            "visit_number": n,
-            "entered_at": entered,
-            "exited_at": exited,
-            "is_current": exited is None,
-            # "`dwell_days` (`(exited_at or as_of) - entered_at`)"
-            "dwell_days": days_between(entered, exited or as_of),
-        })
+        visits.append(
+            {
+                "deal_id": deal_key(source, sid),
+                "source": source,
+                "source_deal_id": sid,
+                "pipeline_id": None if pipeline_id is None else str(pipeline_id),
+                "stage_id": stage_id,
+                "funnel_step": step.funnel_step,
+                "funnel_step_order": step.order,
+                "visit_number": n,
+                "entered_at": entered,
+                "exited_at": exited,
+                "is_current": exited is None,
+                # "`dwell_days` (`(exited_at or as_of) - entered_at`)"
+                "dwell_days": days_between(entered, exited or as_of),
+            }
+        )
     flag_regressions_and_skips(visits)
     return visits
 
 
 def flag_regressions_and_skips(visits: list[Row]) -> None:
-    """"`is_regression` (its step order is lower than the highest step order reached before it
+    """ "`is_regression` (its step order is lower than the highest step order reached before it
     ...), `is_skip` (its step order is more than one above the previous visit with a step order).
     Both are false, never null, on a deal's first visit and on lost visits."
     """
@@ -343,15 +388,15 @@ def flag_regressions_and_skips(visits: list[Row]) -> None:
 
 
 def reopen_count(visits: list[Row]) -> int:
-    """"`reopen_count` (times it left a closed stage for an open one)\""""
-    return sum(1 for a, b in pairwise(visits)
-               if a["funnel_step"] in CLOSED_STEPS and b["funnel_step"] not in CLOSED_STEPS)
+    """ "`reopen_count` (times it left a closed stage for an open one)\""""
+    return sum(
+        1 for a, b in pairwise(visits) if a["funnel_step"] in CLOSED_STEPS and b["funnel_step"] not in CLOSED_STEPS
+    )
 
 
 def reached_at(visits: list[Row], k: int) -> datetime | None:
-    """"a deal reaches step k at the first entry into any stage whose step order is >= k\""""
-    times = [v["entered_at"] for v in visits
-             if v["funnel_step_order"] is not None and v["funnel_step_order"] >= k]
+    """ "a deal reaches step k at the first entry into any stage whose step order is >= k\""""
+    times = [v["entered_at"] for v in visits if v["funnel_step_order"] is not None and v["funnel_step_order"] >= k]
     return min(times) if times else None
 
 
@@ -363,9 +408,8 @@ def max_order(visits: list[Row]) -> int | None:
 # ---------------------------------------------------------------- fct_deals
 
 
-def primary_contact(contact_ids: Iterable[str], contacts: Mapping[tuple[str, str], Row],
-                    source: str) -> str | None:
-    """"`primary_contact_id` (the source's id of the earliest-created live associated contact;
+def primary_contact(contact_ids: Iterable[str], contacts: Mapping[tuple[str, str], Row], source: str) -> str | None:
+    """ "`primary_contact_id` (the source's id of the earliest-created live associated contact;
     ties: the lowest id, compared as numbers where ids are numeric)"
 
     Reading chosen: associations are "their latest loaded values", so a live contact counts
@@ -378,8 +422,14 @@ def primary_contact(contact_ids: Iterable[str], contacts: Mapping[tuple[str, str
     return str(best["source_contact_id"])
 
 
-def deal_row(deal: Mapping[str, Any], visits: list[Row], primary_contact_id: str | None,
-             rates: RateTable, reporting_currency: str, as_of_date: date) -> Row:
+def deal_row(
+    deal: Mapping[str, Any],
+    visits: list[Row],
+    primary_contact_id: str | None,
+    rates: RateTable,
+    reporting_currency: str,
+    as_of_date: date,
+) -> Row:
     """One ``fct_deals`` row from the deal's attributes and its visits."""
     current = visits[-1]
     created = to_utc(deal["created_at"])
@@ -401,8 +451,7 @@ def deal_row(deal: Mapping[str, Any], visits: list[Row], primary_contact_id: str
         "outcome": outcome,
         "amount": amount,
         "currency_code": currency,
-        "amount_reporting": rates.convert(amount, currency, reporting_currency, rate_day,
-                                          current["deal_id"]),
+        "amount_reporting": rates.convert(amount, currency, reporting_currency, rate_day, current["deal_id"]),
         "created_at": created,
         "closed_at": closed_at,
         # "`cycle_days` (`closed_at - created_at` in days, fractional; null while open)"
@@ -422,7 +471,7 @@ def deal_row(deal: Mapping[str, Any], visits: list[Row], primary_contact_id: str
 
 
 def channel_of(raw: Any) -> str:
-    """"its channel is the current `hs_analytics_source`, lower-cased as it is (null or empty →
+    """ "its channel is the current `hs_analytics_source`, lower-cased as it is (null or empty →
     `unknown`)\""""
     return "unknown" if raw is None or raw == "" else str(raw).lower()
 
@@ -433,20 +482,28 @@ def lead_volume_rows(leads: list[Row]) -> list[Row]:
     counts: dict[tuple[date, str, str], int] = defaultdict(int)
     for c in leads:
         counts[to_utc(c["created_at"]).date(), c["source"], channel_of(c.get("channel"))] += 1
-    return [{"lead_date": d, "source": s, "channel": ch, "new_leads": n}
-            for (d, s, ch), n in sorted(counts.items())]
+    return [{"lead_date": d, "source": s, "channel": ch, "new_leads": n} for (d, s, ch), n in sorted(counts.items())]
 
 
 def conversion_row(month: date, source: str, k: int, entered: int, advanced: int) -> Row:
-    """"`conversion_rate` (`advanced_count / entered_count`, null when 0)\""""
-    return {"cohort_month": month, "source": source, "funnel_step": STEP_NAMES[k],
-            "funnel_step_order": k, "entered_count": entered, "advanced_count": advanced,
-            "conversion_rate": advanced / entered if entered else None}
+    """ "`conversion_rate` (`advanced_count / entered_count`, null when 0)\""""
+    return {
+        "cohort_month": month,
+        "source": source,
+        "funnel_step": STEP_NAMES[k],
+        "funnel_step_order": k,
+        "entered_count": entered,
+        "advanced_count": advanced,
+        "conversion_rate": advanced / entered if entered else None,
+    }
 
 
-def stage_conversion_rows(leads: list[Row], converted_leads: set[tuple[str, str]],
-                          visits_by_deal: Mapping[str, list[Row]],
-                          source_of: Mapping[str, str]) -> list[Row]:
+def stage_conversion_rows(
+    leads: list[Row],
+    converted_leads: set[tuple[str, str]],
+    visits_by_deal: Mapping[str, list[Row]],
+    source_of: Mapping[str, str],
+) -> list[Row]:
     """``mart_stage_conversion_monthly``: "one row per cohort month x source x step 1-4 with
     entries".
 
@@ -488,28 +545,37 @@ def deal_outcome_rows(deals: list[Row]) -> list[Row]:
         lost = len(closed) - len(won)
         values = [d["amount_reporting"] for d in won if d["amount_reporting"] is not None]
         cycles = [d["cycle_days"] for d in won]
-        rows.append({
-            "close_month": month,
-            "source": source,
-            "won_count": len(won),
-            "lost_count": lost,
-            "win_rate": len(won) / len(closed),
-            "won_amount_reporting": float(sum(values)) if values else None,
-            "avg_won_deal_value": mean(values),
-            "median_won_deal_value": median(values),
-            "avg_cycle_days_won": mean(cycles),
-            "median_cycle_days_won": median(cycles),
-        })
+        rows.append(
+            {
+                "close_month": month,
+                "source": source,
+                "won_count": len(won),
+                "lost_count": lost,
+                "win_rate": len(won) / len(closed),
+                "won_amount_reporting": float(sum(values)) if values else None,
+                "avg_won_deal_value": mean(values),
+                "median_won_deal_value": median(values),
+                "avg_cycle_days_won": mean(cycles),
+                "median_cycle_days_won": median(cycles),
+            }
+        )
     return rows
 
 
 # ---------------------------------------------------------------- entry points
 
 
-def compute_marts(deals: list[Mapping[str, Any]], contacts: list[Mapping[str, Any]],
-                  stage_history: list[Mapping[str, Any]], deal_contacts: list[Mapping[str, Any]],
-                  mapping: list[Mapping[str, Any]], rates: list[Mapping[str, Any]], *,
-                  as_of_date: date, reporting_currency: str = "USD") -> dict[str, list[Row]]:
+def compute_marts(
+    deals: list[Mapping[str, Any]],
+    contacts: list[Mapping[str, Any]],
+    stage_history: list[Mapping[str, Any]],
+    deal_contacts: list[Mapping[str, Any]],
+    mapping: list[Mapping[str, Any]],
+    rates: list[Mapping[str, Any]],
+    *,
+    as_of_date: date,
+    reporting_currency: str = "USD",
+) -> dict[str, list[Row]]:
     """All five contracted marts, keyed by mart name, from generic inputs (module docstring).
 
     "The marts show the funnel as it stood then: deals and leads created at or after `as_of`
@@ -519,8 +585,7 @@ def compute_marts(deals: list[Mapping[str, Any]], contacts: list[Mapping[str, An
     as_of = as_of_instant(as_of_date)
     stages, rate_table = StageMap(mapping), RateTable(rates)
 
-    live_contacts = {(c["source"], str(c["source_contact_id"])): dict(c)
-                     for c in contacts if is_live(c)}
+    live_contacts = {(c["source"], str(c["source_contact_id"])): dict(c) for c in contacts if is_live(c)}
     leads = [c for c in live_contacts.values() if to_utc(c["created_at"]) < as_of]
     live_deals = [d for d in deals if is_live(d) and to_utc(d["created_at"]) < as_of]
 
@@ -547,8 +612,7 @@ def compute_marts(deals: list[Mapping[str, Any]], contacts: list[Mapping[str, An
         "fct_deal_stage_history": [v for vs in visits_by_deal.values() for v in vs],
         "fct_deals": deal_rows,
         "mart_lead_volume_daily": lead_volume_rows(leads),
-        "mart_stage_conversion_monthly": stage_conversion_rows(leads, converted, visits_by_deal,
-                                                               source_of),
+        "mart_stage_conversion_monthly": stage_conversion_rows(leads, converted, visits_by_deal, source_of),
         "mart_deal_outcomes_monthly": deal_outcome_rows(deal_rows),
     }
 
@@ -573,37 +637,66 @@ def hubspot_inputs(truth: Any) -> dict[str, list[Row]]:
     """The sandbox ground truth as generic inputs (HubSpot: ids are numeric strings, ``source``
     = 'hubspot'; archived and merged-away rows are flagged, hard-deleted rows are simply gone)."""
     src = "hubspot"
-    deals = [{
-        "source": src, "source_deal_id": d["id"], "deal_name": d["dealname"],
-        "pipeline_id": d["pipeline"], "stage_id": d["dealstage"], "amount": d["amount"],
-        "currency_code": d["currency"], "created_at": int(d["createdate_ms"]),
-        "close_date": None if d["closedate_ms"] is None else int(d["closedate_ms"]),
-        "owner_id": d["owner_id"], "archived": bool(d["archived"]),
-        "merged_into": d["merged_into"],
-    } for d in _records(truth.deals())]
-    contacts = [{
-        "source": src, "source_contact_id": c["id"], "created_at": int(c["createdate_ms"]),
-        "channel": c["channel"], "archived": bool(c["archived"]), "merged_into": c["merged_into"],
-    } for c in _records(truth.contacts())]
-    history = [{
-        "source": src, "source_deal_id": h["deal_id"], "seq": int(h["seq"]),
-        "stage_id": h["stage_id"], "pipeline_id": h["pipeline_id"],
-        "changed_at": int(h["timestamp_ms"]),
-    } for h in _records(truth.stage_history())]
-    links = [{"source": src, "source_deal_id": a["deal_id"], "source_contact_id": a["contact_id"]}
-             for a in _records(truth.deal_contacts())]
-    return {"deals": deals, "contacts": contacts, "stage_history": history,
-            "deal_contacts": links}
+    deals = [
+        {
+            "source": src,
+            "source_deal_id": d["id"],
+            "deal_name": d["dealname"],
+            "pipeline_id": d["pipeline"],
+            "stage_id": d["dealstage"],
+            "amount": d["amount"],
+            "currency_code": d["currency"],
+            "created_at": int(d["createdate_ms"]),
+            "close_date": None if d["closedate_ms"] is None else int(d["closedate_ms"]),
+            "owner_id": d["owner_id"],
+            "archived": bool(d["archived"]),
+            "merged_into": d["merged_into"],
+        }
+        for d in _records(truth.deals())
+    ]
+    contacts = [
+        {
+            "source": src,
+            "source_contact_id": c["id"],
+            "created_at": int(c["createdate_ms"]),
+            "channel": c["channel"],
+            "archived": bool(c["archived"]),
+            "merged_into": c["merged_into"],
+        }
+        for c in _records(truth.contacts())
+    ]
+    history = [
+        {
+            "source": src,
+            "source_deal_id": h["deal_id"],
+            "seq": int(h["seq"]),
+            "stage_id": h["stage_id"],
+            "pipeline_id": h["pipeline_id"],
+            "changed_at": int(h["timestamp_ms"]),
+        }
+        for h in _records(truth.stage_history())
+    ]
+    links = [
+        {"source": src, "source_deal_id": a["deal_id"], "source_contact_id": a["contact_id"]}
+        for a in _records(truth.deal_contacts())
+    ]
+    return {"deals": deals, "contacts": contacts, "stage_history": history, "deal_contacts": links}
 
 
-def marts_from_truth(truth: Any, *, as_of_date: date, seeds_dir: Path | str,
-                     reporting_currency: str = "USD") -> dict[str, list[Row]]:
+def marts_from_truth(
+    truth: Any, *, as_of_date: date, seeds_dir: Path | str, reporting_currency: str = "USD"
+) -> dict[str, list[Row]]:
     """:func:`compute_marts` over the sandbox's :class:`connectors.sandbox.truth.GroundTruth`
     and the seeds (``funnel_stage_mapping.csv``, ``currency_rates.csv``) in ``seeds_dir``."""
     seeds = Path(seeds_dir)
     inputs = hubspot_inputs(truth)
     return compute_marts(
-        inputs["deals"], inputs["contacts"], inputs["stage_history"], inputs["deal_contacts"],
-        read_seed(seeds / "funnel_stage_mapping.csv"), read_seed(seeds / "currency_rates.csv"),
-        as_of_date=as_of_date, reporting_currency=reporting_currency,
+        inputs["deals"],
+        inputs["contacts"],
+        inputs["stage_history"],
+        inputs["deal_contacts"],
+        read_seed(seeds / "funnel_stage_mapping.csv"),
+        read_seed(seeds / "currency_rates.csv"),
+        as_of_date=as_of_date,
+        reporting_currency=reporting_currency,
     )

@@ -16,14 +16,19 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "connectors.sandbox", *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=60, check=True)
+    return subprocess.run(
+        [sys.executable, "-m", "connectors.sandbox", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
 
 
 def test_build_info_serve(tmp_path: Path) -> None:
     db = tmp_path / "cli.sqlite"
-    out = json.loads(_run("build", "--out", str(db), "--deals", "40", "--contacts", "120",
-                          "--seed", "3").stdout)
+    out = json.loads(_run("build", "--out", str(db), "--deals", "40", "--contacts", "120", "--seed", "3").stdout)
     assert out["deals"] == 40 and out["contacts"] == 120
     info = json.loads(_run("info", "--db", str(db)).stdout)
     assert info["end_date"] == "2026-10-31" and info["deals"] == 40
@@ -32,17 +37,33 @@ def test_build_info_serve(tmp_path: Path) -> None:
     secret = "cli-secret-token-123"
     env = {**os.environ, "SANDBOX_TOKEN": secret}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "connectors.sandbox", "serve", "--db", str(db), "--port", "0",
-         "--port-file", str(port_file)], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "connectors.sandbox",
+            "serve",
+            "--db",
+            str(db),
+            "--port",
+            "0",
+            "--port-file",
+            str(port_file),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.time() + 20
         while not port_file.exists() and time.time() < deadline:
             time.sleep(0.05)
         url = port_file.read_text().strip()
         assert url.startswith("http://127.0.0.1:")
-        r = requests.get(f"{url}/crm/v3/objects/deals", params={"limit": 5},
-                         headers={"Authorization": f"Bearer {secret}"}, timeout=5)
+        r = requests.get(
+            f"{url}/crm/v3/objects/deals", params={"limit": 5}, headers={"Authorization": f"Bearer {secret}"}, timeout=5
+        )
         assert r.status_code == 200 and len(r.json()["results"]) == 5
         assert requests.get(f"{url}/crm/v3/owners", timeout=5).status_code == 401
     finally:

@@ -19,8 +19,7 @@ from connectors.sandbox import (
 )
 from connectors.sandbox.store import date_to_ms
 
-OPEN = ["appointmentscheduled", "qualifiedtobuy", "presentationscheduled",
-        "decisionmakerboughtin", "contractsent"]
+OPEN = ["appointmentscheduled", "qualifiedtobuy", "presentationscheduled", "decisionmakerboughtin", "contractsent"]
 END_MS = date_to_ms(SANDBOX_END_DATE + timedelta(days=1))
 
 
@@ -74,8 +73,10 @@ def test_counts_and_anchor(truth: GroundTruth) -> None:
 
 def test_no_timestamp_after_end_date(truth: GroundTruth) -> None:
     deals, contacts = truth.deals(), truth.contacts()
-    for df, cols in ((deals, ["createdate_ms", "hs_lastmodifieddate_ms", "archived_at_ms"]),
-                     (contacts, ["createdate_ms", "lastmodifieddate_ms", "archived_at_ms"])):
+    for df, cols in (
+        (deals, ["createdate_ms", "hs_lastmodifieddate_ms", "archived_at_ms"]),
+        (contacts, ["createdate_ms", "lastmodifieddate_ms", "archived_at_ms"]),
+    ):
         for col in cols:
             assert df[col].dropna().max() < END_MS, col
     for prop in ("dealstage", "amount", "closedate", "pipeline", "deal_currency_code"):
@@ -93,8 +94,9 @@ def test_history_consistent_with_deal_rows(truth: GroundTruth) -> None:
     last = sh.groupby("deal_id").tail(1).set_index("deal_id")
     assert (last["stage_id"] == deals.loc[last.index, "dealstage"]).all()
     assert sh.groupby("deal_id")["timestamp_ms"].apply(lambda s: s.is_monotonic_increasing).all()
-    max_ts = pd.concat([truth.property_history(p) for p in
-                        ("dealstage", "amount", "closedate")]).groupby("deal_id")["timestamp_ms"]
+    max_ts = pd.concat([truth.property_history(p) for p in ("dealstage", "amount", "closedate")]).groupby("deal_id")[
+        "timestamp_ms"
+    ]
     assert (deals.loc[max_ts.max().index, "hs_lastmodifieddate_ms"] >= max_ts.max()).all()
     # closedate column == newest closedate history value; closed deals have one
     ch = truth.property_history("closedate").groupby("deal_id").tail(1).set_index("deal_id")
@@ -105,8 +107,7 @@ def test_history_consistent_with_deal_rows(truth: GroundTruth) -> None:
     assert (ah["value"] == deals.loc[ah.index, "amount"]).all()
 
 
-def test_stage_process_has_every_real_world_shape(sequences: dict[str, list[str]],
-                                                  truth: GroundTruth) -> None:
+def test_stage_process_has_every_real_world_shape(sequences: dict[str, list[str]], truth: GroundTruth) -> None:
     order = {s: i for i, s in enumerate(OPEN)}
     n = len(sequences)
     regress = skip = reopen = repeat = 0
@@ -130,8 +131,7 @@ def test_stage_process_has_every_real_world_shape(sequences: dict[str, list[str]
     assert 0.12 < win < 0.45
     stages = truth.stages()
     assert stages["archived"].any()  # an archived stage still appears in some history
-    assert set(truth.stage_history()["stage_id"]) >= set(stages.loc[stages["archived"],
-                                                                     "stage_id"])
+    assert set(truth.stage_history()["stage_id"]) >= set(stages.loc[stages["archived"], "stage_id"])
 
 
 def test_amounts_currencies_archive_merge(truth: GroundTruth) -> None:

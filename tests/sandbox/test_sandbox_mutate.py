@@ -20,9 +20,11 @@ def _session() -> requests.Session:
 
 
 def _search_ids(s: requests.Session, base: str, t: str, prop: str, since: int) -> set[str]:
-    body = {"filterGroups": [{"filters": [{"propertyName": prop, "operator": "GTE",
-                                           "value": str(since)}]}],
-            "sorts": [{"propertyName": prop, "direction": "ASCENDING"}], "limit": 200}
+    body = {
+        "filterGroups": [{"filters": [{"propertyName": prop, "operator": "GTE", "value": str(since)}]}],
+        "sorts": [{"propertyName": prop, "direction": "ASCENDING"}],
+        "limit": 200,
+    }
     r = s.post(f"{base}/crm/v3/objects/{t}/search", json=body)
     assert r.status_code == 200
     return {o["id"] for o in r.json()["results"]}
@@ -41,8 +43,7 @@ def _list_ids(s: requests.Session, base: str, archived: bool) -> set[str]:
 
 
 def _assoc(s: requests.Session, base: str, ids: list[str]) -> dict[str, list[int]]:
-    r = s.post(f"{base}/crm/v4/associations/deals/contacts/batch/read",
-               json={"inputs": [{"id": i} for i in ids]})
+    r = s.post(f"{base}/crm/v4/associations/deals/contacts/batch/read", json={"inputs": [{"id": i} for i in ids]})
     return {x["from"]["id"]: sorted(t["toObjectId"] for t in x["to"]) for x in r.json()["results"]}
 
 
@@ -71,8 +72,16 @@ def test_mutate_effects_through_the_api(small_db: Path, tmp_path: Path) -> None:
         assoc_ids_probe = list(deals_before.index[~deals_before["archived"]])
         assoc_before = _assoc(s, base, assoc_ids_probe)
 
-        ch = mutate(db, seed=42, n_updated_deals=6, n_new_deals=3, n_archived_deals=2,
-                    n_hard_deleted_deals=1, n_new_contacts=4, n_association_changes=2)
+        ch = mutate(
+            db,
+            seed=42,
+            n_updated_deals=6,
+            n_new_deals=3,
+            n_archived_deals=2,
+            n_hard_deleted_deals=1,
+            n_new_contacts=4,
+            n_association_changes=2,
+        )
         assert len(ch["updated_deals"]) == 6 and len(ch["new_deals"]) == 3
         assert len(ch["hard_deleted_deals"]) == 1 and len(ch["new_contacts"]) == 4
         assert ch["first_change_ms"] > end_ms
@@ -84,8 +93,9 @@ def test_mutate_effects_through_the_api(small_db: Path, tmp_path: Path) -> None:
 
         live_after = _list_ids(s, base, archived=False)
         archived_after = _list_ids(s, base, archived=True)
-        assert live_after == (live_before | set(ch["new_deals"])) - set(
-            ch["archived_deals"]) - set(ch["hard_deleted_deals"])
+        assert live_after == (live_before | set(ch["new_deals"])) - set(ch["archived_deals"]) - set(
+            ch["hard_deleted_deals"]
+        )
         assert set(ch["archived_deals"]) <= archived_after
         gone = ch["hard_deleted_deals"][0]
         assert gone not in archived_after and gone not in live_after
@@ -94,16 +104,18 @@ def test_mutate_effects_through_the_api(small_db: Path, tmp_path: Path) -> None:
         assert s.get(f"{base}/crm/v3/objects/deals/{gone}").status_code == 404
 
         # stage moves / amount edits appended one history entry, newest first
-        r = s.post(f"{base}/crm/v3/objects/deals/batch/read", json={
-            "propertiesWithHistory": ["dealstage", "amount"],
-            "inputs": [{"id": i} for i in ch["updated_deals"]]})
+        r = s.post(
+            f"{base}/crm/v3/objects/deals/batch/read",
+            json={"propertiesWithHistory": ["dealstage", "amount"], "inputs": [{"id": i} for i in ch["updated_deals"]]},
+        )
         for o in r.json()["results"]:
             ph = o["propertiesWithHistory"]
-            grew = (len(ph["dealstage"]) == hist_before[o["id"]] + 1
-                    or len(ph["amount"]) == amount_before.get(o["id"], 0) + 1)
+            grew = (
+                len(ph["dealstage"]) == hist_before[o["id"]] + 1
+                or len(ph["amount"]) == amount_before.get(o["id"], 0) + 1
+            )
             assert grew, o["id"]
-            newest = max(ph["dealstage"][0]["timestamp"],
-                         ph["amount"][0]["timestamp"] if ph["amount"] else "")
+            newest = max(ph["dealstage"][0]["timestamp"], ph["amount"][0]["timestamp"] if ph["amount"] else "")
             assert newest == o["properties"]["hs_lastmodifieddate"] == o["updatedAt"]
             assert newest >= ms_to_iso(ch["first_change_ms"])
 
@@ -112,9 +124,7 @@ def test_mutate_effects_through_the_api(small_db: Path, tmp_path: Path) -> None:
         for d in ch["association_changed_deals"]:
             assert assoc_after.get(d) != assoc_before.get(d)
             o = s.get(f"{base}/crm/v3/objects/deals/{d}").json()
-            assert o["updatedAt"] == ms_to_iso(int(deals_before.loc[d,
-                                                                    "hs_lastmodifieddate_ms"]))
-        new = s.get(f"{base}/crm/v3/objects/deals/{ch['new_deals'][0]}",
-                    params={"associations": "contacts"}).json()
+            assert o["updatedAt"] == ms_to_iso(int(deals_before.loc[d, "hs_lastmodifieddate_ms"]))
+        new = s.get(f"{base}/crm/v3/objects/deals/{ch['new_deals'][0]}", params={"associations": "contacts"}).json()
         assert new["properties"]["dealstage"] == "appointmentscheduled"
         assert new["associations"]["contacts"]["results"]

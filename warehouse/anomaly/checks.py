@@ -77,8 +77,12 @@ MIN_OUTLIERS = 3
 FRESHNESS_MAX_AGE = timedelta(hours=36)
 SAMPLE_SIZE = 20
 STEP_ORDER = {"lead": 1, "qualification": 2, "presentation": 3, "negotiation": 4, "won": 5}
-NEXT_STEP = {"lead": "qualification", "qualification": "presentation", "presentation": "negotiation",
-             "negotiation": "won"}
+NEXT_STEP = {
+    "lead": "qualification",
+    "qualification": "presentation",
+    "presentation": "negotiation",
+    "negotiation": "won",
+}
 
 
 @dataclass(frozen=True)
@@ -142,8 +146,10 @@ def load_history(con: duckdb.DuckDBPyConnection, metric: str, as_of_date: date) 
 
 
 def _window(buckets: Sequence[Bucket]) -> dict[str, str]:
-    return {"window_start": min(b.start for b in buckets).isoformat(),
-            "window_end": max(b.end for b in buckets).isoformat()}
+    return {
+        "window_start": min(b.start for b in buckets).isoformat(),
+        "window_end": max(b.end for b in buckets).isoformat(),
+    }
 
 
 def _r(x: float | None, digits: int = 4) -> float | None:
@@ -152,8 +158,9 @@ def _r(x: float | None, digits: int = 4) -> float | None:
     return round(float(x), digits)
 
 
-def _outcome(spec_name: str, findings: dict[str, dict], flagged: list[str], headline: str,
-             **extra: Any) -> CheckOutcome:
+def _outcome(
+    spec_name: str, findings: dict[str, dict], flagged: list[str], headline: str, **extra: Any
+) -> CheckOutcome:
     spec = _SPECS[spec_name]
     passed = not flagged
     description = spec.description + (" " + headline if headline else "")
@@ -181,12 +188,20 @@ def _proportion_anomalous(b: Bucket, baseline: Sequence[Bucket], direction: str)
     z = stats.two_proportion_z(b.numerator or 0, b.denominator or 0, x0, n0, dispersion=phi)
     p0 = x0 / n0 if n0 else None
     p = (b.numerator or 0) / b.denominator if b.denominator else None
-    return stats.passes_two_gates(z, stats.relative_change(p, p0), b.denominator, direction=direction,
-                                  z_threshold=Z_THRESHOLD, min_relative_change=MIN_RELATIVE_CHANGE, min_n=MIN_N)
+    return stats.passes_two_gates(
+        z,
+        stats.relative_change(p, p0),
+        b.denominator,
+        direction=direction,
+        z_threshold=Z_THRESHOLD,
+        min_relative_change=MIN_RELATIVE_CHANGE,
+        min_n=MIN_N,
+    )
 
 
-def _screen_weekly(series: dict[int, Bucket], history: list[int], anomalous: Callable[[Bucket, list[Bucket]], bool]
-                   ) -> frozenset[int]:
+def _screen_weekly(
+    series: dict[int, Bucket], history: list[int], anomalous: Callable[[Bucket, list[Bucket]], bool]
+) -> frozenset[int]:
     """Flag history buckets (indices, newest = smallest) oldest first against their own trailing
     unflagged baselines."""
 
@@ -207,9 +222,14 @@ def _test_proportion(series: dict[int, Bucket], window_idx: list[int], history: 
     win = [series[i] for i in window_idx]
     x = sum(b.numerator or 0 for b in win)
     n = sum(b.denominator or 0 for b in win)
-    result: dict[str, Any] = {**_window(win), "numerator": int(x), "n": int(n),
-                              "value": _r(x / n) if n else None, "baseline_buckets": len(base_idx),
-                              "excluded_flagged_buckets": sorted(series[i].end.isoformat() for i in flagged)}
+    result: dict[str, Any] = {
+        **_window(win),
+        "numerator": int(x),
+        "n": int(n),
+        "value": _r(x / n) if n else None,
+        "baseline_buckets": len(base_idx),
+        "excluded_flagged_buckets": sorted(series[i].end.isoformat() for i in flagged),
+    }
     if len(base_idx) < MIN_BASELINE_BUCKETS:
         return {**result, "flagged": False, "note": "not enough baseline buckets"}
     base = [series[i] for i in base_idx]
@@ -219,12 +239,21 @@ def _test_proportion(series: dict[int, Bucket], window_idx: list[int], history: 
     z = stats.two_proportion_z(x, n, x0, n0, dispersion=phi)
     p, p0 = (x / n if n else None), (x0 / n0 if n0 else None)
     rel = stats.relative_change(p, p0)
-    flag = stats.passes_two_gates(z, rel, n, direction=direction, z_threshold=Z_THRESHOLD,
-                                  min_relative_change=MIN_RELATIVE_CHANGE, min_n=MIN_N)
-    return {**result, "baseline": _r(p0), "baseline_numerator": int(x0), "baseline_n": int(n0),
-            "baseline_start": min(b.start for b in base).isoformat(),
-            "baseline_end": max(b.end for b in base).isoformat(),
-            "dispersion": _r(phi, 3), "z": _r(z, 2), "relative_change": _r(rel, 3), "flagged": flag}
+    flag = stats.passes_two_gates(
+        z, rel, n, direction=direction, z_threshold=Z_THRESHOLD, min_relative_change=MIN_RELATIVE_CHANGE, min_n=MIN_N
+    )
+    return {
+        **result,
+        "baseline": _r(p0),
+        "baseline_numerator": int(x0),
+        "baseline_n": int(n0),
+        "baseline_start": min(b.start for b in base).isoformat(),
+        "baseline_end": max(b.end for b in base).isoformat(),
+        "dispersion": _r(phi, 3),
+        "z": _r(z, 2),
+        "relative_change": _r(rel, 3),
+        "flagged": flag,
+    }
 
 
 # ------------------------------------------------------------------ counts with a same-weekday baseline
@@ -242,11 +271,24 @@ def _count_anomalous(observed: float, groups: list[list[float]], direction: str,
     z = stats.count_z(observed, expected, dispersion=phi, baseline_buckets=k)
     rel = stats.relative_change(observed, expected)
     n = max(expected, observed) if direction != "drop" else expected
-    flag = stats.passes_two_gates(z, rel, n, direction=direction, z_threshold=COUNT_Z_THRESHOLD,
-                                  min_relative_change=MIN_RELATIVE_CHANGE, min_n=min_n)
-    return flag, {"value": _r(observed, 1), "baseline": _r(expected, 1), "n": _r(n, 1), "z": _r(z, 2),
-                  "relative_change": _r(rel, 3),
-                  "dispersion": _r(phi, 3), "baseline_weeks": k}
+    flag = stats.passes_two_gates(
+        z,
+        rel,
+        n,
+        direction=direction,
+        z_threshold=COUNT_Z_THRESHOLD,
+        min_relative_change=MIN_RELATIVE_CHANGE,
+        min_n=min_n,
+    )
+    return flag, {
+        "value": _r(observed, 1),
+        "baseline": _r(expected, 1),
+        "n": _r(n, 1),
+        "z": _r(z, 2),
+        "relative_change": _r(rel, 3),
+        "dispersion": _r(phi, 3),
+        "baseline_weeks": k,
+    }
 
 
 def _screen_daily(series: dict[int, Bucket], first_history_day: int, direction: str, min_n: float) -> frozenset[int]:
@@ -281,7 +323,8 @@ def stage_conversion_drop(con: duckdb.DuckDBPyConnection, as_of_date: date) -> C
             res["sample_ids"] = _unconverted_sample(con, seg, series[window_idx[-1]].start, series[window_idx[0]].end)
     headline = "; ".join(
         f"{findings[s]['step']}: {findings[s]['value']:.1%} of {findings[s]['n']} cohort members converted within "
-        f"28 days vs {findings[s]['baseline']:.1%} in the baseline cohorts (z={findings[s]['z']})" for s in flagged
+        f"28 days vs {findings[s]['baseline']:.1%} in the baseline cohorts (z={findings[s]['z']})"
+        for s in flagged
     )
     return _outcome("stage_conversion_drop", findings, flagged, headline)
 
@@ -289,12 +332,20 @@ def stage_conversion_drop(con: duckdb.DuckDBPyConnection, as_of_date: date) -> C
 def _unconverted_sample(con: duckdb.DuckDBPyConnection, step: str, start: date, end: date) -> list[str]:
     lo, hi = _ts(start), _ts(end + timedelta(days=1))
     if step == "lead":
-        return _sample(con, "select l.lead_id from intermediate.int_leads_unioned l where l.created_at >= ? "
-                       "and l.created_at < ? and not exists (select 1 from intermediate.int_deal_contacts_unioned c "
-                       "where c.lead_id = l.lead_id) order by l.created_at", [lo, hi])
+        return _sample(
+            con,
+            "select l.lead_id from intermediate.int_leads_unioned l where l.created_at >= ? "
+            "and l.created_at < ? and not exists (select 1 from intermediate.int_deal_contacts_unioned c "
+            "where c.lead_id = l.lead_id) order by l.created_at",
+            [lo, hi],
+        )
     col, nxt = f"first_{step}_at", f"first_{NEXT_STEP[step]}_at"
-    return _sample(con, f"select deal_id from marts.fct_deals where {col} >= ? and {col} < ? and ({nxt} is null "
-                   f"or {nxt} >= {col} + interval 28 day) order by {col}", [lo, hi])
+    return _sample(
+        con,
+        f"select deal_id from marts.fct_deals where {col} >= ? and {col} < ? and ({nxt} is null "
+        f"or {nxt} >= {col} + interval 28 day) order by {col}",
+        [lo, hi],
+    )
 
 
 def lead_volume_anomaly(con: duckdb.DuckDBPyConnection, as_of_date: date) -> CheckOutcome:
@@ -315,17 +366,21 @@ def lead_volume_anomaly(con: duckdb.DuckDBPyConnection, as_of_date: date) -> Che
             findings[channel] = {"flagged": False, "note": "not enough same-weekday history"}
             continue
         flag, res = _count_anomalous(observed, groups, "both", MIN_N)
-        res.update(_window([series[d] for d in range(7)]), flagged=flag,
-                   daily=[int(series[d].value or 0) for d in range(6, -1, -1)],
-                   baseline_daily=[_r(sum(g) / len(g), 1) for g in reversed(groups)],
-                   excluded_flagged_days=sorted(series[d].end.isoformat() for d in screened))
+        res.update(
+            _window([series[d] for d in range(7)]),
+            flagged=flag,
+            daily=[int(series[d].value or 0) for d in range(6, -1, -1)],
+            baseline_daily=[_r(sum(g) / len(g), 1) for g in reversed(groups)],
+            excluded_flagged_days=sorted(series[d].end.isoformat() for d in screened),
+        )
         findings[channel] = res
         if flag:
             flagged.append(channel)
     headline = "; ".join(
         f"{c}: {findings[c]['value']:.0f} leads in the last 7 days vs {findings[c]['baseline']:.0f} expected from the "
         f"same weekdays of the previous {SAME_WEEKDAY_WEEKS} weeks ({findings[c]['relative_change']:+.0%}, "
-        f"z={findings[c]['z']})" for c in flagged
+        f"z={findings[c]['z']})"
+        for c in flagged
     )
     return _outcome("lead_volume_anomaly", findings, flagged, headline)
 
@@ -348,20 +403,28 @@ def stage_dwell_spike(con: duckdb.DuckDBPyConnection, as_of_date: date) -> Check
             continue
         base = [series[i] for i in base_idx]
         flag, res = _dwell_test(win, base)
-        res.update(_window(win), baseline_start=min(b.start for b in base).isoformat(),
-                   baseline_end=max(b.end for b in base).isoformat(), baseline_weeks=len(base),
-                   excluded_flagged_weeks=sorted(series[i].end.isoformat() for i in flagged_hist), flagged=flag)
+        res.update(
+            _window(win),
+            baseline_start=min(b.start for b in base).isoformat(),
+            baseline_end=max(b.end for b in base).isoformat(),
+            baseline_weeks=len(base),
+            excluded_flagged_weeks=sorted(series[i].end.isoformat() for i in flagged_hist),
+            flagged=flag,
+        )
         findings[step] = res
         if flag:
             flagged.append(step)
             res["sample_ids"] = _sample(
-                con, "select deal_id from marts.fct_deal_stage_history where funnel_step = ? and exited_at >= ? "
+                con,
+                "select deal_id from marts.fct_deal_stage_history where funnel_step = ? and exited_at >= ? "
                 "and exited_at < ? order by dwell_days desc",
-                [step, _ts(win[-1].start), _ts(win[0].end + timedelta(days=1))])
+                [step, _ts(win[-1].start), _ts(win[0].end + timedelta(days=1))],
+            )
     headline = "; ".join(
         f"{s}: median dwell {findings[s]['value_days']:.1f} days for visits that left it in the last 14 days vs "
         f"{findings[s]['baseline_days']:.1f} days before ({findings[s]['relative_change']:+.0%}, robust z="
-        f"{findings[s]['z']})" for s in flagged
+        f"{findings[s]['z']})"
+        for s in flagged
     )
     return _outcome("stage_dwell_spike", findings, flagged, headline)
 
@@ -377,13 +440,21 @@ def _dwell_test(win: Sequence[Bucket], base: Sequence[Bucket]) -> tuple[bool, di
     tau = stats.excess_between_sd([b.value for b in base], stats.MEDIAN_SE_FACTOR * sd0 / math.sqrt(mean_n))
     z = stats.median_shift_z(m_w, n_w, m0, sd0, n0, between_bucket_sd=tau)
     rel = math.exp(m_w - m0) - 1.0
-    flag = stats.passes_two_gates(z, rel, n_w, direction="spike", z_threshold=Z_THRESHOLD,
-                                  min_relative_change=MIN_RELATIVE_CHANGE, min_n=MIN_N)
-    return flag, {"value_days": _r(math.exp(m_w), 2), "baseline_days": _r(math.exp(m0), 2), "z": _r(z, 2),
-                  "relative_change": _r(rel, 3), "n": n_w, "baseline_n": n0, "robust_sd_log": _r(sd0, 3),
-                  "between_week_sd_log": _r(tau, 3),
-                  "p90_days": _r(max(b.p90 or 0 for b in win), 1),
-                  "baseline_p90_days": _r(stats.median([b.p90 for b in base]), 1)}
+    flag = stats.passes_two_gates(
+        z, rel, n_w, direction="spike", z_threshold=Z_THRESHOLD, min_relative_change=MIN_RELATIVE_CHANGE, min_n=MIN_N
+    )
+    return flag, {
+        "value_days": _r(math.exp(m_w), 2),
+        "baseline_days": _r(math.exp(m0), 2),
+        "z": _r(z, 2),
+        "relative_change": _r(rel, 3),
+        "n": n_w,
+        "baseline_n": n0,
+        "robust_sd_log": _r(sd0, 3),
+        "between_week_sd_log": _r(tau, 3),
+        "p90_days": _r(max(b.p90 or 0 for b in win), 1),
+        "baseline_p90_days": _r(stats.median([b.p90 for b in base]), 1),
+    }
 
 
 def stuck_deals(con: duckdb.DuckDBPyConnection, as_of_date: date) -> CheckOutcome:
@@ -408,20 +479,46 @@ def stuck_deals(con: duckdb.DuckDBPyConnection, as_of_date: date) -> CheckOutcom
         x, n = now.numerator, now.denominator
         z = stats.two_proportion_z(x, n, p0 * n0, n0, dispersion=phi)
         rel = stats.relative_change(x / n, p0)
-        flag = stats.passes_two_gates(z, rel, n, direction="spike", z_threshold=STUCK_Z_THRESHOLD,
-                                      min_relative_change=MIN_RELATIVE_CHANGE, min_n=MIN_N)
+        flag = stats.passes_two_gates(
+            z,
+            rel,
+            n,
+            direction="spike",
+            z_threshold=STUCK_Z_THRESHOLD,
+            min_relative_change=MIN_RELATIVE_CHANGE,
+            min_n=MIN_N,
+        )
         lo, hi = STUCK_P90_BAND[0] * (now.p90 or 0), STUCK_P90_BAND[1] * (now.p90 or 0)
-        (beyond_p90,) = con.execute("select count(*) from marts.fct_deal_stage_history where is_current and "
-                                    "funnel_step = ? and dwell_days > ?", [step, now.p90 or 0]).fetchone()
-        res = {"snapshot": now.end.isoformat(), "value": _r(x / n), "stuck": int(x), "entered_in_band": int(n),
-               "n": int(n),
-               "baseline": _r(p0), "baseline_snapshots": f"{base[-1].end.isoformat()}..{base[0].end.isoformat()}",
-               "z": _r(z, 2), "relative_change": _r(rel, 3), "dispersion": _r(phi, 3),
-               "p90_days": _r(now.p90, 1), "stuck_band_days": [_r(lo, 1), _r(hi, 1)],
-               "open_beyond_p90": int(beyond_p90), "flagged": flag}
-        res["sample_ids"] = _sample(
-            con, "select deal_id from marts.fct_deal_stage_history where is_current and funnel_step = ? "
-            "and dwell_days > ? and dwell_days <= ? order by dwell_days desc", [step, lo, hi]) if flag else []
+        (beyond_p90,) = con.execute(
+            "select count(*) from marts.fct_deal_stage_history where is_current and funnel_step = ? and dwell_days > ?",
+            [step, now.p90 or 0],
+        ).fetchone()
+        res = {
+            "snapshot": now.end.isoformat(),
+            "value": _r(x / n),
+            "stuck": int(x),
+            "entered_in_band": int(n),
+            "n": int(n),
+            "baseline": _r(p0),
+            "baseline_snapshots": f"{base[-1].end.isoformat()}..{base[0].end.isoformat()}",
+            "z": _r(z, 2),
+            "relative_change": _r(rel, 3),
+            "dispersion": _r(phi, 3),
+            "p90_days": _r(now.p90, 1),
+            "stuck_band_days": [_r(lo, 1), _r(hi, 1)],
+            "open_beyond_p90": int(beyond_p90),
+            "flagged": flag,
+        }
+        res["sample_ids"] = (
+            _sample(
+                con,
+                "select deal_id from marts.fct_deal_stage_history where is_current and funnel_step = ? "
+                "and dwell_days > ? and dwell_days <= ? order by dwell_days desc",
+                [step, lo, hi],
+            )
+            if flag
+            else []
+        )
         findings[step] = res
         if flag:
             flagged.append(step)
@@ -429,7 +526,8 @@ def stuck_deals(con: duckdb.DuckDBPyConnection, as_of_date: date) -> CheckOutcom
         f"{s}: {findings[s]['stuck']} of the {findings[s]['n']} deals that entered it {findings[s]['stuck_band_days'][0]}"
         f"-{findings[s]['stuck_band_days'][1]} days ago (2-4 x p90) are still there ({findings[s]['value']:.1%}) vs "
         f"{findings[s]['baseline']:.1%} usually "
-        f"(z={findings[s]['z']})" for s in flagged
+        f"(z={findings[s]['z']})"
+        for s in flagged
     )
     return _outcome("stuck_deals", findings, flagged, headline)
 
@@ -446,13 +544,16 @@ def _rate_jump(con: duckdb.DuckDBPyConnection, as_of_date: date, name: str, metr
             flagged.append(seg)
             start, end = series[window_idx[-1]].start, series[0].end
             res["sample_ids"] = _sample(
-                con, f"select deal_id from marts.fct_deal_stage_history where {flag_col} and entered_at >= ? "
+                con,
+                f"select deal_id from marts.fct_deal_stage_history where {flag_col} and entered_at >= ? "
                 "and entered_at < ? group by deal_id order by count(*) desc, deal_id",
-                [_ts(start), _ts(end + timedelta(days=1))])
+                [_ts(start), _ts(end + timedelta(days=1))],
+            )
     what = metric.replace("_rate", "")
     headline = "; ".join(
         f"{findings[s]['value']:.1%} of the {findings[s]['n']} stage changes of the last 14 days were {what}s vs "
-        f"{findings[s]['baseline']:.1%} before (z={findings[s]['z']})" for s in flagged
+        f"{findings[s]['baseline']:.1%} before (z={findings[s]['z']})"
+        for s in flagged
     )
     return _outcome(name, findings, flagged, headline)
 
@@ -480,13 +581,17 @@ def transition_burst(con: duckdb.DuckDBPyConnection, as_of_date: date) -> CheckO
             if flag:
                 days.append({"day": series[day].end.isoformat(), **res})
                 burst_days.add(series[day].end)
-        findings[f"to:{step}"] = {"flagged": bool(days), "burst_days": days,
-                                  "excluded_flagged_days": sorted(series[d].end.isoformat() for d in screened)}
+        findings[f"to:{step}"] = {
+            "flagged": bool(days),
+            "burst_days": days,
+            "excluded_flagged_days": sorted(series[d].end.isoformat() for d in screened),
+        }
         if days:
             flagged.append(f"to:{step}")
     # 2. flapping deals (>= 3 stage changes in one day) per day vs the previous 8 weeks
     flaps = load_history(con, "flapping_deals", as_of_date).get("all", {})
     if flaps:
+
         def flap_test(day: int, flagged_days: frozenset[int]) -> tuple[bool, dict]:
             earlier = [d for d in range(day + 1, day + 1 + 7 * SAME_WEEKDAY_WEEKS) if d in flaps]
             kept = stats.trailing_baseline(earlier, flagged_days, 7 * SAME_WEEKDAY_WEEKS)
@@ -495,26 +600,34 @@ def transition_burst(con: duckdb.DuckDBPyConnection, as_of_date: date) -> CheckO
                 return False, {}
             return _count_anomalous(flaps[day].value or 0.0, [base], "spike", FLAP_MIN_DEALS)
 
-        screened = stats.screen_history(sorted((d for d in flaps if d >= 7), reverse=True),
-                                        lambda d, f: flap_test(d, f)[0])
+        screened = stats.screen_history(
+            sorted((d for d in flaps if d >= 7), reverse=True), lambda d, f: flap_test(d, f)[0]
+        )
         days = []
         for day in range(7):
             flag, res = flap_test(day, screened)
             if flag:
                 days.append({"day": flaps[day].end.isoformat(), **res})
                 burst_days.add(flaps[day].end)
-        findings["flapping_deals"] = {"flagged": bool(days), "burst_days": days,
-                                      "excluded_flagged_days": sorted(flaps[d].end.isoformat() for d in screened)}
+        findings["flapping_deals"] = {
+            "flagged": bool(days),
+            "burst_days": days,
+            "excluded_flagged_days": sorted(flaps[d].end.isoformat() for d in screened),
+        }
         if days:
             flagged.append("flapping_deals")
     sample: list[str] = []
     for day in sorted(burst_days, reverse=True):
-        sample += _sample(con, "select deal_id from marts.fct_deal_stage_history where visit_number > 1 and "
-                          "entered_at >= ? and entered_at < ? group by deal_id order by count(*) desc, deal_id",
-                          [_ts(day), _ts(day + timedelta(days=1))])
+        sample += _sample(
+            con,
+            "select deal_id from marts.fct_deal_stage_history where visit_number > 1 and "
+            "entered_at >= ? and entered_at < ? group by deal_id order by count(*) desc, deal_id",
+            [_ts(day), _ts(day + timedelta(days=1))],
+        )
     headline = "; ".join(
         f"{seg} on {d['day']}: {d['value']:.0f} vs {d['baseline']:.1f} expected (z={d['z']})"
-        for seg in flagged for d in findings[seg]["burst_days"]
+        for seg in flagged
+        for d in findings[seg]["burst_days"]
     )
     return _outcome("transition_burst", findings, flagged, headline, sample_ids=sample[:SAMPLE_SIZE])
 
@@ -531,40 +644,67 @@ def won_amount_sanity(con: duckdb.DuckDBPyConnection, as_of_date: date) -> Check
         if res["flagged"]:
             flagged.append("missing_amount")
             res["sample_ids"] = _sample(
-                con, "select deal_id from marts.fct_deals where outcome = 'won' and closed_at >= ? and closed_at < ? "
-                "and coalesce(amount_reporting, 0) = 0 order by closed_at", [lo_win, hi_win])
+                con,
+                "select deal_id from marts.fct_deals where outcome = 'won' and closed_at >= ? and closed_at < ? "
+                "and coalesce(amount_reporting, 0) = 0 order by closed_at",
+                [lo_win, hi_win],
+            )
     amounts = load_history(con, "won_log_amount", as_of_date).get("all", {})
-    base = [amounts[i] for i in sorted(amounts) if i >= RATE_WINDOW_WEEKS and i < RATE_WINDOW_WEEKS + BASELINE_BUCKETS
-            and amounts[i].n > 0 and amounts[i].mad]
+    base = [
+        amounts[i]
+        for i in sorted(amounts)
+        if i >= RATE_WINDOW_WEEKS and i < RATE_WINDOW_WEEKS + BASELINE_BUCKETS and amounts[i].n > 0 and amounts[i].mad
+    ]
     if len(base) >= MIN_BASELINE_BUCKETS:
         m0 = stats.median([b.value for b in base])
         sd0 = stats.MAD_TO_SD * stats.median([b.mad for b in base])
         lo_base, hi_base = _ts(base[-1].start), _ts(base[0].end + timedelta(days=1))
-        count_sql = ("select count(*) filter (where abs(ln(amount_reporting) - ?) / ? >= ?), count(*) "
-                     "from marts.fct_deals where outcome = 'won' and amount_reporting > 0 "
-                     "and closed_at >= ? and closed_at < ?")
+        count_sql = (
+            "select count(*) filter (where abs(ln(amount_reporting) - ?) / ? >= ?), count(*) "
+            "from marts.fct_deals where outcome = 'won' and amount_reporting > 0 "
+            "and closed_at >= ? and closed_at < ?"
+        )
         x, n = con.execute(count_sql, [m0, sd0, AMOUNT_OUTLIER_Z, lo_win, hi_win]).fetchone()
         x0, n0 = con.execute(count_sql, [m0, sd0, AMOUNT_OUTLIER_Z, lo_base, hi_base]).fetchone()
         z = stats.two_proportion_z(x, n, x0, n0)
         rel = stats.relative_change(x / n if n else None, x0 / n0 if n0 else None)
-        flag = x >= MIN_OUTLIERS and stats.passes_two_gates(z, rel, n, direction="spike", z_threshold=Z_THRESHOLD,
-                                                            min_relative_change=MIN_RELATIVE_CHANGE, min_n=MIN_N)
-        res = {"window_start": lo_win.date().isoformat(), "window_end": as_of_date.isoformat(), "outliers": x, "n": n,
-               "value": _r(x / n if n else None), "baseline": _r(x0 / n0 if n0 else None), "baseline_outliers": x0,
-               "baseline_n": n0, "z": _r(z, 2), "relative_change": _r(rel, 3),
-               "baseline_median_amount": _r(math.exp(m0), 2), "robust_sd_log": _r(sd0, 3),
-               "outlier_rule": f"|ln(amount) - ln(median)| >= {AMOUNT_OUTLIER_Z} x 1.4826 MAD", "flagged": flag}
-        res["sample_ids"] = _sample(
-            con, "select deal_id from marts.fct_deals where outcome = 'won' and amount_reporting > 0 "
-            "and closed_at >= ? and closed_at < ? and abs(ln(amount_reporting) - ?) / ? >= ? "
-            "order by abs(ln(amount_reporting) - ?) desc",
-            [lo_win, hi_win, m0, sd0, AMOUNT_OUTLIER_Z, m0]) if x else []
+        flag = x >= MIN_OUTLIERS and stats.passes_two_gates(
+            z, rel, n, direction="spike", z_threshold=Z_THRESHOLD, min_relative_change=MIN_RELATIVE_CHANGE, min_n=MIN_N
+        )
+        res = {
+            "window_start": lo_win.date().isoformat(),
+            "window_end": as_of_date.isoformat(),
+            "outliers": x,
+            "n": n,
+            "value": _r(x / n if n else None),
+            "baseline": _r(x0 / n0 if n0 else None),
+            "baseline_outliers": x0,
+            "baseline_n": n0,
+            "z": _r(z, 2),
+            "relative_change": _r(rel, 3),
+            "baseline_median_amount": _r(math.exp(m0), 2),
+            "robust_sd_log": _r(sd0, 3),
+            "outlier_rule": f"|ln(amount) - ln(median)| >= {AMOUNT_OUTLIER_Z} x 1.4826 MAD",
+            "flagged": flag,
+        }
+        res["sample_ids"] = (
+            _sample(
+                con,
+                "select deal_id from marts.fct_deals where outcome = 'won' and amount_reporting > 0 "
+                "and closed_at >= ? and closed_at < ? and abs(ln(amount_reporting) - ?) / ? >= ? "
+                "order by abs(ln(amount_reporting) - ?) desc",
+                [lo_win, hi_win, m0, sd0, AMOUNT_OUTLIER_Z, m0],
+            )
+            if x
+            else []
+        )
         findings["amount_outliers"] = res
         if flag:
             flagged.append("amount_outliers")
     headline = "; ".join(
         f"{s}: {findings[s]['value']:.1%} of won deals in the last 14 days vs {findings[s]['baseline']:.1%} before "
-        f"(z={findings[s]['z']})" for s in flagged
+        f"(z={findings[s]['z']})"
+        for s in flagged
     )
     return _outcome("won_amount_sanity", findings, flagged, headline)
 
@@ -595,13 +735,17 @@ def raw_load_freshness(con: duckdb.DuckDBPyConnection, as_of_date: date) -> Chec
             continue
         age = now - ts
         flag = age > FRESHNESS_MAX_AGE
-        findings[schema] = {"newest_load": ts.isoformat(timespec="seconds"),
-                            "age_hours": _r(age.total_seconds() / 3600, 1),
-                            "max_age_hours": FRESHNESS_MAX_AGE.total_seconds() / 3600, "flagged": flag}
+        findings[schema] = {
+            "newest_load": ts.isoformat(timespec="seconds"),
+            "age_hours": _r(age.total_seconds() / 3600, 1),
+            "max_age_hours": FRESHNESS_MAX_AGE.total_seconds() / 3600,
+            "flagged": flag,
+        }
         if flag:
             flagged.append(schema)
-    headline = "; ".join(f"{s}: newest load {findings[s]['newest_load']} UTC, {findings[s]['age_hours']} h ago"
-                         for s in flagged)
+    headline = "; ".join(
+        f"{s}: newest load {findings[s]['newest_load']} UTC, {findings[s]['age_hours']} h ago" for s in flagged
+    )
     return _outcome("raw_load_freshness", findings, flagged, headline, checked_at=now.isoformat(timespec="seconds"))
 
 
@@ -640,36 +784,83 @@ def structural_integrity(con: duckdb.DuckDBPyConnection, as_of_date: date) -> Ch
 # ------------------------------------------------------------------ registry
 
 _SPEC_LIST = [
-    CheckSpec("stage_conversion_drop", "mart_stage_conversion_monthly", "WARN",
-              "Share of a step's weekly entry cohort reaching the next step within 28 days: the latest 2 mature "
-              "cohorts vs the trailing 12 mature unflagged cohorts (two-proportion z, drops only).",
-              stage_conversion_drop),
-    CheckSpec("lead_volume_anomaly", "mart_lead_volume_daily", "WARN",
-              "New leads per channel over the last 7 days vs the same weekdays of the previous 8 weeks "
-              "(quasi-Poisson z, drops and spikes).", lead_volume_anomaly),
-    CheckSpec("stage_dwell_spike", "fct_deal_stage_history", "WARN",
-              "Median time in step of visits that left it in the last 14 days vs the trailing 12 weeks of exits "
-              "(robust z on log dwell).", stage_dwell_spike),
-    CheckSpec("stuck_deals", "fct_deal_stage_history", "WARN",
-              "Share of the deals that entered a step 2-4 x its trailing p90 of completed visits ago and are still "
-              "in it, vs that share in weekly snapshots 9-26 weeks back (z on the share).", stuck_deals),
-    CheckSpec("skip_rate_jump", "fct_deal_stage_history", "WARN",
-              "Share of stage changes that skip a step, last 14 days vs the trailing 12 weeks (two-proportion z).",
-              skip_rate_jump),
-    CheckSpec("regression_rate_jump", "fct_deal_stage_history", "WARN",
-              "Share of stage changes that move a deal back, last 14 days vs the trailing 12 weeks "
-              "(two-proportion z).", regression_rate_jump),
-    CheckSpec("transition_burst", "fct_deal_stage_history", "WARN",
-              "Stage changes per day into each step and deals changing stage 3+ times a day, each of the last "
-              "7 days vs the previous 8 weeks (quasi-Poisson z; bulk edits, re-imports).", transition_burst),
-    CheckSpec("won_amount_sanity", "fct_deals", "WARN",
-              "Won deals of the last 14 days: share with a null or zero amount, and share of log-amount outliers, "
-              "each vs the trailing 12 weeks (two-proportion z).", won_amount_sanity),
-    CheckSpec("raw_load_freshness", "raw_hubspot.deals", "WARN",
-              "Newest raw load of every configured source vs the wall clock (stale after 36 h).", raw_load_freshness),
-    CheckSpec("structural_integrity", "int_deal_stage_visits_collapsed", "ERROR",
-              "Stage history before the deal's creation or later than its load, visits out of order, unmapped "
-              "stages (mirrors the blocking dbt tests).", structural_integrity),
+    CheckSpec(
+        "stage_conversion_drop",
+        "mart_stage_conversion_monthly",
+        "WARN",
+        "Share of a step's weekly entry cohort reaching the next step within 28 days: the latest 2 mature "
+        "cohorts vs the trailing 12 mature unflagged cohorts (two-proportion z, drops only).",
+        stage_conversion_drop,
+    ),
+    CheckSpec(
+        "lead_volume_anomaly",
+        "mart_lead_volume_daily",
+        "WARN",
+        "New leads per channel over the last 7 days vs the same weekdays of the previous 8 weeks "
+        "(quasi-Poisson z, drops and spikes).",
+        lead_volume_anomaly,
+    ),
+    CheckSpec(
+        "stage_dwell_spike",
+        "fct_deal_stage_history",
+        "WARN",
+        "Median time in step of visits that left it in the last 14 days vs the trailing 12 weeks of exits "
+        "(robust z on log dwell).",
+        stage_dwell_spike,
+    ),
+    CheckSpec(
+        "stuck_deals",
+        "fct_deal_stage_history",
+        "WARN",
+        "Share of the deals that entered a step 2-4 x its trailing p90 of completed visits ago and are still "
+        "in it, vs that share in weekly snapshots 9-26 weeks back (z on the share).",
+        stuck_deals,
+    ),
+    CheckSpec(
+        "skip_rate_jump",
+        "fct_deal_stage_history",
+        "WARN",
+        "Share of stage changes that skip a step, last 14 days vs the trailing 12 weeks (two-proportion z).",
+        skip_rate_jump,
+    ),
+    CheckSpec(
+        "regression_rate_jump",
+        "fct_deal_stage_history",
+        "WARN",
+        "Share of stage changes that move a deal back, last 14 days vs the trailing 12 weeks (two-proportion z).",
+        regression_rate_jump,
+    ),
+    CheckSpec(
+        "transition_burst",
+        "fct_deal_stage_history",
+        "WARN",
+        "Stage changes per day into each step and deals changing stage 3+ times a day, each of the last "
+        "7 days vs the previous 8 weeks (quasi-Poisson z; bulk edits, re-imports).",
+        transition_burst,
+    ),
+    CheckSpec(
+        "won_amount_sanity",
+        "fct_deals",
+        "WARN",
+        "Won deals of the last 14 days: share with a null or zero amount, and share of log-amount outliers, "
+        "each vs the trailing 12 weeks (two-proportion z).",
+        won_amount_sanity,
+    ),
+    CheckSpec(
+        "raw_load_freshness",
+        "raw_hubspot.deals",
+        "WARN",
+        "Newest raw load of every configured source vs the wall clock (stale after 36 h).",
+        raw_load_freshness,
+    ),
+    CheckSpec(
+        "structural_integrity",
+        "int_deal_stage_visits_collapsed",
+        "ERROR",
+        "Stage history before the deal's creation or later than its load, visits out of order, unmapped "
+        "stages (mirrors the blocking dbt tests).",
+        structural_integrity,
+    ),
 ]
 _SPECS = {s.name: s for s in _SPEC_LIST}
 CHECKS: dict[str, CheckSpec] = dict(_SPECS)
@@ -680,9 +871,14 @@ def run_check(con: duckdb.DuckDBPyConnection, as_of_date: date, name: str) -> Ch
     try:
         return spec.fn(con, as_of_date)
     except Exception as exc:  # a check that cannot run is reported, never silently passed
-        return CheckOutcome(spec.name, spec.asset, spec.severity, False,
-                            f"{spec.description} Could not run: {type(exc).__name__}: {exc}",
-                            {"error": f"{type(exc).__name__}: {exc}"})
+        return CheckOutcome(
+            spec.name,
+            spec.asset,
+            spec.severity,
+            False,
+            f"{spec.description} Could not run: {type(exc).__name__}: {exc}",
+            {"error": f"{type(exc).__name__}: {exc}"},
+        )
 
 
 def run_all(con: duckdb.DuckDBPyConnection, as_of_date: date, names: Iterable[str] | None = None) -> list[CheckOutcome]:
