@@ -22,13 +22,13 @@ setup: $(VENV)/.installed
 	@$(PY) -m orchestration.instance
 
 demo: setup
-	@$(PY) -m orchestration.cli demo
+	@$(PY) -m cli.main demo
 
 test: setup
 	@$(PY) -m pytest
 
 run: setup
-	@$(PY) -m orchestration.cli run
+	@$(PY) -m cli.main run
 
 ui: setup
 	@echo "==> Dagster UI on http://127.0.0.1:3000 (Ctrl-C to stop)"
@@ -44,7 +44,7 @@ lint: setup
 	@$(VENV)/bin/ruff check .
 
 reset-cursors: setup
-	@$(PY) -m orchestration.cli reset-cursors --source $(or $(SOURCE),hubspot) $(if $(STREAM),--stream $(STREAM))
+	@$(PY) -m cli.main reset-cursors --source $(or $(SOURCE),hubspot) $(if $(STREAM),--stream $(STREAM))
 
 # Re-resolve requirements.in into requirements.lock (name==version only, no registry URLs).
 lock: $(VENV)/.installed

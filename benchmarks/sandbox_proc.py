@@ -8,7 +8,7 @@ line per answer:
 * ``stats`` -> ``SandboxServer.stats()`` plus the child's peak RSS and CPU seconds;
 * ``stop`` (or EOF) -> the server stops and the child exits.
 
-The stock ``python -m connectors.sandbox serve`` cannot report its counters, hence this wrapper.
+The stock ``python -m emulators serve`` cannot report its counters, hence this wrapper.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def _self_usage() -> dict[str, float]:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from connectors.sandbox import SandboxServer
+    from emulators import SandboxServer
 
     server = SandboxServer(
         Path(args.db),

@@ -56,14 +56,14 @@ def step(n: int, total: int, message: str) -> None:
 
 def default_contacts(deals: int) -> int:
     """Contacts for ``deals`` at the generator's default ratio (2,000 contacts : 600 deals)."""
-    from connectors.sandbox import SandboxConfig
+    from emulators import SandboxConfig
 
     base = SandboxConfig()
     return round(deals * base.n_contacts / base.n_deals)
 
 
 def sandbox_path(data_dir: Path, deals: int, contacts: int) -> tuple[Path, Any]:
-    from connectors.sandbox import SandboxConfig
+    from emulators import SandboxConfig
 
     cfg = SandboxConfig(n_deals=deals, n_contacts=contacts)
     name = f"sandbox_{deals}d_{contacts}c_seed{cfg.seed}_{cfg.months}m.sqlite"
@@ -72,7 +72,7 @@ def sandbox_path(data_dir: Path, deals: int, contacts: int) -> tuple[Path, Any]:
 
 def ensure_sandbox(data_dir: Path, deals: int, contacts: int) -> tuple[Path, float | None]:
     """Build the sandbox (or reuse the cached one); returns (path, build seconds or None)."""
-    from connectors.sandbox import store
+    from emulators.truth import store
 
     path, cfg = sandbox_path(data_dir, deals, contacts)
     if path.exists() and store.read_config_json(path) == cfg.to_json():
@@ -82,7 +82,7 @@ def ensure_sandbox(data_dir: Path, deals: int, contacts: int) -> tuple[Path, flo
     t0 = time.monotonic()
     # In a child process: the build's memory must not count towards this process.
     code = (
-        "import sys; from pathlib import Path; from connectors.sandbox import SandboxConfig, build_sandbox; "
+        "import sys; from pathlib import Path; from emulators import SandboxConfig, build_sandbox; "
         f"build_sandbox(SandboxConfig(n_deals={deals}, n_contacts={contacts}), Path(sys.argv[1]))"
     )
     subprocess.run([sys.executable, "-c", code, str(path)], check=True, cwd=REPO_ROOT, env=child_env())
@@ -100,7 +100,7 @@ def rel(path: Path) -> str:
 
 def sync_now(db: Path) -> str:
     """`now` for the syncs: the wall clock, but never before the sandbox's last day."""
-    from connectors.sandbox import end_date_of
+    from emulators import end_date_of
 
     end = datetime.combine(end_date_of(db) + timedelta(days=1), datetime.min.time(), UTC)
     return max(datetime.now(UTC), end).isoformat()

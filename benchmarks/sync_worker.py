@@ -31,7 +31,7 @@ import requests
 from connectors.common import Batch
 from connectors.hubspot.client import HubSpotClient
 from connectors.hubspot.source import HubSpotSource
-from orchestration.sources import HUBSPOT
+from core.sources import HUBSPOT
 from warehouse.loader import RawLoader, WriteCounts
 from warehouse.sync import sync_stream
 

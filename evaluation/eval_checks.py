@@ -3,7 +3,7 @@
     python -m evaluation.eval_checks [--seeds 20] [--deals 20000] [--contacts 60000]
                                      [--months 12] [--scenario NAME] [--jobs 2] [--quick]
 
-Every anomaly scenario of :mod:`connectors.sandbox.scenarios` runs once (seed 1) and the
+Every anomaly scenario of :mod:`evaluation.scenarios` runs once (seed 1) and the
 ``clean`` scenario runs over ``--seeds`` seeds (1..N), each end to end: the seeded sandbox is
 built (cached under ``data/eval/sandboxes/`` keyed by scenario, seed and size), loaded into a fresh
 DuckDB warehouse through the real connector without HTTP (:mod:`evaluation.load`), ``dbt build``
@@ -52,8 +52,8 @@ from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
 
-from connectors.sandbox.scenarios import ANOMALY_SCENARIOS, SCENARIOS
 from evaluation.pipeline import CACHE_DIR, RunResult, Size, run_scenario
+from evaluation.scenarios import ANOMALY_SCENARIOS, SCENARIOS
 
 DEFAULT_SEEDS = 20
 QUICK_SEEDS = 3

@@ -4,7 +4,7 @@ The connector (:class:`connectors.hubspot.source.HubSpotSource`) runs unchanged,
 parsing (:mod:`connectors.hubspot.parse`), :func:`warehouse.sync.sync_stream` and
 :class:`warehouse.loader.RawLoader` a real sync uses; only its HTTP client is replaced by
 :class:`DirectClient`, which routes each call straight to the sandbox's endpoint functions
-(:mod:`connectors.sandbox.api`, the code behind the HTTP server) and round-trips the body through
+(:mod:`emulators.hubspot.api`, the code behind the HTTP server) and round-trips the body through
 JSON exactly as the wire would. So the raw rows are the ones an HTTP sync writes (a test in
 ``tests/anomaly_scenarios`` proves it), minus the socket, the rate limiters and the server thread.
 
@@ -28,8 +28,9 @@ import duckdb
 from connectors.common import ConnectorError, ProgressFn, no_progress
 from connectors.hubspot.client import PagedReads
 from connectors.hubspot.source import HubSpotSource
-from connectors.sandbox import api, store
-from orchestration.sources import HUBSPOT
+from core.sources import HUBSPOT
+from emulators.hubspot import api
+from emulators.truth import store
 from warehouse.loader import RawLoader
 from warehouse.sync import sync_stream
 
@@ -39,7 +40,7 @@ DIRECT_BASE_URL = "http://sandbox.direct"
 class DirectClient(PagedReads):
     """The public surface of :class:`connectors.hubspot.client.HubSpotClient`, in-process.
 
-    Requests go to :func:`connectors.sandbox.api.route` with one read-only SQLite connection;
+    Requests go to :func:`emulators.hubspot.api.route` with one read-only SQLite connection;
     query parameters are encoded and parsed as the HTTP layer does, JSON bodies are serialised
     both ways. Any non-2xx answer raises :class:`ConnectorError` (the sandbox has no faults here).
     """

@@ -24,10 +24,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from connectors.sandbox.generator import SandboxConfig, build_sandbox, end_date_of
-from connectors.sandbox.scenarios import SCENARIOS, Injection, code_version, read_injection
+from core.settings import DBT_PROJECT_DIR, ROOT, SECRET_ENV_VARS
+from emulators.truth.generator import SandboxConfig, build_sandbox, end_date_of
 from evaluation.load import load_sandbox
-from orchestration.settings import DBT_PROJECT_DIR, ROOT, SECRET_ENV_VARS
+from evaluation.scenarios import SCENARIOS, Injection, code_version, read_injection
 
 CACHE_DIR = ROOT / "data" / "eval"
 

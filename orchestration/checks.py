@@ -8,7 +8,7 @@ tests on the staging and intermediate models, surfaced by dagster-dbt, so `struc
 (their mirror for callers outside Dagster) is not registered here.
 
 The checks read `metrics.metric_funnel_history`, a dbt model built in the same `dbt build` step,
-as of `AS_OF_DATE` (`orchestration.settings.as_of_date()`).
+as of `AS_OF_DATE` (`core.settings.as_of_date()`).
 """
 
 from collections.abc import Iterator
@@ -26,8 +26,8 @@ from dagster import (
 from dagster_dbt import get_asset_key_for_model
 from dagster_duckdb import DuckDBResource
 
+from core.settings import as_of_date
 from orchestration.assets.dbt import warehouse_dbt_models
-from orchestration.settings import as_of_date
 from warehouse.anomaly.checks import CHECKS, CheckOutcome, run_check
 
 METRIC_MODEL = "metric_funnel_history"

@@ -23,6 +23,7 @@ from dagster import (
 from dagster_dbt import DbtCliResource
 from dagster_duckdb import DuckDBResource
 
+from core.settings import env_float, warehouse_path
 from orchestration.assets.dbt import warehouse_dbt_models
 from orchestration.assets.publish import published_marts
 from orchestration.assets.raw import build_raw_assets
@@ -30,7 +31,6 @@ from orchestration.checks import anomaly_checks  # funnel anomaly checks (wareho
 from orchestration.project import dbt_project
 from orchestration.resources import HubSpotResource
 from orchestration.sensors import sensors as alert_sensors  # failed checks -> ALERT_WEBHOOK_URL
-from orchestration.settings import env_float, warehouse_path
 
 REFRESH_JOB_NAME = "refresh_all"
 

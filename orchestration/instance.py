@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from orchestration.settings import DBT_PROJECT_DIR, dagster_home
+from core.settings import DBT_PROJECT_DIR, dagster_home
 
 DAGSTER_YAML = """\
 # Written by `make` (orchestration/instance.py); edits are overwritten.

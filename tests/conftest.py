@@ -30,7 +30,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:  # noqa: ARG001
 @dataclass
 class DemoWarehouse:
     warehouse: Path
-    truth: object  # connectors.sandbox.truth.GroundTruth
+    truth: object  # emulators.truth.ground_truth.GroundTruth
     as_of_date: date
     seeds_dir: Path
     sandbox_db: Path
@@ -43,7 +43,7 @@ class DemoWarehouse:
 
 @pytest.fixture(scope="session")
 def sandbox_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from connectors.sandbox.generator import SandboxConfig, build_sandbox
+    from emulators.truth.generator import SandboxConfig, build_sandbox
 
     path = tmp_path_factory.mktemp("sandbox") / "crm.sqlite"
     build_sandbox(SandboxConfig(seed=DEMO_SEED, n_contacts=DEMO_CONTACTS, n_deals=DEMO_DEALS), path)
@@ -52,7 +52,7 @@ def sandbox_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def sandbox_url(sandbox_db: Path) -> Iterator[str]:
-    from connectors.sandbox.server import SandboxServer
+    from emulators.hubspot.server import SandboxServer
 
     server = SandboxServer(sandbox_db, token=CANARY_TOKEN)
     url = server.start()
@@ -100,8 +100,8 @@ def snapshot_tables(path: Path, schema: str, exclude_columns: tuple[str, ...] = 
 def demo_warehouse(tmp_path_factory: pytest.TempPathFactory, sandbox_db: Path, sandbox_url: str) -> DemoWarehouse:
     from dagster import DagsterInstance, materialize
 
-    from connectors.sandbox.generator import end_date_of
-    from connectors.sandbox.truth import GroundTruth
+    from emulators.truth.generator import end_date_of
+    from emulators.truth.ground_truth import GroundTruth
     from orchestration.definitions import all_assets, build_resources
 
     base = tmp_path_factory.mktemp("e2e")

@@ -9,8 +9,8 @@ from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliResource, dbt_assets
 from dagster_duckdb import DuckDBResource
 
+from core.settings import SECRET_ENV_VARS, as_of_date, resolve_path
 from orchestration.project import dbt_project
-from orchestration.settings import SECRET_ENV_VARS, as_of_date, resolve_path
 from orchestration.translator import WarehouseTranslator
 
 

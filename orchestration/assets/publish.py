@@ -5,8 +5,8 @@ from pathlib import Path
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
 from dagster_duckdb import DuckDBResource
 
+from core.settings import publish_dir
 from orchestration.assets.dbt import warehouse_dbt_models
-from orchestration.settings import publish_dir
 from warehouse.publish import publish_schema
 
 MART_KEYS = sorted(

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, multi_asset
 from dagster_duckdb import DuckDBResource
 
-from orchestration.sources import SOURCES, SourceDefinition
+from core.sources import SOURCES, SourceDefinition
 from warehouse.loader import RawLoader
 from warehouse.sync import StreamReport, sync_stream
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from connectors.sandbox import SandboxConfig, build_sandbox
-from connectors.sandbox.scenarios import SCENARIOS
+from emulators import SandboxConfig, build_sandbox
+from evaluation.scenarios import SCENARIOS
 
 # Big enough that every scenario finds its candidates (80 flappable deals, a qualification
 # cohort of a few hundred), small enough to build all seven in a few seconds.

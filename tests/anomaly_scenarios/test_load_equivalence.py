@@ -8,9 +8,9 @@ import duckdb
 
 from connectors.hubspot.client import HubSpotClient
 from connectors.hubspot.source import HubSpotSource
-from connectors.sandbox import SandboxConfig, SandboxServer, build_sandbox
+from core.sources import HUBSPOT
+from emulators import SandboxConfig, SandboxServer, build_sandbox
 from evaluation.load import load_sandbox, load_source
-from orchestration.sources import HUBSPOT
 
 TOKEN = "equivalence-token"
 LOAD_METADATA = ("_loaded_at", "_sync_id")

@@ -11,15 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from connectors.sandbox import build_sandbox
-from connectors.sandbox.scenarios import (
+from emulators import build_sandbox
+from emulators.truth.store import STAGE_INDEX, date_to_ms, iso_to_ms
+from evaluation.scenarios import (
     ANOMALY_SCENARIOS,
     PRESENTATION_STAGES,
     SCENARIOS,
     STEP_ORDER,
     read_injection,
 )
-from connectors.sandbox.store import STAGE_INDEX, date_to_ms, iso_to_ms
 from tests.anomaly_scenarios.conftest import small_config
 
 ROOT = Path(__file__).resolve().parents[2]

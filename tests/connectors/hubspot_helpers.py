@@ -16,8 +16,8 @@ from connectors.common import Batch, Row
 from connectors.hubspot.client import HubSpotClient
 from connectors.hubspot.schema import TABLES
 from connectors.hubspot.source import HubSpotSource
-from connectors.sandbox.generator import SANDBOX_END_DATE, SandboxConfig, build_sandbox
-from connectors.sandbox.server import SandboxServer
+from emulators.hubspot.server import SandboxServer
+from emulators.truth.generator import SANDBOX_END_DATE, SandboxConfig, build_sandbox
 
 TOKEN = "sandbox-token"
 # `now` for syncs: the end of the sandbox's last day (mutations are stamped just before it).

@@ -11,7 +11,7 @@ import pytest
 
 from connectors.common import AuthError, ConnectorError, RateLimitExhausted
 from connectors.hubspot.client import HubSpotClient
-from connectors.sandbox.server import Fault, SandboxServer
+from emulators.hubspot.server import Fault, SandboxServer
 from tests.connectors.hubspot_helpers import (  # noqa: F401  (db/server fixtures)
     TOKEN,
     RecordingSession,

@@ -14,10 +14,10 @@ import pytest
 from connectors.hubspot.parse import to_epoch_ms
 from connectors.hubspot.schema import DEAL_HISTORY_PROPERTIES, STREAM_TABLES
 from connectors.hubspot.source import HubSpotSource
-from connectors.sandbox.generator import SandboxConfig, build_sandbox
-from connectors.sandbox.mutate import mutate
-from connectors.sandbox.server import SandboxServer
-from connectors.sandbox.truth import GroundTruth
+from emulators.hubspot.server import SandboxServer
+from emulators.truth.generator import SandboxConfig, build_sandbox
+from emulators.truth.ground_truth import GroundTruth
+from emulators.truth.mutate import mutate
 from tests.connectors.hubspot_helpers import (  # noqa: F401  (db/server fixtures)
     NOW,
     TOKEN,

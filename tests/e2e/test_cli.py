@@ -25,7 +25,7 @@ def run_cli(tmp_path: Path, env_extra: dict[str, str], *args: str) -> subprocess
         }
     )
     return subprocess.run(
-        [sys.executable, "-m", "orchestration.cli", *args],
+        [sys.executable, "-m", "cli.main", *args],
         cwd=tmp_path,
         env=env,
         capture_output=True,
@@ -62,7 +62,7 @@ def test_run_with_a_failing_source_exits_non_zero_without_leaking_the_token(tmp_
 
 def test_reset_cursors_forgets_a_sources_cursors(tmp_path):
     from connectors.common import Batch
-    from orchestration.sources import HUBSPOT
+    from core.sources import HUBSPOT
     from warehouse.loader import RawLoader
 
     with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
@@ -106,7 +106,7 @@ def test_unconfigured_source_is_skipped_its_tables_created_and_the_run_succeeds(
 
 @pytest.mark.slow
 def test_run_against_a_configured_source_exits_zero_and_publishes(tmp_path, sandbox_url, sandbox_db):
-    from connectors.sandbox import end_date_of
+    from emulators import end_date_of
     from tests.conftest import CANARY_TOKEN
 
     env = {

@@ -37,7 +37,7 @@ def test_every_staging_model_depends_on_its_raw_asset():
 
 def test_raw_assets_are_grouped_and_described_and_sources_are_not_duplicated():
     graph = _graph()
-    from orchestration.sources import SOURCES
+    from core.sources import SOURCES
 
     for source in SOURCES:
         for table in source.tables:

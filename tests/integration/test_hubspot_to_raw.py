@@ -13,8 +13,8 @@ import pytest
 from connectors.hubspot.client import HubSpotClient
 from connectors.hubspot.schema import STREAM_TABLES, TABLES
 from connectors.hubspot.source import HubSpotSource
-from connectors.sandbox import SANDBOX_END_DATE, SandboxConfig, SandboxServer, build_sandbox, mutate
-from connectors.sandbox.truth import GroundTruth
+from emulators import SANDBOX_END_DATE, SandboxConfig, SandboxServer, build_sandbox, mutate
+from emulators.truth.ground_truth import GroundTruth
 from warehouse.loader import RawLoader
 from warehouse.sync import sync_stream
 

@@ -686,7 +686,7 @@ def hubspot_inputs(truth: Any) -> dict[str, list[Row]]:
 def marts_from_truth(
     truth: Any, *, as_of_date: date, seeds_dir: Path | str, reporting_currency: str = "USD"
 ) -> dict[str, list[Row]]:
-    """:func:`compute_marts` over the sandbox's :class:`connectors.sandbox.truth.GroundTruth`
+    """:func:`compute_marts` over the sandbox's :class:`emulators.truth.ground_truth.GroundTruth`
     and the seeds (``funnel_stage_mapping.csv``, ``currency_rates.csv``) in ``seeds_dir``."""
     seeds = Path(seeds_dir)
     inputs = hubspot_inputs(truth)

@@ -1,8 +1,8 @@
 """Command-line entry points behind `make run`, `make demo` and `make reset-cursors`.
 
-python -m orchestration.cli run            # every configured source, then dbt build
-python -m orchestration.cli demo           # the same against the built-in sandbox APIs
-python -m orchestration.cli reset-cursors --source hubspot [--stream deals]
+python -m cli.main run            # every configured source, then dbt build
+python -m cli.main demo           # the same against the built-in sandbox APIs
+python -m cli.main reset-cursors --source hubspot [--stream deals]
 """
 
 from __future__ import annotations
@@ -13,20 +13,20 @@ import sys
 import time
 from collections.abc import Sequence
 
+from core.settings import SettingsError, as_of_date, warehouse_path
 from orchestration.instance import prepare_dagster_home, prepare_dbt_manifest
-from orchestration.settings import SettingsError, as_of_date, warehouse_path
 
 EXIT_OK, EXIT_FAILED, EXIT_NOT_CONFIGURED = 0, 1, 2
 
 
 def configured_sources() -> list[str]:
-    from orchestration.sources import SOURCES
+    from core.sources import SOURCES
 
     return [s.name for s in SOURCES if all(os.environ.get(v) for v in s.credential_env)]
 
 
 def no_source_message() -> str:
-    from orchestration.sources import ALL_CREDENTIAL_ENV
+    from core.sources import ALL_CREDENTIAL_ENV
 
     return (
         "No source is configured: set at least one of "
@@ -79,7 +79,7 @@ def cmd_run(_: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from orchestration.demo import run_demo
+    from cli.demo import run_demo
 
     return run_demo(deals=args.deals, contacts=args.contacts, seed=args.seed)
 
@@ -87,7 +87,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_reset_cursors(args: argparse.Namespace) -> int:
     import duckdb
 
-    from orchestration.sources import SOURCES
+    from core.sources import SOURCES
     from warehouse.loader import RawLoader
 
     source = next((s for s in SOURCES if s.name == args.source), None)
@@ -109,7 +109,7 @@ def cmd_reset_cursors(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m orchestration.cli", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m cli.main", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="materialize every asset against the configured APIs").set_defaults(func=cmd_run)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import requests
 
-from connectors.sandbox import GroundTruth, SandboxServer, mutate
-from connectors.sandbox.store import ms_to_iso
+from emulators import GroundTruth, SandboxServer, mutate
+from emulators.truth.store import ms_to_iso
 
 TOKEN = "mutate-token"
 

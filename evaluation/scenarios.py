@@ -1,7 +1,7 @@
 """Anomaly scenarios: known faults injected at known dates into a sandbox CRM.
 
 A scenario post-processes the rows the generator wrote, inside the same SQLite transaction, before
-the indexes are built (hook in :func:`connectors.sandbox.generator._write`), so a scenario
+the indexes are built (hook in :func:`emulators.truth.generator._write`), so a scenario
 sandbox is still one self-consistent CRM and its own ground truth: every touched deal keeps its
 current stage, ``closedate``, ``hs_is_closed*``, ``amount`` and ``hs_lastmodifieddate`` in line
 with its history, history ``seq`` stays 0..n-1 (oldest first), the first ``dealstage`` entry stays
@@ -9,8 +9,8 @@ at ``createdate`` and nothing is dated after the end date E, except what ``corru
 corrupts on purpose. What was injected (ids, dates, counts) is stored as JSON in
 ``meta['scenario']`` (:func:`read_injection`). Injection is deterministic per (seed, scenario).
 
-    from connectors.sandbox import SandboxConfig, build_sandbox
-    from connectors.sandbox.scenarios import SCENARIOS, read_injection
+    from emulators import SandboxConfig, build_sandbox
+    from evaluation.scenarios import SCENARIOS, read_injection
     path = build_sandbox(SandboxConfig(seed=1, n_deals=20_000, n_contacts=60_000,
                                        scenario="dwell_spike"), Path("x.sqlite"))
     injection = read_injection(path)     # what, when, which ids, which checks should fire
@@ -51,8 +51,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from connectors.sandbox import store
-from connectors.sandbox.store import DEFAULT_PIPELINE, STAGE_INDEX
+from emulators.truth import store
+from emulators.truth.store import DEFAULT_PIPELINE, STAGE_INDEX
 
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
@@ -426,7 +426,7 @@ def _dwell_spike(conn: sqlite3.Connection, _rng: random.Random, inj: Injection, 
 
 
 def _stuck_deals(conn: sqlite3.Connection, rng: random.Random, inj: Injection, end_d: date) -> None:
-    from connectors.sandbox import generator as g
+    from emulators.truth import generator as g
 
     lo_d, hi_d = end_d - timedelta(days=120), end_d - timedelta(days=60)
     inj.window = [lo_d.isoformat(), hi_d.isoformat()]

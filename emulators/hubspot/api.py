@@ -1,7 +1,7 @@
 """The HubSpot endpoints of the sandbox, as plain functions over one SQLite connection.
 
 Every function takes a :class:`Call` and returns ``(status, body)``; the HTTP layer in
-:mod:`connectors.sandbox.server` handles auth, rate limits, faults and serialisation.
+:mod:`emulators.hubspot.server` handles auth, rate limits, faults and serialisation.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from connectors.sandbox import objects
-from connectors.sandbox.search import MAX_RESULTS, SearchError, compile_search
-from connectors.sandbox.store import CATALOG, LASTMOD, PropDef, ms_to_iso
+from emulators.hubspot import objects
+from emulators.hubspot.search import MAX_RESULTS, SearchError, compile_search
+from emulators.truth.store import CATALOG, LASTMOD, PropDef, ms_to_iso
 
 Response = tuple[int, dict]
 OBJECT_TYPES = {"contacts": "contacts", "deals": "deals", "0-1": "contacts", "0-3": "deals"}

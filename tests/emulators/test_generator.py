@@ -10,14 +10,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from connectors.sandbox import (
+from emulators import (
     SANDBOX_END_DATE,
     GroundTruth,
     SandboxConfig,
     build_sandbox,
     end_date_of,
 )
-from connectors.sandbox.store import date_to_ms
+from emulators.truth.store import date_to_ms
 
 OPEN = ["appointmentscheduled", "qualifiedtobuy", "presentationscheduled", "decisionmakerboughtin", "contractsent"]
 END_MS = date_to_ms(SANDBOX_END_DATE + timedelta(days=1))

@@ -12,8 +12,8 @@ import random
 from datetime import date
 from pathlib import Path
 
-from connectors.sandbox import store
-from connectors.sandbox.store import CURRENCIES, STAGE_INDEX
+from emulators.truth import store
+from emulators.truth.store import CURRENCIES, STAGE_INDEX
 
 STEP_MS = 20_000
 

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _run(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "connectors.sandbox", *args],
+        [sys.executable, "-m", "emulators", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -40,7 +40,7 @@ def test_build_info_serve(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "connectors.sandbox",
+            "emulators",
             "serve",
             "--db",
             str(db),

@@ -1,4 +1,4 @@
-"""CLI: ``python -m connectors.sandbox build|serve|info``.
+"""CLI: ``python -m emulators build|serve|info``.
 
     build --out PATH [--deals N --contacts N --seed N --months N] [--scenario NAME]
     serve --db PATH [--build-if-missing ...] [--port 0] [--port-file FILE]
@@ -20,9 +20,9 @@ import sys
 import threading
 from pathlib import Path
 
-from connectors.sandbox import store
-from connectors.sandbox.generator import SandboxConfig, build_sandbox, end_date_of
-from connectors.sandbox.server import SandboxServer
+from emulators.hubspot.server import SandboxServer
+from emulators.truth import store
+from emulators.truth.generator import SandboxConfig, build_sandbox, end_date_of
 
 
 def _config(args: argparse.Namespace) -> SandboxConfig:
@@ -41,8 +41,8 @@ def _add_size(p: argparse.ArgumentParser) -> None:
     p.add_argument("--contacts", type=int)
     p.add_argument("--seed", type=int)
     p.add_argument("--months", type=int)
-    # anomaly-scenario hook: inject a known anomaly (connectors/sandbox/scenarios.py)
-    p.add_argument("--scenario", help="inject an anomaly scenario (see connectors.sandbox.scenarios)")
+    # anomaly-scenario hook: inject a known anomaly (evaluation/scenarios.py)
+    p.add_argument("--scenario", help="inject an anomaly scenario (see evaluation.scenarios)")
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -113,7 +113,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m connectors.sandbox")
+    parser = argparse.ArgumentParser(prog="python -m emulators")
     sub = parser.add_subparsers(dest="cmd", required=True)
     b = sub.add_parser("build", help="generate a sandbox SQLite file")
     b.add_argument("--out", required=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from connectors.sandbox import SandboxConfig, SandboxServer, build_sandbox
+from emulators import SandboxConfig, SandboxServer, build_sandbox
 
 TOKEN = "test-token-3f9a"
 DEMO = SandboxConfig(seed=7, n_contacts=2000, n_deals=600)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from connectors.sandbox import Fault, GroundTruth, SandboxConfig, SandboxServer, build_sandbox
+from emulators import Fault, GroundTruth, SandboxConfig, SandboxServer, build_sandbox
 
 TOKEN = "test-token-3f9a"  # same as conftest.TOKEN (the session server's token)
 

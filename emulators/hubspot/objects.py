@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from connectors.sandbox.store import (
+from emulators.truth.store import (
     CATALOG,
     DEFAULT_PROPERTIES,
     HISTORY_PROPERTIES,

@@ -1,7 +1,7 @@
 """Ground truth of a sandbox file, for tests that check what a pipeline computed.
 
 Every method returns a pandas DataFrame read straight from the SQLite tables (layout in
-:mod:`connectors.sandbox.store`). Conventions: ids are **strings** (as the API serves them);
+:mod:`emulators.truth.store`). Conventions: ids are **strings** (as the API serves them);
 timestamps come twice, as ISO strings with ms and ``Z`` (``createdate``) and as epoch ms
 (``createdate_ms``); flags are bools. ``seq`` 0 is the oldest history entry.
 
@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from connectors.sandbox import store
+from emulators.truth import store
 
 
 def _iso(series: pd.Series) -> pd.Series:

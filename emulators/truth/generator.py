@@ -1,6 +1,6 @@
 """Seeded, deterministic generator of a fake HubSpot CRM, written to SQLite in chunks.
 
-The layout is documented in :mod:`connectors.sandbox.store`. Everything is drawn from one
+The layout is documented in :mod:`emulators.truth.store`. Everything is drawn from one
 ``random.Random(seed)`` stream in a fixed order, so a config always yields the same rows.
 Rows are produced day by day and flushed every ``CHUNK`` records, so memory stays flat even
 at 1,000,000 deals (only an ``array('q')`` of contact ids is kept for associations).
@@ -19,8 +19,8 @@ from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from connectors.sandbox import store
-from connectors.sandbox.store import PIPELINES, RENEWALS_PIPELINE, PipelineDef
+from emulators.truth import store
+from emulators.truth.store import PIPELINES, RENEWALS_PIPELINE, PipelineDef
 
 SANDBOX_END_DATE = date(2026, 10, 31)
 DAY_MS = 86_400_000
@@ -44,7 +44,7 @@ class SandboxConfig:
     n_deals: int = 600
     months: int = 12
     end_date: date = SANDBOX_END_DATE
-    # --- anomaly-scenario hook (connectors/sandbox/scenarios.py): None = a plain sandbox ---
+    # --- anomaly-scenario hook (evaluation/scenarios.py): None = a plain sandbox ---
     scenario: str | None = None
 
     def to_json(self) -> dict:
@@ -663,7 +663,7 @@ def _write(config: SandboxConfig, path: Path, progress: ProgressCallback | None)
         ids, cum = _gen_contacts(conn, rng, config, owners, progress)
         _gen_deals(conn, rng, config, owners, ids, cum, progress)
         if config.scenario is not None:  # --- anomaly-scenario hook: inject, same transaction ---
-            from connectors.sandbox.scenarios import inject
+            from evaluation.scenarios import inject
 
             if progress:
                 progress("scenario", 0, 1)

@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from orchestration.settings import ROOT, resolve_path
+from core.settings import ROOT, resolve_path
 
 STEPS = 5
 
@@ -35,7 +35,7 @@ def _wait_for_port_file(path: Path, proc: subprocess.Popen, timeout_s: float = 6
 
 
 def run_demo(*, deals: int = 600, contacts: int = 2000, seed: int = 7) -> int:
-    from connectors.sandbox.generator import SandboxConfig, build_sandbox, end_date_of
+    from emulators.truth.generator import SandboxConfig, build_sandbox, end_date_of
 
     os.environ.setdefault("WAREHOUSE_PATH", "data/demo/warehouse.duckdb")
     sandbox_dir = ROOT / "data" / "sandbox"
@@ -54,7 +54,7 @@ def run_demo(*, deals: int = 600, contacts: int = 2000, seed: int = 7) -> int:
         [
             sys.executable,
             "-m",
-            "connectors.sandbox",
+            "emulators",
             "serve",
             "--db",
             str(db),
@@ -86,12 +86,12 @@ def run_demo(*, deals: int = 600, contacts: int = 2000, seed: int = 7) -> int:
             f"Syncing HubSpot into {resolve_path(os.environ['WAREHOUSE_PATH']).relative_to(ROOT)} "
             f"and building dbt (as_of_date {as_of})",
         )
-        from orchestration.cli import run_refresh
+        from cli.main import run_refresh
 
         code = run_refresh()
         _step(4, "Summary")
         if code == 0:
-            from orchestration.settings import publish_dir
+            from core.settings import publish_dir
             from warehouse.summary import print_summary
 
             marts_db = publish_dir() / "sales_marts.duckdb"

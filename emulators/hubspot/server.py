@@ -23,8 +23,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from connectors.sandbox import api, store
-from connectors.sandbox.ratelimit import MESSAGES, RateLimiter
+from emulators.hubspot import api
+from emulators.hubspot.ratelimit import MESSAGES, RateLimiter
+from emulators.truth import store
 
 AUTH_MESSAGE = (
     "Authentication credentials not found. This API supports OAuth 2.0 "

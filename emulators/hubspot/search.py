@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from connectors.sandbox.store import CATALOG, PropDef, iso_to_ms
+from emulators.truth.store import CATALOG, PropDef, iso_to_ms
 
 MAX_LIMIT = 200
 MAX_RESULTS = 10_000
