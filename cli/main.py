@@ -22,7 +22,7 @@ EXIT_OK, EXIT_FAILED, EXIT_NOT_CONFIGURED = 0, 1, 2
 def configured_sources() -> list[str]:
     from core.sources import SOURCES
 
-    return [s.name for s in SOURCES if all(os.environ.get(v) for v in s.credential_env)]
+    return [s.name for s in SOURCES if s.is_configured()]
 
 
 def no_source_message() -> str:

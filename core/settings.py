@@ -13,9 +13,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = ROOT / "dbt_project"
 
-# Environment variables that hold secrets (a Slack webhook URL embeds one): never passed to dbt, never logged.
-SECRET_ENV_VARS = ("HUBSPOT_ACCESS_TOKEN", "PIPEDRIVE_API_TOKEN", "ALERT_WEBHOOK_URL")
-
 
 class SettingsError(ValueError):
     """A setting has a value we cannot use; the message says which and how to fix it."""
@@ -51,15 +48,3 @@ def as_of_date() -> date:
         return date.fromisoformat(raw)
     except ValueError as exc:
         raise SettingsError(f"AS_OF_DATE {raw!r} is not a calendar date.") from exc
-
-
-def env_float(name: str, default: float | None) -> float | None:
-    raw = (os.environ.get(name) or "").strip()
-    if not raw:
-        return default
-    if raw.lower() in {"none", "off", "0"}:
-        return None
-    try:
-        return float(raw)
-    except ValueError as exc:
-        raise SettingsError(f"{name} must be a number (or 'off'); got {raw!r}.") from exc

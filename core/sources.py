@@ -1,7 +1,8 @@
 """The sources the warehouse can pull from: one entry per CRM or marketing API.
 
-Adding a source = a connector package exposing its raw `TableSchema`s and stream→tables map,
-a resource that builds it, and one entry here. Asset keys, groups and descriptions all derive
+Adding a source = a connector package exposing its raw `TableSchema`s and stream→tables map, an
+emulator package, staging models, a settings class in `core/source_settings.py`, a resource that
+builds it, and one entry here. Asset keys, groups and descriptions all derive
 from this registry, never from hard-coded table names.
 """
 
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from connectors.common import TableSchema
 from connectors.hubspot.schema import STREAM_TABLES as HUBSPOT_STREAM_TABLES
 from connectors.hubspot.schema import TABLES as HUBSPOT_TABLES
+from core.source_settings import HubSpotSettings, SourceSettings
 
 
 @dataclass(frozen=True)
@@ -23,9 +25,17 @@ class SourceDefinition:
     tables: dict[str, TableSchema]
     stream_tables: dict[str, tuple[str, ...]]
     """Stream → the raw tables one sync of it writes (first = the stream's own objects)."""
-    credential_env: tuple[str, ...]
-    """Environment variables whose presence enables the source."""
+    settings: type[SourceSettings]
+    """Its environment settings: credentials, secrets, tunables and their defaults."""
     resource_key: str
+
+    @property
+    def credential_env(self) -> tuple[str, ...]:
+        """Environment variables that must all be set to enable the source."""
+        return self.settings.credential_env()
+
+    def is_configured(self) -> bool:
+        return self.settings.from_env().is_configured
 
 
 HUBSPOT = SourceDefinition(
@@ -33,14 +43,32 @@ HUBSPOT = SourceDefinition(
     schema="raw_hubspot",
     tables=HUBSPOT_TABLES,
     stream_tables=HUBSPOT_STREAM_TABLES,
-    credential_env=("HUBSPOT_ACCESS_TOKEN",),
+    settings=HubSpotSettings,
     resource_key="hubspot",
 )
 
 SOURCES: tuple[SourceDefinition, ...] = (HUBSPOT,)
 
+# Variables of sources whose connector is not built yet, still named in "no source configured".
+PLANNED_CREDENTIAL_ENV: tuple[str, ...] = ("PIPEDRIVE_API_TOKEN",)
+
 # Every variable that enables some source, for the "no source configured" message.
-ALL_CREDENTIAL_ENV: tuple[str, ...] = (
-    "HUBSPOT_ACCESS_TOKEN",
-    "PIPEDRIVE_API_TOKEN",
+ALL_CREDENTIAL_ENV: tuple[str, ...] = tuple(v for s in SOURCES for v in s.credential_env) + PLANNED_CREDENTIAL_ENV
+
+# Secrets that are not a source's (a Slack webhook URL embeds one).
+OTHER_SECRET_ENV: tuple[str, ...] = ("ALERT_WEBHOOK_URL",)
+
+# Every variable holding a secret: never passed to dbt, never logged. Derived from the settings
+# classes (their `SecretStr` fields), so a new source's secrets are covered by construction.
+SECRET_ENV_VARS: tuple[str, ...] = (
+    tuple(v for s in SOURCES for v in s.settings.secret_env()) + PLANNED_CREDENTIAL_ENV + OTHER_SECRET_ENV
 )
+
+# Name patterns treated as secret as well (a safety net for variables no settings class declares).
+# (PGPASSWORD is deliberately not matched: dbt needs it to reach a PostgreSQL warehouse.)
+SECRET_NAME_MARKERS: tuple[str, ...] = ("_TOKEN", "_SECRET", "_API_KEY")
+
+
+def is_secret_env(name: str) -> bool:
+    upper = name.upper()
+    return name in SECRET_ENV_VARS or any(m in upper for m in SECRET_NAME_MARKERS)

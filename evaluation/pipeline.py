@@ -24,7 +24,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from core.settings import DBT_PROJECT_DIR, ROOT, SECRET_ENV_VARS
+from core.settings import DBT_PROJECT_DIR, ROOT
+from core.sources import is_secret_env
 from emulators.truth.generator import SandboxConfig, build_sandbox, end_date_of
 from evaluation.load import load_sandbox
 from evaluation.scenarios import SCENARIOS, Injection, code_version, read_injection
@@ -146,7 +147,7 @@ def run_dbt_once(warehouse: Path, as_of: date, slot_dir: Path, exclude: list[str
     errors: [...], skipped, passed}``.
     """
     target, logs = slot_dir / "target", slot_dir / "logs"
-    env = {k: v for k, v in os.environ.items() if k not in SECRET_ENV_VARS}
+    env = {k: v for k, v in os.environ.items() if not is_secret_env(k)}
     env.update({"DBT_DUCKDB_PATH": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"})
     cmd = [
         dbt_executable(),

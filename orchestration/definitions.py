@@ -7,7 +7,6 @@ allows one run at a time (see `orchestration/instance.py`).
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -15,7 +14,6 @@ from dagster import (
     AssetSelection,
     DefaultScheduleStatus,
     Definitions,
-    EnvVar,
     ScheduleDefinition,
     define_asset_job,
     in_process_executor,
@@ -23,7 +21,7 @@ from dagster import (
 from dagster_dbt import DbtCliResource
 from dagster_duckdb import DuckDBResource
 
-from core.settings import env_float, warehouse_path
+from core.settings import warehouse_path
 from orchestration.assets.dbt import warehouse_dbt_models
 from orchestration.assets.publish import published_marts
 from orchestration.assets.raw import build_raw_assets
@@ -35,24 +33,11 @@ from orchestration.sensors import sensors as alert_sensors  # failed checks -> A
 REFRESH_JOB_NAME = "refresh_all"
 
 
-def hubspot_resource_from_env() -> HubSpotResource:
-    rate = env_float("HUBSPOT_RATE_LIMIT_PER_10S", 90)
-    search_rate = env_float("HUBSPOT_SEARCH_RATE_PER_S", 4.0)
-    return HubSpotResource(
-        access_token=EnvVar("HUBSPOT_ACCESS_TOKEN") if os.environ.get("HUBSPOT_ACCESS_TOKEN") else None,
-        base_url=os.environ.get("HUBSPOT_BASE_URL") or "https://api.hubapi.com",
-        backoff_base_s=env_float("HUBSPOT_BACKOFF_BASE_S", 1.0) or 1.0,
-        rate_limit_per_10s=int(rate) if rate else None,
-        search_rate_per_s=search_rate,
-        full_sweep_every_hours=env_float("HUBSPOT_FULL_SWEEP_HOURS", 168.0) or 168.0,
-    )
-
-
 def build_resources(warehouse: str | None = None, hubspot: HubSpotResource | None = None) -> dict:
     return {
         "duckdb": DuckDBResource(database=str(warehouse or warehouse_path())),
         "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(Path(sys.executable).with_name("dbt"))),
-        "hubspot": hubspot or hubspot_resource_from_env(),
+        "hubspot": hubspot or HubSpotResource.from_env(),
     }
 
 

@@ -1,26 +1,50 @@
-"""Dagster resources, configured from the environment (see `definitions.py`)."""
+"""Dagster resources, built from the sources' settings objects (`core/source_settings.py`)."""
 
 from __future__ import annotations
 
-from dagster import ConfigurableResource
+from typing import Any
+
+from dagster import ConfigurableResource, EnvVar
 
 from connectors.common import ProgressFn, no_progress
+from connectors.hubspot import defaults
 from connectors.hubspot.client import HubSpotClient
 from connectors.hubspot.source import HubSpotSource
+from core.source_settings import HubSpotSettings, SourceSettings
+
+
+def resource_config(settings_cls: type[SourceSettings]) -> dict[str, Any]:
+    """A resource's config from a settings class: secrets as `EnvVar` (Dagster shows and stores
+    the variable's name, never its value), everything else as read."""
+    settings = settings_cls.from_env()
+    secret_env = set(settings_cls.secret_env())
+    config: dict[str, Any] = {}
+    for name, value in settings.values().items():
+        env = settings_cls.env_name(name)
+        config[name] = EnvVar(env) if env in secret_env and value else value
+    return config
 
 
 class HubSpotResource(ConfigurableResource):
-    """HubSpot CRM access. Unconfigured (no token) means the source is skipped."""
+    """HubSpot CRM access. Unconfigured (no token) means the source is skipped.
+
+    Fields mirror `HubSpotSettings` (the one home of the variables and their defaults, which come
+    from `connectors.hubspot.defaults`); `from_env()` is how the code location builds it.
+    """
 
     access_token: str | None = None
-    base_url: str = "https://api.hubapi.com"
-    backoff_base_s: float = 1.0
-    rate_limit_per_10s: int | None = 90
-    search_rate_per_s: float | None = 4.0
-    timeout_s: float = 30.0
-    overlap_minutes: int = 10
-    full_sweep_every_hours: float = 168.0
-    batch_size: int = 500
+    base_url: str = defaults.BASE_URL
+    backoff_base_s: float = defaults.BACKOFF_BASE_S
+    rate_limit_per_10s: int | None = defaults.RATE_LIMIT_PER_10S
+    search_rate_per_s: float | None = defaults.SEARCH_RATE_PER_S
+    timeout_s: float = defaults.TIMEOUT_S
+    overlap_minutes: int = defaults.OVERLAP_MINUTES
+    full_sweep_hours: float = defaults.FULL_SWEEP_HOURS
+    batch_size: int = defaults.BATCH_SIZE
+
+    @classmethod
+    def from_env(cls) -> HubSpotResource:
+        return cls(**resource_config(HubSpotSettings))
 
     @property
     def is_configured(self) -> bool:
@@ -39,6 +63,6 @@ class HubSpotResource(ConfigurableResource):
         return HubSpotSource(
             client,
             overlap_minutes=self.overlap_minutes,
-            full_sweep_every_hours=self.full_sweep_every_hours,
+            full_sweep_every_hours=self.full_sweep_hours,
             batch_size=self.batch_size,
         )

@@ -37,6 +37,7 @@ from connectors.common import (
     RateLimitExhausted,
     no_progress,
 )
+from connectors.hubspot import defaults
 from connectors.hubspot.ratelimit import RollingWindowLimiter
 from connectors.hubspot.redact import Secret, redact
 
@@ -126,11 +127,11 @@ class HubSpotClient(PagedReads):
         base_url: str,
         token: str,
         *,
-        timeout_s: float = 30,
-        max_retries: int = 6,
-        backoff_base_s: float = 1.0,
-        rate_limit_per_10s: int | None = 90,
-        search_rate_per_s: float | None = 4.0,
+        timeout_s: float = defaults.TIMEOUT_S,
+        max_retries: int = defaults.MAX_RETRIES,
+        backoff_base_s: float = defaults.BACKOFF_BASE_S,
+        rate_limit_per_10s: int | None = defaults.RATE_LIMIT_PER_10S,
+        search_rate_per_s: float | None = defaults.SEARCH_RATE_PER_S,
         session: requests.Session | None = None,
         progress: ProgressFn = no_progress,
         rate_window_s: float = 10.0,

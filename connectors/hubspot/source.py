@@ -22,6 +22,7 @@ from typing import Any
 
 from connectors.common import Batch, ConnectorError, ProgressFn, Row, Sweep, TableWrite
 from connectors.hubspot import cursor as cur
+from connectors.hubspot import defaults
 from connectors.hubspot.client import (
     HISTORY_PAGE_LIMIT,
     SEARCH_RESULT_CAP,
@@ -89,9 +90,9 @@ class HubSpotSource:
         self,
         client: HubSpotClient,
         *,
-        overlap_minutes: int = 10,
-        full_sweep_every_hours: float = 168,
-        batch_size: int = 500,
+        overlap_minutes: int = defaults.OVERLAP_MINUTES,
+        full_sweep_every_hours: float = defaults.FULL_SWEEP_HOURS,
+        batch_size: int = defaults.BATCH_SIZE,
         progress: ProgressFn | None = None,
     ) -> None:
         self.client = client

@@ -9,7 +9,8 @@ from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliResource, dbt_assets
 from dagster_duckdb import DuckDBResource
 
-from core.settings import SECRET_ENV_VARS, as_of_date, resolve_path
+from core.settings import as_of_date, resolve_path
+from core.sources import is_secret_env
 from orchestration.project import dbt_project
 from orchestration.translator import WarehouseTranslator
 
@@ -19,7 +20,7 @@ def dbt_environment(warehouse: str) -> Iterator[None]:
     """Point dbt at the warehouse file and keep API secrets out of the dbt process."""
     saved = dict(os.environ)
     os.environ["DBT_DUCKDB_PATH"] = str(resolve_path(warehouse))
-    for name in SECRET_ENV_VARS:
+    for name in [n for n in os.environ if is_secret_env(n)]:
         os.environ.pop(name, None)
     try:
         yield
