@@ -39,7 +39,7 @@ primary_contacts as (
                 order by lead_created_at, {{ id_sort_key('source_lead_id') }}
             ) as contact_rank
         from deal_contacts
-    ) ranked
+    ) as ranked
     where contact_rank = 1
 
 ),
