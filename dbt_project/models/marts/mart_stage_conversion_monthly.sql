@@ -1,4 +1,4 @@
-{%- set deal_steps = [(2, 'qualification'), (3, 'presentation'), (4, 'negotiation')] -%}
+{%- set deal_steps = funnel_deal_steps()[:-1] -%}  {#- the open deal steps: won has no next step -#}
 -- One row per cohort month x source x funnel step 1-4 with entries (contract §4
 -- `marts.mart_stage_conversion_monthly`).
 -- Step 1 (lead): leads created in the month; advanced = associated (now) with at least one live

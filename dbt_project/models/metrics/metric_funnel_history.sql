@@ -1,0 +1,56 @@
+-- The funnel's metric history as one long table: period x metric x segment x value, as of
+-- `as_of_date` (the only clock). Each metric family is its own model (metric_*.sql beside this
+-- one); this table unions them so the anomaly checks (warehouse/anomaly/checks/) read one small
+-- table instead of scanning the marts. Metrics and buckets: docs/metrics.md#metric-history.
+with
+
+{% set families = [
+    'metric_lead_volume',
+    'metric_stage_conversion',
+    'metric_stage_transitions',
+    'metric_stage_dwell',
+    'metric_stuck_open',
+    'metric_won_amounts',
+] -%}
+
+{% for family in families -%}
+{{ family }} as (
+
+    select * from {{ ref(family) }}
+
+),
+
+{% endfor -%}
+
+unioned as (
+
+    {% for family in families -%}
+    select * from {{ family }}
+    {% if not loop.last %}union all
+    {% endif %}
+    {%- endfor %}
+
+),
+
+final as (
+
+    select
+        metric,
+        segment,
+        grain,
+        bucket_index,
+        period_start,
+        period_end,
+        value,
+        numerator,
+        denominator,
+        n,
+        mad,
+        p90,
+        is_complete,
+        {{ as_of_date() }} as as_of_date
+    from unioned
+
+)
+
+select * from final
