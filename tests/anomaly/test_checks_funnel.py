@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from warehouse.anomaly import checks
+from warehouse.anomaly import thresholds
 from warehouse.anomaly.checks import run_all, run_check
 
 from .conftest import AS_OF, WEEKS, Warehouse
@@ -63,7 +63,7 @@ def test_conversion_drop_in_the_latest_mature_cohorts(warehouse):
     seg = outcome.metadata["segments"]["qualification"]
     assert seg["flagged"] and seg["z"] < -4 and seg["n"] == 800
     assert seg["window_start"] == "2026-09-20" and seg["window_end"] == "2026-10-03"
-    assert 0.45 < seg["baseline"] < 0.55 and seg["baseline_buckets"] == checks.BASELINE_BUCKETS
+    assert 0.45 < seg["baseline"] < 0.55 and seg["baseline_buckets"] == thresholds.BASELINE_BUCKETS
     assert seg["sample_ids"] == ["hubspot:1"]
     assert outcome.metadata["flagged_segments"] == ["qualification"]
     assert "qualification → presentation" in outcome.description
@@ -220,5 +220,5 @@ def test_missing_metric_table_is_reported():
 
 def test_history_is_long_enough_for_every_baseline():
     # 2 tested + 12 baseline + screening room, within the 30 weeks the metric model keeps
-    assert checks.TEST_COHORTS + 4 + checks.BASELINE_BUCKETS + checks.MIN_BASELINE_BUCKETS <= WEEKS
-    assert max(checks.STUCK_BASELINE_SNAPSHOTS) < WEEKS
+    assert thresholds.TEST_COHORTS + 4 + thresholds.BASELINE_BUCKETS + thresholds.MIN_BASELINE_BUCKETS <= WEEKS
+    assert max(thresholds.STUCK_BASELINE_SNAPSHOTS) < WEEKS

@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from warehouse.anomaly import checks
-from warehouse.anomaly.checks import run_check
+from warehouse.anomaly.checks import freshness, run_check
 
 from .conftest import AS_OF
 
@@ -18,7 +18,7 @@ NOW = datetime(2026, 11, 2, 12, 0)
 
 @pytest.fixture
 def raw_con(monkeypatch) -> duckdb.DuckDBPyConnection:
-    monkeypatch.setattr(checks, "_now", lambda: NOW)
+    monkeypatch.setattr(freshness, "now_utc", lambda: NOW)
     con = duckdb.connect(":memory:")
     con.execute("create schema raw_hubspot; create schema raw_pipedrive")
     con.execute("create table raw_hubspot.deals (id varchar, _loaded_at timestamp)")
