@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
+from core.epoch import ms_to_iso
 from emulators.hubspot import objects
+from emulators.hubspot.catalog import CATALOG, LASTMOD, PropDef
 from emulators.hubspot.search import MAX_RESULTS, SearchError, compile_search
-from emulators.truth.store import CATALOG, LASTMOD, PropDef, ms_to_iso
 
 Response = tuple[int, dict]
 OBJECT_TYPES = {"contacts": "contacts", "deals": "deals", "0-1": "contacts", "0-3": "deals"}

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from connectors.hubspot.parse import to_epoch_ms
 from connectors.hubspot.schema import DEAL_HISTORY_PROPERTIES, STREAM_TABLES
 from connectors.hubspot.source import HubSpotSource
+from core.epoch import to_epoch_ms
 from emulators.hubspot.server import SandboxServer
 from emulators.truth.generator import SandboxConfig, build_sandbox
 from emulators.truth.ground_truth import GroundTruth
