@@ -4,10 +4,12 @@ Definitions: docs/metrics.md#the-funnel."""
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
 from itertools import pairwise
 
 from core.dbt_vars import dbt_var
+from core.settings import DBT_PROJECT_DIR
 
 
 @dataclass(frozen=True)
@@ -40,3 +42,22 @@ NEXT_STEP: dict[str, str] = {a.name: b.name for a, b in pairwise(ORDERED)}
 """Each step's next step: lead -> qualification, ..., negotiation -> won."""
 OPEN_DEAL_STEPS: tuple[str, ...] = tuple(s.name for s in ORDERED[1:] if not s.is_closed)
 """The steps an open deal can sit in: qualification, presentation, negotiation."""
+
+
+STAGE_MAPPING_SEED = DBT_PROJECT_DIR / "seeds" / "funnel_stage_mapping.csv"
+"""The seed that maps every CRM stage onto a funnel step (one row per source, pipeline, stage)."""
+
+
+def stage_mapping() -> list[dict[str, str]]:
+    """The rows of the dbt seed funnel_stage_mapping, as strings (empty order = lost)."""
+    with STAGE_MAPPING_SEED.open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def hubspot_stage_orders() -> dict[str, int | None]:
+    """{HubSpot stage id: canonical step order (None for lost)} from the seed."""
+    return {
+        row["stage_id"]: int(row["funnel_step_order"]) if row["funnel_step_order"] else None
+        for row in stage_mapping()
+        if row["source"] == "hubspot"
+    }
