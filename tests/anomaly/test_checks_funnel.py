@@ -114,11 +114,19 @@ def test_lead_volume_spike(warehouse):
 
 
 def test_weekends_are_compared_with_weekends(warehouse):
-    # a quiet weekend is normal: the baseline is the same weekday, not the weekly average
-    assert failed(warehouse.con(), ["lead_volume_anomaly"]) == set()
-    saturday = next(d for d in range(7) if (AS_OF - timedelta(days=d)).weekday() == 5)
-    weekday_row = warehouse.row("leads", "paid_search", "day", saturday)
-    assert weekday_row["value"] < 15
+    # The fixture's weekends carry a quarter of the weekday volume: against the average day the
+    # weekend would look like a collapse, against the same weekdays of earlier weeks it is normal.
+    outcome = run_check(warehouse.con(), AS_OF, "lead_volume_anomaly")
+    assert outcome.passed, outcome.description
+    seg = outcome.metadata["segments"]["paid_search"]
+    days = [AS_OF - timedelta(days=d) for d in range(6, -1, -1)]  # oldest first, like seg["daily"]
+    for i, day in enumerate(days):
+        back = (AS_OF - day).days
+        same_weekday = [warehouse.row("leads", "paid_search", "day", back + 7 * k)["value"] for k in range(1, 9)]
+        assert seg["baseline_daily"][i] == pytest.approx(sum(same_weekday) / 8, abs=0.051)
+    weekend = [seg["baseline_daily"][i] for i, d in enumerate(days) if d.weekday() >= 5]
+    weekdays = [seg["baseline_daily"][i] for i, d in enumerate(days) if d.weekday() < 5]
+    assert len(weekend) == 2 and max(weekend) < 0.5 * min(weekdays)
 
 
 def test_dwell_spike(warehouse):
