@@ -9,7 +9,8 @@ from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliResource, dbt_assets
 from dagster_duckdb import DuckDBResource
 
-from core.settings import SECRET_ENV_VARS, as_of_date, resolve_path
+from core.dbt_cli import dbt_env
+from core.settings import as_of_date, resolve_path
 from orchestration.project import dbt_project
 from orchestration.translator import WarehouseTranslator
 
@@ -18,9 +19,9 @@ from orchestration.translator import WarehouseTranslator
 def dbt_environment(warehouse: str) -> Iterator[None]:
     """Point dbt at the warehouse file and keep API secrets out of the dbt process."""
     saved = dict(os.environ)
-    os.environ["DBT_DUCKDB_PATH"] = str(resolve_path(warehouse))
-    for name in SECRET_ENV_VARS:
-        os.environ.pop(name, None)
+    env = dbt_env(resolve_path(warehouse))
+    os.environ.clear()
+    os.environ.update(env)
     try:
         yield
     finally:
