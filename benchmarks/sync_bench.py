@@ -32,6 +32,8 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from tabulate import tabulate
+
 from benchmarks.proc import REPO_ROOT, child_env
 from benchmarks.sandbox_proc import SandboxProcess
 
@@ -135,15 +137,12 @@ def fmt_s(seconds: float) -> str:
 
 
 def table(headers: list[str], rows: list[list[Any]], indent: str = "    ") -> str:
-    cells = [[str(c) for c in headers]] + [[str(c) for c in r] for r in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
-    lines = []
-    for n, r in enumerate(cells):
-        parts = [r[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(r[1:], widths[1:], strict=True)]
-        lines.append(indent + "  ".join(parts).rstrip())
-        if n == 0:
-            lines.append(indent + "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    """First column left-aligned, the others right-aligned, under a dashed rule."""
+    align = ("left",) + ("right",) * (len(headers) - 1)
+    text = tabulate(
+        [[str(c) for c in r] for r in rows], headers, tablefmt="simple", colalign=align, disable_numparse=True
+    )
+    return "\n".join(indent + line.rstrip() for line in text.splitlines())
 
 
 def peak_in_window(times: list[float], window: float) -> int:
