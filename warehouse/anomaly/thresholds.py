@@ -27,6 +27,10 @@ third of the open deals in normal data, and the ancient tail (> 4 × p90) grows 
 zombie deals pile up: both are normal and would swamp the signal, so the band in between is
 compared with its own baseline."""
 
+FRESHNESS_MAX_AGE = timedelta(hours=int(dbt_var("raw_freshness_warn_after_hours")))
+"""A raw source whose newest load is older than this warns (the same threshold as the dbt source
+freshness `warn_after` of the raw sources, so `dbt source freshness` agrees with the check)."""
+
 # ------------------------------------------------------------------ decisions (Python only)
 
 Z_THRESHOLD = 4.0
@@ -62,7 +66,5 @@ FLAP_MIN_DEALS = 10
 AMOUNT_OUTLIER_Z = 4.0
 """A won deal whose log amount is ≥ 4 robust sd from the baseline median is an outlier."""
 MIN_OUTLIERS = 3
-FRESHNESS_MAX_AGE = timedelta(hours=36)
-"""A raw source whose newest load is older than this warns."""
 SAMPLE_SIZE = 20
 """Deal or lead ids a flagged finding lists for a person to look at."""
