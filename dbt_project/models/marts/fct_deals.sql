@@ -1,4 +1,4 @@
--- One row per deal (contract §4 `marts.fct_deals`): live deals created before `as_of`, their
+-- One row per deal (docs/metrics.md): live deals created before `as_of`, their
 -- funnel position as of `as_of`, latest loaded attributes and amount in the reporting currency.
 with
 
@@ -73,7 +73,7 @@ final as (
         milestones.reopen_count,
         milestones.regression_count,
         milestones.skip_count,
-        -- additions beyond the contract
+        -- additions beyond the documented columns
         milestones.first_qualification_at,
         milestones.first_presentation_at,
         milestones.first_negotiation_at,
