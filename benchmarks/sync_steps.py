@@ -15,6 +15,25 @@ from benchmarks.sync_common import (
     sync_now,
 )
 
+UNLIMITED: dict[str, Any] = {"rate_limit_per_10s": None, "search_rate_per_s": None}
+"""Client settings with every rate limit off."""
+
+
+def worker_spec(
+    srv: SandboxProcess, db: Path, warehouse: Path, client: dict[str, Any], phases: list[dict[str, Any]], **extra: Any
+) -> dict[str, Any]:
+    """What one sync worker process runs: against ``srv``, into a fresh ``warehouse`` file."""
+    return {
+        "base_url": srv.base_url,
+        "token": srv.token,
+        "warehouse": str(warehouse),
+        "fresh": True,
+        "now": sync_now(db),
+        "client": client,
+        "phases": phases,
+        **extra,
+    }
+
 
 def throughput(db: Path, data_dir: Path, repeats: int, incr_repeats: int, profile: bool) -> dict[str, Any]:
     """Full backfills (each in a fresh process and DuckDB file) + incremental re-syncs."""
@@ -26,16 +45,14 @@ def throughput(db: Path, data_dir: Path, repeats: int, incr_repeats: int, profil
             phases = [{"name": "backfill", "streams": list(STREAMS)}]
             if i == 0:
                 phases += [{"name": f"incremental-{k + 1}", "streams": list(STREAMS)} for k in range(incr_repeats)]
-            spec = {
-                "base_url": srv.base_url,
-                "token": srv.token,
-                "warehouse": str(data_dir / "bench_throughput.duckdb"),
-                "fresh": True,
-                "now": sync_now(db),
-                "client": {"rate_limit_per_10s": None, "search_rate_per_s": None},
-                "phases": phases,
-                "profile_stream": "deals" if profile and i == 0 else None,
-            }
+            spec = worker_spec(
+                srv,
+                db,
+                data_dir / "bench_throughput.duckdb",
+                UNLIMITED,
+                phases,
+                profile_stream="deals" if profile and i == 0 else None,
+            )
             cpu0 = srv.stats()["cpu_s"]
             result = run_worker(spec)
             result["server_cpu_s"] = srv.stats()["cpu_s"] - cpu0
@@ -46,16 +63,14 @@ def throughput(db: Path, data_dir: Path, repeats: int, incr_repeats: int, profil
 
 def tracemalloc_run(db: Path, data_dir: Path) -> dict[str, Any]:
     with SandboxProcess(db) as srv:
-        spec = {
-            "base_url": srv.base_url,
-            "token": srv.token,
-            "warehouse": str(data_dir / "bench_tracemalloc.duckdb"),
-            "fresh": True,
-            "now": sync_now(db),
-            "client": {"rate_limit_per_10s": None, "search_rate_per_s": None},
-            "phases": [{"name": "backfill", "streams": ["deals"]}],
-            "tracemalloc_stream": "deals",
-        }
+        spec = worker_spec(
+            srv,
+            db,
+            data_dir / "bench_tracemalloc.duckdb",
+            UNLIMITED,
+            [{"name": "backfill", "streams": ["deals"]}],
+            tracemalloc_stream="deals",
+        )
         return run_worker(spec)
 
 
@@ -65,19 +80,17 @@ def rate_limited(db: Path, data_dir: Path) -> dict[str, Any]:
             f"    sandbox server on {srv.base_url}: {SERVER_PER_10S} calls / 10 s, "
             f"{SERVER_SEARCH_PER_S} searches / s; client at its defaults (90 / 10 s, 4 searches / s)"
         )
-        spec = {
-            "base_url": srv.base_url,
-            "token": srv.token,
-            "warehouse": str(data_dir / "bench_ratelimit.duckdb"),
-            "fresh": True,
-            "now": sync_now(db),
-            "client": {},  # HubSpotClient defaults
-            "keep_request_times": True,
-            "phases": [
+        spec = worker_spec(
+            srv,
+            db,
+            data_dir / "bench_ratelimit.duckdb",
+            {},  # HubSpotClient defaults
+            [
                 {"name": "backfill", "streams": list(STREAMS)},
                 {"name": "incremental-1", "streams": list(STREAMS)},
             ],
-        }
+            keep_request_times=True,
+        )
         result = run_worker(spec)
         result["server"] = srv.stats()
     return result

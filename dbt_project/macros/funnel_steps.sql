@@ -48,3 +48,12 @@
 {% macro sql_string_list(names) -%}
     ({% for n in names %}'{{ n }}'{% if not loop.last %}, {% endif %}{% endfor %})
 {%- endmacro %}
+
+{#- One row per name, as a column `segment`: the body of a segments CTE. -#}
+{% macro segment_rows(names) -%}
+    {% for name in names -%}
+    select '{{ name }}' as segment
+    {% if not loop.last %}union all
+    {% endif %}
+    {%- endfor %}
+{%- endmacro %}

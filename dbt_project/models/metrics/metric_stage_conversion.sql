@@ -75,11 +75,9 @@ step_entries_bucketed as (
 
 conversion_segments as (
 
-    select 'lead' as segment
-    {% for step, _ in funnel_deal_step_pairs() -%}
-    union all
-    select '{{ step }}' as segment
-    {% endfor %}
+    {%- set cohort_steps = ['lead'] -%}
+    {%- for step, _ in funnel_deal_step_pairs() -%}{%- do cohort_steps.append(step) -%}{%- endfor %}
+    {{ segment_rows(cohort_steps) }}
 
 ),
 

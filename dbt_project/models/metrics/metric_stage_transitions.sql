@@ -35,11 +35,7 @@ transitions as (
 
 to_steps as (
 
-    {% for step in funnel_entry_steps() -%}
-    select '{{ step }}' as segment
-    {% if not loop.last %}union all
-    {% endif %}
-    {%- endfor %}
+    {{ segment_rows(funnel_entry_steps()) }}
 
 ),
 

@@ -17,11 +17,7 @@ visits as (
 
 open_step_segments as (
 
-    {% for step in funnel_open_steps() -%}
-    select '{{ step }}' as segment
-    {% if not loop.last %}union all
-    {% endif %}
-    {%- endfor %}
+    {{ segment_rows(funnel_open_steps()) }}
 
 ),
 
