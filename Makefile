@@ -9,7 +9,7 @@ export PYTHONPATH := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DAGSTER_DISABLE_TELEMETRY := 1
 
-.PHONY: demo test run ui bench eval-checks lint lock reset-cursors setup clean
+.PHONY: demo test test-fast run ui bench eval-checks lint lock reset-cursors setup clean
 
 $(VENV)/.installed: requirements.lock
 	@echo "==> Setting up $(VENV) with the pinned dependencies (requirements.lock)"
@@ -27,6 +27,10 @@ demo: setup
 test: setup
 	@$(PY) -m pytest
 
+# The edit loop (< 1 min): every test but the `slow` ones (full Dagster runs, dbt builds).
+test-fast: setup
+	@$(PY) -m pytest -m "not slow" -q
+
 run: setup
 	@$(PY) -m cli.main run
 
@@ -40,8 +44,15 @@ bench: setup
 eval-checks: setup
 	@$(PY) -m evaluation.eval_checks $(EVAL_ARGS)
 
+# ruff (lint + format), mypy on the Dagster-free packages (pyproject.toml), sqlfluff on the dbt
+# models (.sqlfluff; dbt templater, compiled into a scratch target so dbt_project/target stays).
 lint: setup
 	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
+	@$(VENV)/bin/mypy
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+		DBT_DUCKDB_PATH=$$tmp/lint.duckdb DBT_TARGET_PATH=$$tmp/target DBT_LOG_PATH=$$tmp/logs \
+		$(VENV)/bin/sqlfluff lint dbt_project/models --disable-progress-bar --nocolor
 
 reset-cursors: setup
 	@$(PY) -m cli.main reset-cursors --source $(or $(SOURCE),hubspot) $(if $(STREAM),--stream $(STREAM))

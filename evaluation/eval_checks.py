@@ -52,6 +52,8 @@ from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
 
+from tabulate import tabulate
+
 from evaluation.pipeline import CACHE_DIR, RunResult, Size, run_scenario
 from evaluation.scenarios import ANOMALY_SCENARIOS, SCENARIOS
 
@@ -115,10 +117,7 @@ def run_all_scenarios(
 
 
 def _table(headers: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
-    line = "+-" + "-+-".join("-" * w for w in widths) + "-+"
-    fmt = "| " + " | ".join(f"{{:{w}}}" for w in widths) + " |"
-    return "\n".join([line, fmt.format(*headers), line, *(fmt.format(*r) for r in rows), line])
+    return tabulate(rows, headers, tablefmt="psql", disable_numparse=True)
 
 
 def scenario_table(results: list[RunResult]) -> str:

@@ -14,9 +14,6 @@ from __future__ import annotations
 
 import fnmatch
 import json
-import os
-import subprocess
-import sys
 import time
 import traceback
 from dataclasses import asdict, dataclass, field
@@ -24,8 +21,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from core.settings import DBT_PROJECT_DIR, ROOT
-from core.sources import is_secret_env
+from core.dbt_cli import run_dbt as run_dbt_cli
+from core.settings import ROOT
 from emulators.truth.generator import SandboxConfig, build_sandbox, end_date_of
 from evaluation.load import load_sandbox
 from evaluation.scenarios import SCENARIOS, Injection, code_version, read_injection
@@ -135,11 +132,6 @@ def build_scenario(scenario: str, seed: int, size: Size, cache_dir: Path = CACHE
 # ---------------------------------------------------------------- dbt
 
 
-def dbt_executable() -> str:
-    candidate = Path(sys.executable).parent / "dbt"
-    return str(candidate) if candidate.exists() else "dbt"
-
-
 def run_dbt_once(warehouse: Path, as_of: date, slot_dir: Path, exclude: list[str] | None = None) -> dict[str, Any]:
     """One ``dbt build`` on ``warehouse`` with a private target/log path; never raises on failures.
 
@@ -147,15 +139,7 @@ def run_dbt_once(warehouse: Path, as_of: date, slot_dir: Path, exclude: list[str
     errors: [...], skipped, passed}``.
     """
     target, logs = slot_dir / "target", slot_dir / "logs"
-    env = {k: v for k, v in os.environ.items() if not is_secret_env(k)}
-    env.update({"DBT_DUCKDB_PATH": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"})
-    cmd = [
-        dbt_executable(),
-        "build",
-        "--project-dir",
-        str(DBT_PROJECT_DIR),
-        "--profiles-dir",
-        str(DBT_PROJECT_DIR),
+    args = [
         "--target-path",
         str(target),
         "--log-path",
@@ -164,10 +148,10 @@ def run_dbt_once(warehouse: Path, as_of: date, slot_dir: Path, exclude: list[str
         json.dumps({"as_of_date": as_of.isoformat()}),
     ]
     if exclude:
-        cmd += ["--exclude", *exclude]
+        args += ["--exclude", *exclude]
     (target / "run_results.json").unlink(missing_ok=True)
     started = time.monotonic()
-    proc = subprocess.run(cmd, env=env, cwd=DBT_PROJECT_DIR, capture_output=True, text=True, check=False)
+    proc = run_dbt_cli("build", *args, warehouse=warehouse, capture=True)
     out: dict[str, Any] = {
         "returncode": proc.returncode,
         "seconds": time.monotonic() - started,

@@ -7,9 +7,6 @@ allows one run at a time (see `orchestration/instance.py`).
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 from dagster import (
     AssetSelection,
     DefaultScheduleStatus,
@@ -21,6 +18,7 @@ from dagster import (
 from dagster_dbt import DbtCliResource
 from dagster_duckdb import DuckDBResource
 
+from core.dbt_cli import dbt_executable
 from core.settings import warehouse_path
 from orchestration.assets.dbt import warehouse_dbt_models
 from orchestration.assets.publish import published_marts
@@ -36,7 +34,7 @@ REFRESH_JOB_NAME = "refresh_all"
 def build_resources(warehouse: str | None = None, hubspot: HubSpotResource | None = None) -> dict:
     return {
         "duckdb": DuckDBResource(database=str(warehouse or warehouse_path())),
-        "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(Path(sys.executable).with_name("dbt"))),
+        "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
         "hubspot": hubspot or HubSpotResource.from_env(),
     }
 

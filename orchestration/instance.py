@@ -8,10 +8,10 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
+from core.dbt_cli import run_dbt
 from core.settings import DBT_PROJECT_DIR, dagster_home
 
 DAGSTER_YAML = """\
@@ -63,21 +63,7 @@ def prepare_dbt_manifest(force: bool = False) -> Path:
     manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
     if force or not manifest.exists() or manifest.stat().st_mtime < _newest_dbt_source_mtime():
         print("Preparing the dbt manifest (dbt parse)...", flush=True)
-        env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-        dbt = Path(sys.executable).with_name("dbt")
-        subprocess.run(
-            [
-                str(dbt),
-                "parse",
-                "--quiet",
-                "--project-dir",
-                str(DBT_PROJECT_DIR),
-                "--profiles-dir",
-                str(DBT_PROJECT_DIR),
-            ],
-            check=True,
-            env=env,
-        )
+        run_dbt("parse", "--quiet", check=True)
         manifest.touch()
     return manifest
 

@@ -30,8 +30,13 @@ def test_lock_pins_every_package_and_names_no_registry_host():
 
 def test_dagster_family_on_one_release_and_dbt_below_1_12():
     pins = dict(line.split("==") for line in (ROOT / "requirements.lock").read_text().splitlines() if "==" in line)
-    assert pins["dagster"] == pins["dagster-webserver"] == "1.13.27"
-    assert pins["dagster-dbt"] == pins["dagster-duckdb"] == "0.29.27"
+    # Dagster's integrations release as 0.(minor + 16).patch alongside core 1.minor.patch
+    assert pins["dagster"] == pins["dagster-webserver"]
+    assert pins["dagster-dbt"] == pins["dagster-duckdb"]
+    core_major, core_minor, core_patch = pins["dagster"].split(".")
+    lib_major, lib_minor, lib_patch = pins["dagster-dbt"].split(".")
+    assert (core_major, lib_major) == ("1", "0")
+    assert (int(lib_minor), lib_patch) == (int(core_minor) + 16, core_patch)
     major, minor = map(int, pins["dbt-core"].split(".")[:2])
     assert (major, minor) < (1, 12)
 

@@ -21,6 +21,7 @@ import duckdb
 import pyarrow as pa
 
 from connectors.common import Batch, Sweep, TableSchema, TableWrite
+from warehouse.db import fetch_one
 
 CURSOR_TABLE = "_cursors"
 SYNC_LOG_TABLE = "_sync_log"
@@ -106,11 +107,11 @@ class RawLoader:
         """Forget stored cursors so the next sync is a full backfill. Returns how many."""
         table = f"{_quote(self.schema)}.{CURSOR_TABLE}"
         if streams is None:
-            n = self.con.execute(f"select count(*) from {table}").fetchone()[0]
+            n = fetch_one(self.con, f"select count(*) from {table}")[0]
             self.con.execute(f"delete from {table}")
             return int(n)
         names = list(streams)
-        n = self.con.execute(f"select count(*) from {table} where list_contains(?, stream)", [names]).fetchone()[0]
+        n = fetch_one(self.con, f"select count(*) from {table} where list_contains(?, stream)", [names])[0]
         self.con.execute(f"delete from {table} where list_contains(?, stream)", [names])
         return int(n)
 
@@ -186,9 +187,10 @@ class RawLoader:
         ids = pa.table({"id": pa.array([str(i) for i in sweep.live_ids], pa.string())})
         self.con.register("_live_ids", ids)
         try:
-            flagged = self.con.execute(
-                f"select count(*) from {target} where not _is_deleted and {col} not in (select id from _live_ids)"
-            ).fetchone()[0]
+            flagged = fetch_one(
+                self.con,
+                f"select count(*) from {target} where not _is_deleted and {col} not in (select id from _live_ids)",
+            )[0]
             self.con.execute(
                 f"update {target} set _is_deleted = ({col} not in (select id from _live_ids)) "
                 f"where _is_deleted <> ({col} not in (select id from _live_ids))"
@@ -202,13 +204,13 @@ class RawLoader:
         """Rows not flagged deleted (optionally filtered by a SQL predicate)."""
         extra = f" and ({where})" if where else ""
         return int(
-            self.con.execute(
-                f"select count(*) from {_quote(self.schema)}.{_quote(table)} where not _is_deleted{extra}"
-            ).fetchone()[0]
+            fetch_one(
+                self.con, f"select count(*) from {_quote(self.schema)}.{_quote(table)} where not _is_deleted{extra}"
+            )[0]
         )
 
     def count_all(self, table: str) -> int:
-        return int(self.con.execute(f"select count(*) from {_quote(self.schema)}.{_quote(table)}").fetchone()[0])
+        return int(fetch_one(self.con, f"select count(*) from {_quote(self.schema)}.{_quote(table)}")[0])
 
     def log_sync(self, **fields: Any) -> None:
         cols = list(fields)

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.db import fetch_one
+
 
 @dataclass
 class PublishReport:
@@ -54,7 +56,7 @@ def publish_schema(con: duckdb.DuckDBPyConnection, publish_dir: Path, schema: st
         con.execute(f"create schema {alias}.{schema}")
         for table in tables:
             con.execute(f"create table {alias}.{schema}.{table} as select * from {schema}.{table}")
-            counts[table] = int(con.execute(f"select count(*) from {schema}.{table}").fetchone()[0])
+            counts[table] = int(fetch_one(con, f"select count(*) from {schema}.{table}")[0])
     finally:
         con.execute(f"detach {alias}")
     tmp_parquet: list[tuple[Path, Path]] = []

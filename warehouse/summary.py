@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import duckdb
+
+from warehouse.db import fetch_one
 
 STEP_LABELS = {
     1: "lead → deal",
@@ -14,10 +17,10 @@ STEP_LABELS = {
 }
 
 
-def kpi_summary(marts_db: Path) -> dict[str, object]:
+def kpi_summary(marts_db: Path) -> dict[str, Any]:
     """Headline KPIs over all time up to as_of_date, in the reporting currency."""
     with duckdb.connect(str(marts_db), read_only=True) as con:
-        leads = con.execute("select coalesce(sum(new_leads), 0) from marts.mart_lead_volume_daily").fetchone()[0]
+        leads = fetch_one(con, "select coalesce(sum(new_leads), 0) from marts.mart_lead_volume_daily")[0]
         steps = con.execute(
             """
             select funnel_step_order, sum(entered_count), sum(advanced_count)
@@ -25,18 +28,20 @@ def kpi_summary(marts_db: Path) -> dict[str, object]:
             group by funnel_step_order order by funnel_step_order
             """
         ).fetchall()
-        won, lost = con.execute(
-            "select coalesce(sum(won_count), 0), coalesce(sum(lost_count), 0) from marts.mart_deal_outcomes_monthly"
-        ).fetchone()
-        avg_value, median_cycle, open_deals = con.execute(
+        won, lost = fetch_one(
+            con,
+            "select coalesce(sum(won_count), 0), coalesce(sum(lost_count), 0) from marts.mart_deal_outcomes_monthly",
+        )
+        avg_value, median_cycle, open_deals = fetch_one(
+            con,
             """
             select
                 avg(amount_reporting) filter (where outcome = 'won'),
                 median(cycle_days) filter (where outcome = 'won'),
                 count(*) filter (where outcome = 'open')
             from marts.fct_deals
-            """
-        ).fetchone()
+            """,
+        )
     return {
         "leads": int(leads),
         "conversion": {int(order): (int(entered), int(advanced)) for order, entered, advanced in steps},

@@ -31,6 +31,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from connectors.common import ConnectorError
+from core.epoch import to_ms
 
 CURSOR_VERSION = 1
 
@@ -79,18 +80,3 @@ def sweep_due(state: dict[str, Any], now: datetime, every_hours: float) -> bool:
     if last_dt.tzinfo is None:
         last_dt = last_dt.replace(tzinfo=UTC)
     return now - last_dt >= timedelta(hours=every_hours)
-
-
-def aware(now: datetime) -> datetime:
-    """``now`` as an aware UTC datetime (naive values are taken as UTC)."""
-    return now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
-
-
-def to_ms(now: datetime) -> int:
-    """An aware/naive-UTC datetime -> epoch milliseconds."""
-    return round(aware(now).timestamp() * 1000)
-
-
-def iso(now: datetime) -> str:
-    """An aware/naive-UTC datetime -> ISO-8601 UTC with milliseconds and ``Z``."""
-    return aware(now).isoformat(timespec="milliseconds").replace("+00:00", "Z")

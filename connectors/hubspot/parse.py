@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from typing import Any
 
 from connectors.common import Row
@@ -169,27 +168,3 @@ def pipeline_rows(obj: dict[str, Any]) -> tuple[Row, list[Row]]:
             }
         )
     return pipeline, stages
-
-
-def to_epoch_ms(value: Any) -> int | None:
-    """A HubSpot datetime (ISO-8601 string or epoch-ms string/number) -> epoch milliseconds."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return int(value)
-    text = str(value).strip()
-    if text.isdigit():
-        return int(text)
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return round(parsed.timestamp() * 1000)
-
-
-def from_epoch_ms(ms: int) -> str:
-    """Epoch milliseconds -> ISO-8601 UTC with milliseconds (HubSpot's format)."""
-    dt = datetime.fromtimestamp(ms / 1000, tz=UTC)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"

@@ -35,7 +35,6 @@ from connectors.hubspot.parse import (
     owner_row,
     parse_object,
     pipeline_rows,
-    to_epoch_ms,
     v4_association_rows,
 )
 from connectors.hubspot.schema import (
@@ -44,6 +43,7 @@ from connectors.hubspot.schema import (
     DEAL_PROPERTIES,
     MODIFIED_PROPERTY,
 )
+from core.epoch import aware, iso, to_epoch_ms
 
 SEARCH_PAGE_LIMIT = 200
 LIST_PAGE_LIMIT = 100
@@ -104,7 +104,7 @@ class HubSpotSource:
     # ------------------------------------------------------------------ public API
     def sync(self, stream: str, state: dict[str, Any] | None, *, now: datetime) -> Iterator[Batch]:
         """Yield the batches of one sync of ``stream``, each with the cursor after it."""
-        now = cur.aware(now)
+        now = aware(now)
         if stream == "owners":
             yield self._sync_owners(now)
         elif stream == "pipelines":
@@ -152,7 +152,7 @@ class HubSpotSource:
         return Batch(
             stream="owners",
             writes=[TableWrite("owners", list(rows.values()), replace_all=True)],
-            cursor={"version": cur.CURSOR_VERSION, "last_sync_at": cur.iso(now)},
+            cursor={"version": cur.CURSOR_VERSION, "last_sync_at": iso(now)},
             stats=self._stats(run, "full", run.pages, len(rows)),
         )
 
@@ -172,7 +172,7 @@ class HubSpotSource:
                 TableWrite("pipelines", pipelines, replace_all=True),
                 TableWrite("pipeline_stages", stages, replace_all=True),
             ],
-            cursor={"version": cur.CURSOR_VERSION, "last_sync_at": cur.iso(now)},
+            cursor={"version": cur.CURSOR_VERSION, "last_sync_at": iso(now)},
             stats=self._stats(run, "full", 1, len(pipelines) + len(stages)),
         )
 
@@ -306,7 +306,7 @@ class HubSpotSource:
 
     def _sweep_batch(self, stream: str, st: dict[str, Any], run: _Run, now: datetime) -> Batch:
         ids = sorted(run.live_ids | run.archived_ids, key=_id_key)
-        st["last_full_sweep_at"] = cur.iso(now)
+        st["last_full_sweep_at"] = iso(now)
         batch = self._batch(stream, [], st, run, "sweep", 0, 0)
         batch.sweep = Sweep(stream, "id", ids)
         batch.stats["swept_ids"] = len(ids)

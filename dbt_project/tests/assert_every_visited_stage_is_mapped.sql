@@ -1,6 +1,6 @@
 -- BLOCKING (on int_deal_stage_visits_collapsed, so `dbt build` skips the marts when it fails).
 -- Every stage a deal visits must map to a canonical funnel step through the seed
--- `funnel_stage_mapping` (contract §3). Returns one row per unmapped (source, pipeline, stage).
+-- `funnel_stage_mapping` (docs/metrics.md#the-funnel). Returns one row per unmapped (source, pipeline, stage).
 {{ config(severity='error') }}
 
 select

@@ -1,5 +1,5 @@
 -- BLOCKING (on int_deal_stage_changes_unioned, so `dbt build` skips the marts when it fails).
--- A stage-history entry earlier than its deal's created_at is a structural fault (contract §4):
+-- A stage-history entry earlier than its deal's created_at is a structural fault (docs/metrics.md):
 -- it is never silently moved. Returns the deal and its earliest offending entry.
 {{ config(severity='error') }}
 

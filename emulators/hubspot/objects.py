@@ -11,14 +11,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from emulators.truth.store import (
-    CATALOG,
-    DEFAULT_PROPERTIES,
-    HISTORY_PROPERTIES,
-    LASTMOD,
-    PropDef,
-    ms_to_iso,
-)
+from core.epoch import ms_to_iso
+from emulators.hubspot.catalog import CATALOG, DEFAULT_PROPERTIES, LASTMOD, PropDef
+from emulators.truth.store import HISTORY_PROPERTIES
 
 ASSOC_TYPE = {("deals", "contacts"): ("deal_to_contact", 3), ("contacts", "deals"): ("contact_to_deal", 4)}
 ALWAYS = {

@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from emulators.truth.store import CATALOG, PropDef, iso_to_ms
+from core.epoch import iso_to_ms
+from emulators.hubspot.catalog import CATALOG, PropDef
 
 MAX_LIMIT = 200
 MAX_RESULTS = 10_000

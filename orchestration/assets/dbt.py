@@ -9,8 +9,8 @@ from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliResource, dbt_assets
 from dagster_duckdb import DuckDBResource
 
+from core.dbt_cli import dbt_env
 from core.settings import as_of_date, resolve_path
-from core.sources import is_secret_env
 from orchestration.project import dbt_project
 from orchestration.translator import WarehouseTranslator
 
@@ -19,9 +19,9 @@ from orchestration.translator import WarehouseTranslator
 def dbt_environment(warehouse: str) -> Iterator[None]:
     """Point dbt at the warehouse file and keep API secrets out of the dbt process."""
     saved = dict(os.environ)
-    os.environ["DBT_DUCKDB_PATH"] = str(resolve_path(warehouse))
-    for name in [n for n in os.environ if is_secret_env(n)]:
-        os.environ.pop(name, None)
+    env = dbt_env(resolve_path(warehouse))
+    os.environ.clear()
+    os.environ.update(env)
     try:
         yield
     finally:

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from warehouse.anomaly import checks
+from warehouse.anomaly import thresholds
 from warehouse.anomaly.checks import run_all, run_check
 
 from .conftest import AS_OF, WEEKS, Warehouse
@@ -63,7 +63,7 @@ def test_conversion_drop_in_the_latest_mature_cohorts(warehouse):
     seg = outcome.metadata["segments"]["qualification"]
     assert seg["flagged"] and seg["z"] < -4 and seg["n"] == 800
     assert seg["window_start"] == "2026-09-20" and seg["window_end"] == "2026-10-03"
-    assert 0.45 < seg["baseline"] < 0.55 and seg["baseline_buckets"] == checks.BASELINE_BUCKETS
+    assert 0.45 < seg["baseline"] < 0.55 and seg["baseline_buckets"] == thresholds.BASELINE_BUCKETS
     assert seg["sample_ids"] == ["hubspot:1"]
     assert outcome.metadata["flagged_segments"] == ["qualification"]
     assert "qualification → presentation" in outcome.description
@@ -114,11 +114,19 @@ def test_lead_volume_spike(warehouse):
 
 
 def test_weekends_are_compared_with_weekends(warehouse):
-    # a quiet weekend is normal: the baseline is the same weekday, not the weekly average
-    assert failed(warehouse.con(), ["lead_volume_anomaly"]) == set()
-    saturday = next(d for d in range(7) if (AS_OF - timedelta(days=d)).weekday() == 5)
-    weekday_row = warehouse.row("leads", "paid_search", "day", saturday)
-    assert weekday_row["value"] < 15
+    # The fixture's weekends carry a quarter of the weekday volume: against the average day the
+    # weekend would look like a collapse, against the same weekdays of earlier weeks it is normal.
+    outcome = run_check(warehouse.con(), AS_OF, "lead_volume_anomaly")
+    assert outcome.passed, outcome.description
+    seg = outcome.metadata["segments"]["paid_search"]
+    days = [AS_OF - timedelta(days=d) for d in range(6, -1, -1)]  # oldest first, like seg["daily"]
+    for i, day in enumerate(days):
+        back = (AS_OF - day).days
+        same_weekday = [warehouse.row("leads", "paid_search", "day", back + 7 * k)["value"] for k in range(1, 9)]
+        assert seg["baseline_daily"][i] == pytest.approx(sum(same_weekday) / 8, abs=0.051)
+    weekend = [seg["baseline_daily"][i] for i, d in enumerate(days) if d.weekday() >= 5]
+    weekdays = [seg["baseline_daily"][i] for i, d in enumerate(days) if d.weekday() < 5]
+    assert len(weekend) == 2 and max(weekend) < 0.5 * min(weekdays)
 
 
 def test_dwell_spike(warehouse):
@@ -220,5 +228,5 @@ def test_missing_metric_table_is_reported():
 
 def test_history_is_long_enough_for_every_baseline():
     # 2 tested + 12 baseline + screening room, within the 30 weeks the metric model keeps
-    assert checks.TEST_COHORTS + 4 + checks.BASELINE_BUCKETS + checks.MIN_BASELINE_BUCKETS <= WEEKS
-    assert max(checks.STUCK_BASELINE_SNAPSHOTS) < WEEKS
+    assert thresholds.TEST_COHORTS + 4 + thresholds.BASELINE_BUCKETS + thresholds.MIN_BASELINE_BUCKETS <= WEEKS
+    assert max(thresholds.STUCK_BASELINE_SNAPSHOTS) < WEEKS

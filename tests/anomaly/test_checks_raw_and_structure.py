@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from warehouse.anomaly import checks
-from warehouse.anomaly.checks import run_check
+from warehouse.anomaly.checks import freshness, run_check
 
 from .conftest import AS_OF
 
@@ -18,7 +18,7 @@ NOW = datetime(2026, 11, 2, 12, 0)
 
 @pytest.fixture
 def raw_con(monkeypatch) -> duckdb.DuckDBPyConnection:
-    monkeypatch.setattr(checks, "_now", lambda: NOW)
+    monkeypatch.setattr(freshness, "now_utc", lambda: NOW)
     con = duckdb.connect(":memory:")
     con.execute("create schema raw_hubspot; create schema raw_pipedrive")
     con.execute("create table raw_hubspot.deals (id varchar, _loaded_at timestamp)")
@@ -108,3 +108,21 @@ def test_registry_and_run_all_signature():
     outcomes = checks.run_all(duckdb.connect(":memory:"), AS_OF)
     assert [o.name for o in outcomes] == list(checks.CHECKS)
     assert all(o.severity in {"WARN", "ERROR"} for o in outcomes)
+
+
+def test_dbt_source_freshness_warns_at_the_checks_threshold():
+    # `dbt source freshness` (the library's view of the same rule) reads one threshold with the check
+    import json
+
+    from orchestration.instance import prepare_dbt_manifest
+    from warehouse.anomaly.thresholds import FRESHNESS_MAX_AGE
+
+    manifest = json.loads(prepare_dbt_manifest().read_text())
+    raw = [s for s in manifest["sources"].values() if s["schema"].startswith("raw_")]
+    assert raw
+    for source in raw:
+        assert source["loaded_at_field"] == "_loaded_at", source["unique_id"]
+        warn = source["freshness"]["warn_after"]
+        assert (warn["count"], warn["period"]) == (FRESHNESS_MAX_AGE.total_seconds() / 3600, "hour"), source[
+            "unique_id"
+        ]

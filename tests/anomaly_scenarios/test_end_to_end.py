@@ -23,7 +23,6 @@ SEED = 1
 
 @pytest.mark.slow
 def test_lead_volume_collapse_fires_and_clean_seed_stays_quiet(tmp_path: Path) -> None:
-    pytest.importorskip("warehouse.anomaly.checks", reason="the anomaly checks module is not there yet")
     cache = tmp_path / "cache"
 
     def run(scenario: str) -> RunResult:

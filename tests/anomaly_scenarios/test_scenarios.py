@@ -3,7 +3,6 @@ sandbox stays its own consistent ground truth."""
 
 from __future__ import annotations
 
-import csv
 import sqlite3
 from collections import defaultdict
 from datetime import date, timedelta
@@ -22,7 +21,6 @@ from evaluation.scenarios import (
 )
 from tests.anomaly_scenarios.conftest import small_config
 
-ROOT = Path(__file__).resolve().parents[2]
 DAY = 86_400_000
 
 
@@ -134,14 +132,18 @@ def test_same_seed_same_bytes(tmp_path: Path) -> None:
     assert a.read_bytes() == b.read_bytes()
 
 
-def test_step_order_mirrors_the_dbt_seed() -> None:
-    with open(ROOT / "dbt_project" / "seeds" / "funnel_stage_mapping.csv") as f:
-        seed = {
-            r["stage_id"]: (int(r["funnel_step_order"]) if r["funnel_step_order"] else None)
-            for r in csv.DictReader(f)
-            if r["source"] == "hubspot"
-        }
-    assert seed == STEP_ORDER
+def test_every_sandbox_stage_is_mapped_consistently_with_its_metadata() -> None:
+    # STEP_ORDER is read from the dbt seed; the sandbox's own stage metadata must agree with it:
+    # every stage mapped, won stages at order 5, lost stages without an order, open ones below 5.
+    assert set(STAGE_INDEX) <= set(STEP_ORDER)
+    for stage_id, (_pipeline, stage) in STAGE_INDEX.items():
+        order = STEP_ORDER[stage_id]
+        if stage.is_won:
+            assert order == 5, stage_id
+        elif stage.is_closed:
+            assert order is None, stage_id
+        else:
+            assert order is not None and 2 <= order <= 4, stage_id
 
 
 # ---------------------------------------------------------------- each scenario's change

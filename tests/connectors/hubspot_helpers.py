@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 import requests
 
@@ -18,6 +19,7 @@ from connectors.hubspot.schema import TABLES
 from connectors.hubspot.source import HubSpotSource
 from emulators.hubspot.server import SandboxServer
 from emulators.truth.generator import SANDBOX_END_DATE, SandboxConfig, build_sandbox
+from warehouse.loader import RawLoader
 
 TOKEN = "sandbox-token"
 # `now` for syncs: the end of the sandbox's last day (mutations are stamped just before it).
@@ -44,44 +46,55 @@ def check_row(table: str, row: Row) -> None:
             assert not isinstance(value, bool), (table, column, value)
 
 
-class MemoryWarehouse:
-    """Applies batches the way the loader does (upsert by key, replace per id or whole table,
-    sweep flags deletes), keeping the latest cursor per stream."""
+class LoadedWarehouse:
+    """The real loader (`warehouse.loader.RawLoader`) on an in-memory DuckDB: every batch a sync
+    yields is type-checked (`check_row`) and written as `make run` writes it; the tests read the
+    raw tables back (load columns dropped) as {key tuple: row}."""
 
     def __init__(self) -> None:
-        self.tables: dict[str, dict[tuple, Row]] = {name: {} for name in TABLES}
-        self.deleted: dict[str, set[str]] = {name: set() for name in TABLES}
-        self.cursors: dict[str, dict[str, Any]] = {}
+        self.con = duckdb.connect(":memory:")
+        self.loader = RawLoader(self.con, "raw_hubspot", TABLES.values())
+        self.loader.ensure_tables()
         self.batches: list[Batch] = []
-
-    def apply(self, batch: Batch) -> None:
-        self.batches.append(batch)
-        for write in batch.writes:
-            schema = TABLES[write.table]
-            table = self.tables[write.table]
-            if write.replace_all:
-                table.clear()
-            if write.replace_column:
-                doomed = set(write.replace_ids or [])
-                for key in [k for k, r in table.items() if r[write.replace_column] in doomed]:
-                    del table[key]
-            for row in write.rows:
-                check_row(write.table, row)
-                table[tuple(row[k] for k in schema.key)] = row
-        if batch.sweep is not None:
-            live = set(batch.sweep.live_ids)
-            table = self.tables[batch.sweep.table]
-            self.deleted[batch.sweep.table] = {
-                r[batch.sweep.key_column] for r in table.values() if r[batch.sweep.key_column] not in live
-            }
-        if batch.cursor is not None:
-            self.cursors[batch.stream] = batch.cursor
 
     def sync(self, source: HubSpotSource, stream: str, now: datetime = NOW) -> list[Batch]:
         start = len(self.batches)
-        for batch in source.sync(stream, self.cursors.get(stream), now=now):
-            self.apply(batch)
+        for batch in source.sync(stream, self.loader.read_cursor(stream), now=now):
+            for write in batch.writes:
+                for row in write.rows:
+                    check_row(write.table, row)
+            self.loader.write_batch(batch, sync_id=f"test-{len(self.batches)}")
+            self.batches.append(batch)
         return self.batches[start:]
+
+    @property
+    def tables(self) -> dict[str, dict[tuple, Row]]:
+        out: dict[str, dict[tuple, Row]] = {}
+        for name, schema in TABLES.items():
+            columns = list(schema.columns)
+            select = ", ".join(f'"{c}"' for c in columns)
+            rows = self.con.execute(f'select {select} from raw_hubspot."{name}"').fetchall()
+            out[name] = {
+                tuple(r[columns.index(k)] for k in schema.key): dict(zip(columns, r, strict=True)) for r in rows
+            }
+        return out
+
+    @property
+    def deleted(self) -> dict[str, set[str]]:
+        """Ids the loader flagged `_is_deleted` (hard-deleted in the API), per table with an `id`."""
+        return {
+            name: {r[0] for r in self.con.execute(f'select id from raw_hubspot."{name}" where _is_deleted').fetchall()}
+            for name, schema in TABLES.items()
+            if "id" in schema.columns
+        }
+
+    @property
+    def cursors(self) -> dict[str, dict[str, Any]]:
+        return {
+            stream: cursor
+            for stream in HubSpotSource.STREAMS
+            if (cursor := self.loader.read_cursor(stream)) is not None
+        }
 
     def ids(self, table: str, *, archived: bool | None = None) -> set[str]:
         return {r["id"] for r in self.tables[table].values() if archived is None or r["archived"] is archived}

@@ -10,17 +10,16 @@ from connectors.common import ConnectorError
 from connectors.hubspot import cursor as cur
 from connectors.hubspot.parse import (
     association_rows,
-    from_epoch_ms,
     history_rows,
     owner_row,
     parse_object,
     pipeline_rows,
-    to_epoch_ms,
     v4_association_rows,
 )
 from connectors.hubspot.ratelimit import RollingWindowLimiter
 from connectors.hubspot.redact import redact
 from connectors.hubspot.schema import DEAL_PROPERTIES, STREAM_TABLES, TABLES
+from core.epoch import iso, ms_to_iso, to_epoch_ms
 
 DEAL = {
     "id": "6744192456",
@@ -166,7 +165,7 @@ def test_epoch_ms_round_trip() -> None:
     assert to_epoch_ms("2025-02-26T10:00:43.118Z") == 1740564043118
     assert to_epoch_ms("1740564043118") == 1740564043118
     assert to_epoch_ms(None) is None and to_epoch_ms("garbage") is None
-    assert from_epoch_ms(1740564043118) == "2025-02-26T10:00:43.118Z"
+    assert ms_to_iso(1740564043118) == "2025-02-26T10:00:43.118Z"
 
 
 def test_schema_registry() -> None:
@@ -182,11 +181,11 @@ def test_cursor_state_helpers() -> None:
     st = cur.load_state(None, "deals", now)
     assert st["phase"] == "backfill" and st["version"] == 1
     assert cur.sweep_due(st, now, 168)
-    st["last_full_sweep_at"] = cur.iso(now - timedelta(hours=10))
+    st["last_full_sweep_at"] = iso(now - timedelta(hours=10))
     assert not cur.sweep_due(st, now, 168) and cur.sweep_due(st, now, 5)
     with pytest.raises(ConnectorError, match="Delete the stored cursor"):
         cur.load_state({"version": 99}, "deals", now)
-    assert cur.iso(now) == "2026-11-01T00:00:00.000Z"
+    assert iso(now) == "2026-11-01T00:00:00.000Z"
 
 
 def test_redact_masks_secrets_and_token_shapes() -> None:

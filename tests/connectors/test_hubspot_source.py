@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from connectors.hubspot.parse import to_epoch_ms
 from connectors.hubspot.schema import DEAL_HISTORY_PROPERTIES, STREAM_TABLES
 from connectors.hubspot.source import HubSpotSource
+from core.epoch import to_epoch_ms
 from emulators.hubspot.server import SandboxServer
 from emulators.truth.generator import SandboxConfig, build_sandbox
 from emulators.truth.ground_truth import GroundTruth
@@ -21,7 +21,7 @@ from emulators.truth.mutate import mutate
 from tests.connectors.hubspot_helpers import (  # noqa: F401  (db/server fixtures)
     NOW,
     TOKEN,
-    MemoryWarehouse,
+    LoadedWarehouse,
     RecordingSession,
     db_fixture,
     make_client,
@@ -62,7 +62,7 @@ def test_backfill_reads_everything_once(server: SandboxServer, db: Path) -> None
     session = RecordingSession()
     messages: list[str] = []
     source = _source(server, messages, batch_size=120, session=session)
-    wh = MemoryWarehouse()
+    wh = LoadedWarehouse()
     batches = {stream: wh.sync(source, stream) for stream in source.STREAMS}
 
     deals, contacts = truth.deals(), truth.contacts()
@@ -135,7 +135,7 @@ def test_backfill_reads_everything_once(server: SandboxServer, db: Path) -> None
 
 def test_every_row_matches_its_schema(server: SandboxServer) -> None:
     source = _source(server)
-    wh = MemoryWarehouse()  # MemoryWarehouse.apply checks columns and value types per row
+    wh = LoadedWarehouse()  # checks columns and value types per row, then loads
     for stream in source.STREAMS:
         batches = wh.sync(source, stream)
         written = {w.table for b in batches for w in b.writes}
@@ -159,7 +159,7 @@ def test_backfill_resumes_after_a_crash(server: SandboxServer, db: Path) -> None
 
 def test_incremental_returns_changes_within_overlap(server: SandboxServer, db: Path) -> None:
     source = _source(server, overlap_minutes=10)
-    wh = MemoryWarehouse()
+    wh = LoadedWarehouse()
     wh.sync(source, "deals")
     wh.sync(source, "contacts")
     cursor_ms = wh.cursors["deals"]["modified_since_ms"]
@@ -208,7 +208,7 @@ def test_incremental_returns_changes_within_overlap(server: SandboxServer, db: P
 
 
 def test_sweep_catches_hard_delete_and_association_change(server: SandboxServer, db: Path) -> None:
-    wh = MemoryWarehouse()
+    wh = LoadedWarehouse()
     wh.sync(_source(server), "deals")
     changes = mutate(db, seed=11, n_updated_deals=0, n_new_deals=0, n_archived_deals=1, n_hard_deleted_deals=2,
                      n_new_contacts=0, n_association_changes=3)  # fmt: skip

@@ -1,8 +1,7 @@
 """Independent reference computation of the contracted KPI marts.
 
-Written from ``warehouse-contract.md`` §3-§4 (and modeling-notes §4.5-4.6 where the contract is
-silent) without reading the dbt models, so that comparing the two proves something. Pure Python:
-no DuckDB, no dbt. Quoted contract lines sit in the docstrings of the functions implementing them.
+Written from the project's definitions (``docs/metrics.md``) without reading the dbt models, so that comparing the two proves something. Pure Python:
+no DuckDB, no dbt. Quoted definition lines sit in the docstrings of the functions implementing them.
 
 Generic inputs (lists of dicts; one source or several):
 

@@ -1,6 +1,6 @@
-"""One hand-worked case per edge rule of the contract (§4) for the reference implementation.
+"""One hand-worked case per edge rule of docs/metrics.md for the reference implementation.
 
-Every expected value below was worked out by hand from the contract, not by running the code.
+Every expected value below was worked out by hand from docs/metrics.md, not by running the code.
 Unless a test says otherwise, ``as_of_date`` is 2026-03-31, so ``as_of`` = 2026-04-01 00:00 UTC.
 """
 

@@ -55,7 +55,7 @@ oldest_changes as (
                 partition by deal_id order by changed_at, source_change_sequence
             ) as change_rank
         from deal_changes
-    ) ranked
+    ) as ranked
     where change_rank = 1
 
 ),
@@ -76,6 +76,12 @@ changes_before_as_of as (
 
 ),
 
+deals_with_history as (
+
+    select distinct deal_id from changes_before_as_of
+
+),
+
 synthetic_first_changes as (
 
     select
@@ -89,9 +95,7 @@ synthetic_first_changes as (
         true as is_synthetic
     from deals
     left join oldest_changes on deals.deal_id = oldest_changes.deal_id
-    left join (
-        select distinct deal_id from changes_before_as_of
-    ) deals_with_history on deals.deal_id = deals_with_history.deal_id
+    left join deals_with_history on deals.deal_id = deals_with_history.deal_id
     where deals_with_history.deal_id is null
 
 ),

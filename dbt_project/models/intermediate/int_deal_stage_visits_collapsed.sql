@@ -33,7 +33,9 @@ changes_with_previous as (
 
     select
         changes.*,
-        lag(stage_id) over (partition by deal_id order by change_sequence) as previous_stage_id
+        lag(changes.stage_id) over (
+            partition by changes.deal_id order by changes.change_sequence
+        ) as previous_stage_id
     from changes
 
 ),
@@ -84,7 +86,7 @@ stage_owners as (
             on sequenced.source = pipeline_stages.source
             and sequenced.stage_id = pipeline_stages.stage_id
         left join deals on sequenced.deal_id = deals.deal_id
-    ) ranked
+    ) as ranked
     where owner_rank = 1
 
 ),

@@ -68,11 +68,11 @@ needed_rates as (
                 partition by needed.currency_code, needed.conversion_date
                 order by reporting_rates.rate_date desc
             ) as rate_rank
-        from (select distinct currency_code, conversion_date from conversion_inputs) needed
+        from (select distinct currency_code, conversion_date from conversion_inputs) as needed
         inner join reporting_rates
             on needed.currency_code = reporting_rates.currency_code
-            and reporting_rates.rate_date <= needed.conversion_date
-    ) ranked
+            and needed.conversion_date >= reporting_rates.rate_date
+    ) as ranked
     where rate_rank = 1
 
 ),

@@ -1,6 +1,5 @@
 {#- The canonical open steps and won: a deal reaches step k at its first entry into any stage
     whose step order is >= k, so a skipped step counts as reached then. -#}
-{%- set milestone_steps = [(2, 'qualification'), (3, 'presentation'), (4, 'negotiation'), (5, 'won')] -%}
 -- One row per deal: its funnel milestones (first reach of each step), its current visit (stage,
 -- step, since when) and counts over its visits (reopens, regressions, skips), as of `as_of`.
 with
@@ -16,7 +15,7 @@ pivoted as (
     select
         deal_id,
         source,
-        {% for order, step in milestone_steps -%}
+        {% for order, step in funnel_deal_steps() -%}
         min(case when funnel_step_order >= {{ order }} then entered_at end) as first_{{ step }}_at,
         {% endfor -%}
         max(funnel_step_order) as max_funnel_step_order,

@@ -1,20 +1,18 @@
--- The canonical funnel of the warehouse contract (§3): one row per step, plus the `lost` outcome.
+-- The canonical funnel: one row per step, plus the `lost` outcome, from the dbt var
+-- `funnel_steps` (dbt_project.yml; definitions in docs/metrics.md#the-funnel).
 with
 
 steps as (
 
-    select 'lead' as funnel_step, 1 as funnel_step_order, false as is_closed,
-        'A lead or contact exists; no deal yet' as step_description
-    union all
-    select 'qualification', 2, false, 'A deal is open and being qualified'
-    union all
-    select 'presentation', 3, false, 'The offer is presented'
-    union all
-    select 'negotiation', 4, false, 'Negotiation or contract'
-    union all
-    select 'won', 5, true, 'Closed won'
-    union all
-    select 'lost', null, true, 'Closed lost: an outcome, not a step'
+    {% for step in funnel_steps() -%}
+    select
+        '{{ step.name }}' as funnel_step,
+        {{ 'null' if step.order is none else step.order }} as funnel_step_order,
+        {{ 'true' if step.is_closed else 'false' }} as is_closed,
+        '{{ step.description }}' as step_description
+    {% if not loop.last %}union all
+    {% endif %}
+    {%- endfor %}
 
 ),
 

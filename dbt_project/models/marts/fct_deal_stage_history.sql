@@ -1,4 +1,4 @@
--- One row per deal per stage visit (contract §4 `marts.fct_deal_stage_history`), as of `as_of`.
+-- One row per deal per stage visit (docs/metrics.md), as of `as_of`.
 with
 
 visits as (

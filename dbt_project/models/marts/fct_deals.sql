@@ -1,4 +1,4 @@
--- One row per deal (contract §4 `marts.fct_deals`): live deals created before `as_of`, their
+-- One row per deal (docs/metrics.md): live deals created before `as_of`, their
 -- funnel position as of `as_of`, latest loaded attributes and amount in the reporting currency.
 with
 
@@ -39,7 +39,7 @@ primary_contacts as (
                 order by lead_created_at, {{ id_sort_key('source_lead_id') }}
             ) as contact_rank
         from deal_contacts
-    ) ranked
+    ) as ranked
     where contact_rank = 1
 
 ),
@@ -73,7 +73,7 @@ final as (
         milestones.reopen_count,
         milestones.regression_count,
         milestones.skip_count,
-        -- additions beyond the contract
+        -- additions beyond the documented columns
         milestones.first_qualification_at,
         milestones.first_presentation_at,
         milestones.first_negotiation_at,

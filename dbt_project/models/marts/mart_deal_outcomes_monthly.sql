@@ -1,7 +1,7 @@
--- One row per close month x source with closed deals (contract §4
--- `marts.mart_deal_outcomes_monthly`). A deal counts once, with its current outcome, in the month
--- of its `closed_at`. Amount figures use won deals with a non-null amount (zero included), in the
--- reporting currency; `won_amount_reporting` is null when there is none.
+-- One row per close month x source with closed deals (docs/metrics.md). A deal counts once,
+-- with its current outcome, in the month of its `closed_at`. Amount figures use won deals with a
+-- non-null amount (zero included), in the reporting currency; `won_amount_reporting` is null when
+-- there is none.
 with
 
 deals as (

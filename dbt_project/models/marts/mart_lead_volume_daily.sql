@@ -1,4 +1,4 @@
--- One row per day x source x channel with leads (contract §4 `marts.mart_lead_volume_daily`).
+-- One row per day x source x channel with leads (docs/metrics.md).
 with
 
 leads as (

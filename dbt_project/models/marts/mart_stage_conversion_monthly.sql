@@ -1,6 +1,6 @@
-{%- set deal_steps = [(2, 'qualification'), (3, 'presentation'), (4, 'negotiation')] -%}
--- One row per cohort month x source x funnel step 1-4 with entries (contract §4
--- `marts.mart_stage_conversion_monthly`).
+{%- set deal_steps = funnel_deal_steps()[:-1] -%}  {#- the open deal steps: won has no next step -#}
+-- One row per cohort month x source x funnel step 1-4 with entries
+-- (docs/metrics.md).
 -- Step 1 (lead): leads created in the month; advanced = associated (now) with at least one live
 -- deal created before `as_of`. Steps 2-4: a deal enters step k at its first entry into any
 -- stage of order >= k (skips count as reached); advanced = it reached an order above k by

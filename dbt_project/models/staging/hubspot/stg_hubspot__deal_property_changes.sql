@@ -39,7 +39,7 @@ sequenced as (
         typed.changed_at,
         row_number() over (
             partition by typed.deal_id, typed.property_name
-            order by typed.changed_at, typed.history_index desc
+            order by typed.changed_at asc, typed.history_index desc
         ) as change_sequence,
         typed.history_index as api_history_index,
         typed.source_type,

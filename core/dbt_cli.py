@@ -1,0 +1,62 @@
+"""How this project calls dbt, in one place: the executable, the environment (the warehouse file;
+no API secrets, no telemetry) and the command line with the project and profiles directories.
+Used by the manifest preparation (orchestration/instance.py), Dagster's `DbtCliResource`
+(orchestration/definitions.py, orchestration/assets/dbt.py) and the evaluation harness
+(evaluation/pipeline.py). Dagster-free."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from core.settings import DBT_PROJECT_DIR
+from core.sources import is_secret_env
+
+
+def dbt_executable() -> str:
+    """The `dbt` of this virtualenv (beside the running Python), else the one on PATH."""
+    candidate = Path(sys.executable).with_name("dbt")
+    return str(candidate) if candidate.exists() else "dbt"
+
+
+def dbt_env(warehouse: Path | str | None = None, base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment of a dbt process: ``base`` (default: ours) without the API secrets, with
+    telemetry off and, given a warehouse file, ``DBT_DUCKDB_PATH`` pointing at it."""
+    env = {k: v for k, v in (os.environ if base is None else base).items() if not is_secret_env(k)}
+    env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
+    if warehouse is not None:
+        env["DBT_DUCKDB_PATH"] = str(warehouse)
+    return env
+
+
+def dbt_command(command: str, *args: str) -> list[str]:
+    """``dbt <command> --project-dir … --profiles-dir … <args>`` for this project."""
+    return [
+        dbt_executable(),
+        command,
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        *args,
+    ]
+
+
+def run_dbt(
+    command: str, *args: str, warehouse: Path | str | None = None, capture: bool = False, check: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """Run one dbt command in the project directory (dbt resolves relative paths from there)."""
+    return subprocess.run(
+        dbt_command(command, *args),
+        env=dbt_env(warehouse),
+        cwd=DBT_PROJECT_DIR,
+        capture_output=capture,
+        text=True,
+        check=check,
+    )
+
+
+__all__: Sequence[str] = ["dbt_command", "dbt_env", "dbt_executable", "run_dbt"]

@@ -1,0 +1,63 @@
+"""Anomaly scenarios: known faults injected at known dates into a sandbox CRM.
+
+A scenario post-processes the rows the generator wrote, inside the same SQLite transaction, before
+the indexes are built (hook in :func:`emulators.truth.generator._write`), so a scenario
+sandbox is still one self-consistent CRM and its own ground truth: every touched deal keeps its
+current stage, ``closedate``, ``hs_is_closed*``, ``amount`` and ``hs_lastmodifieddate`` in line
+with its history, history ``seq`` stays 0..n-1 (oldest first), the first ``dealstage`` entry stays
+at ``createdate`` and nothing is dated after the end date E, except what ``corrupted_timestamps``
+corrupts on purpose. What was injected (ids, dates, counts) is stored as JSON in
+``meta['scenario']`` (:func:`read_injection`). Injection is deterministic per (seed, scenario).
+
+    from emulators import SandboxConfig, build_sandbox
+    from evaluation.scenarios import SCENARIOS, read_injection
+    path = build_sandbox(SandboxConfig(seed=1, n_deals=20_000, n_contacts=60_000,
+                                       scenario="dwell_spike"), Path("x.sqlite"))
+    injection = read_injection(path)     # what, when, which ids, which checks should fire
+
+Calendar (E = the sandbox end date; the checks evaluate as of E):
+
+==========================  ===================================================================
+``conversion_drop``         deals entering ``qualification`` on E-41..E-28 advance to
+                            ``presentation`` at half the normal rate: half of those that advanced
+                            are lost instead, at the moment they would have advanced
+``lead_volume_collapse``    channel PAID_SEARCH keeps 10% of its live leads created on E-6..E
+                            (the others never arrived: removed with their associations)
+``dwell_spike``             every ``presentation`` visit that exits on E-13..E lasts 4x longer;
+                            the deal's later history shifts by the extra time and whatever would
+                            fall after E is dropped (the deal is still in presentation at E)
+``stuck_deals``             60 extra open deals sitting in ``negotiation`` since E-120..E-60
+``bulk_edit_flap``          on E-2, 80 open deals flap between their stage and the previous
+                            step's stage 4 times within one hour (regressions + a burst)
+``corrupted_timestamps``    15 deals get a ``dealstage`` entry dated before their creation, 10
+                            deals one dated years after E (structural: blocking dbt tests, ERROR)
+``clean``                   nothing injected
+==========================  ===================================================================
+
+Sizes and power are documented in :mod:`evaluation.eval_checks`. Modules: ``specs`` (the catalogue
+and the injection record), ``deals`` (deal rewriting helpers), ``funnel`` and ``events`` (the
+injectors), ``apply`` (the generator hook).
+"""
+
+from evaluation.scenarios.apply import inject
+from evaluation.scenarios.deals import PRESENTATION_STAGES, STEP_ORDER
+from evaluation.scenarios.specs import (
+    ANOMALY_SCENARIOS,
+    SCENARIOS,
+    Injection,
+    ScenarioSpec,
+    code_version,
+    read_injection,
+)
+
+__all__ = [
+    "ANOMALY_SCENARIOS",
+    "PRESENTATION_STAGES",
+    "SCENARIOS",
+    "STEP_ORDER",
+    "Injection",
+    "ScenarioSpec",
+    "code_version",
+    "inject",
+    "read_injection",
+]

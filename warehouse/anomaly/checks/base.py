@@ -1,0 +1,126 @@
+"""What every check shares: its spec and outcome, the reader of the metric table (the only SQL
+on `metrics.metric_funnel_history`), sample-id queries and the rounding of reported numbers."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import duckdb
+
+from warehouse.anomaly.thresholds import MIN_N, MIN_RELATIVE_CHANGE, SAMPLE_SIZE, Z_THRESHOLD
+
+METRICS_TABLE = "metrics.metric_funnel_history"
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    name: str
+    asset: str
+    """The dbt model the check is about (or ``<raw schema>.<table>`` for raw-load freshness)."""
+    severity: str
+    """'WARN' or 'ERROR'."""
+    passed: bool
+    description: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+CheckFn = Callable[[duckdb.DuckDBPyConnection, date], CheckOutcome]
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    name: str
+    asset: str
+    severity: str
+    description: str
+    fn: CheckFn
+
+
+@dataclass(frozen=True)
+class Bucket:
+    index: int
+    start: date
+    end: date
+    value: float | None
+    numerator: float | None
+    denominator: float | None
+    n: int
+    mad: float | None
+    p90: float | None
+    complete: bool
+
+
+Series = dict[int, Bucket]
+"""One segment's buckets by bucket_index (0 = newest)."""
+
+
+class MetricHistoryMismatch(RuntimeError):
+    """The metric table was built for another as_of_date than the one asked for."""
+
+
+def load_history(con: duckdb.DuckDBPyConnection, metric: str, as_of_date: date) -> dict[str, Series]:
+    """{segment: {bucket_index: Bucket}} of one metric; checks the table's as_of_date."""
+    rows = con.execute(
+        f"select segment, bucket_index, period_start, period_end, value, numerator, denominator, n, mad, p90, "
+        f"is_complete, as_of_date from {METRICS_TABLE} where metric = ? order by segment, bucket_index",
+        [metric],
+    ).fetchall()
+    out: dict[str, Series] = {}
+    for seg, idx, start, end, value, num, den, n, mad, p90, complete, built_for in rows:
+        if built_for != as_of_date:
+            raise MetricHistoryMismatch(
+                f"{METRICS_TABLE} was built for as_of_date {built_for}, not {as_of_date}: rebuild it "
+                f"(dbt build --vars '{{as_of_date: \"{as_of_date}\"}}') before running the checks"
+            )
+        out.setdefault(seg, {})[idx] = Bucket(idx, start, end, value, num, den, int(n or 0), mad, p90, bool(complete))
+    return out
+
+
+def window(buckets: Sequence[Bucket]) -> dict[str, str]:
+    return {
+        "window_start": min(b.start for b in buckets).isoformat(),
+        "window_end": max(b.end for b in buckets).isoformat(),
+    }
+
+
+def r(x: float | None, digits: int = 4) -> float | None:
+    """A reported number: rounded; None stays None, NaN becomes None, ±inf stays."""
+    if x is None or (isinstance(x, float) and (math.isnan(x) or math.isinf(x))):
+        return None if x is None or math.isnan(x) else (math.inf if x > 0 else -math.inf)
+    return round(float(x), digits)
+
+
+def outcome(
+    spec: CheckSpec, findings: dict[str, dict[str, Any]], flagged: list[str], headline: str, **extra: Any
+) -> CheckOutcome:
+    passed = not flagged
+    description = spec.description + (" " + headline if headline else "")
+    metadata: dict[str, Any] = {"flagged_segments": flagged, "segments": findings, **extra}
+    metadata["thresholds"] = {"z": Z_THRESHOLD, "min_relative_change": MIN_RELATIVE_CHANGE, "min_n": MIN_N}
+    return CheckOutcome(spec.name, spec.asset, spec.severity, passed, description, metadata)
+
+
+def sample(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[str]:
+    """The first SAMPLE_SIZE ids of a query (for a person to look at)."""
+    return [row[0] for row in con.execute(sql + f" limit {SAMPLE_SIZE}", params).fetchall()]
+
+
+def ts(d: date) -> datetime:
+    """Midnight UTC starting day ``d`` (naive, like the warehouse's timestamps)."""
+    return datetime(d.year, d.month, d.day)
+
+
+def num(x: float | None) -> float:
+    """A bucket's numerator/denominator/value where null means nothing happened (0)."""
+    return x or 0.0
+
+
+def known(x: float | None) -> float:
+    """A value the caller has already filtered to be present (dwell medians, MADs)."""
+    if x is None:
+        raise ValueError("a filtered bucket value is missing")
+    return x

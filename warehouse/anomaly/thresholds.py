@@ -1,0 +1,70 @@
+"""Every threshold of the funnel anomaly checks, in one place.
+
+The horizons and bands the metric models compute with are dbt vars declared in
+dbt_project/dbt_project.yml (`anomaly_*`) and read from there, so the SQL and the checks cannot
+disagree; the rest only the Python decisions use, and they are defined here. Reasons:
+docs/metrics.md#metric-history and docs/decisions.md.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from core.dbt_vars import dbt_var
+
+# ------------------------------------------------------------------ shared with the metric models
+
+HISTORY_WEEKS = int(dbt_var("anomaly_history_weeks"))
+"""Weeks of history the metric table keeps."""
+CONVERSION_MATURITY_DAYS = int(dbt_var("anomaly_conversion_maturity_days"))
+"""A cohort member converts when it reaches the next step within this many days."""
+FLAP_CHANGES_PER_DAY = int(dbt_var("anomaly_flap_changes_per_day"))
+"""Stage changes in one day that make a deal "flapping"."""
+STUCK_P90_BAND = (float(dbt_var("anomaly_stuck_min_p90_multiple")), float(dbt_var("anomaly_stuck_max_p90_multiple")))
+"""Stuck = still in the step 2-4 × its trailing p90 of completed visits after entering it; the
+tested share is over the deals that entered the step that long ago. Open longer than 1 × p90 is a
+third of the open deals in normal data, and the ancient tail (> 4 × p90) grows for months as
+zombie deals pile up: both are normal and would swamp the signal, so the band in between is
+compared with its own baseline."""
+
+FRESHNESS_MAX_AGE = timedelta(hours=int(dbt_var("raw_freshness_warn_after_hours")))
+"""A raw source whose newest load is older than this warns (the same threshold as the dbt source
+freshness `warn_after` of the raw sources, so `dbt source freshness` agrees with the check)."""
+
+# ------------------------------------------------------------------ decisions (Python only)
+
+Z_THRESHOLD = 4.0
+"""|z| at or beyond which a bucket may be flagged (one-sided p ≈ 3e-5 per test)."""
+COUNT_Z_THRESHOLD = 5.0
+"""Counts with a same-weekday baseline (lead volumes, daily transitions) use |z| ≥ 5: their z has
+heavier tails than a normal (the dispersion is estimated from 8 weeks), so on 20 clean seeds × 10
+channels a 4.4 happened once; a collapse like -90% of a channel scores 9 or more."""
+MIN_RELATIVE_CHANGE = 0.30
+"""...and the relative change it must also reach (30%)."""
+MIN_N = 30
+"""...on at least this many units (cohort members, transitions, expected leads, visits)."""
+BASELINE_BUCKETS = 12
+"""Trailing buckets (weeks or cohorts) a baseline uses, after excluding flagged ones."""
+MIN_BASELINE_BUCKETS = 6
+"""A baseline with fewer usable buckets is not trusted: the segment is reported, not tested."""
+SAME_WEEKDAY_WEEKS = 8
+"""Lead volumes and daily transitions: each day is compared with the same weekday of 8 weeks."""
+MIN_SAME_WEEKDAY_WEEKS = 4
+TEST_COHORTS = 2
+"""Conversion: the latest 2 mature weekly cohorts are tested."""
+RATE_WINDOW_WEEKS = 2
+"""Dwell, skip, regression and won-amount checks test the last 14 days (2 weekly buckets)."""
+STUCK_Z_THRESHOLD = 3.1
+"""The stuck share's baseline is a handful of overlapping snapshots, so its z is conservative (see
+`checks.stuck`). Measured on the sandbox (20k deals): clean seeds reach z ≤ 3.01, 60 injected
+stuck negotiation deals z ≥ 3.15: the thinnest margin of all checks."""
+STUCK_BASELINE_SNAPSHOTS = range(9, 27)
+"""Stuck shares are compared with weekly snapshots 9–26 weeks back: a deal stuck today was
+already stuck last week, so recent snapshots would contain the very deals under test."""
+FLAP_MIN_DEALS = 10
+"""A day needs at least this many flapping deals (≥ 3 stage changes that day) to be a burst."""
+AMOUNT_OUTLIER_Z = 4.0
+"""A won deal whose log amount is ≥ 4 robust sd from the baseline median is an outlier."""
+MIN_OUTLIERS = 3
+SAMPLE_SIZE = 20
+"""Deal or lead ids a flagged finding lists for a person to look at."""
