@@ -37,7 +37,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-SCHEMA_VERSION = "1"
+# Bumped whenever generated content changes, so a cached sandbox file is rebuilt.
+SCHEMA_VERSION = "2"  # 2: amount / close-date / currency histories (histories.py)
 
 DDL = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
