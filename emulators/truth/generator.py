@@ -20,6 +20,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from emulators.truth import store
+from emulators.truth.histories import enrich_deal_history
 from emulators.truth.store import PIPELINES, RENEWALS_PIPELINE, PipelineDef
 
 SANDBOX_END_DATE = date(2026, 10, 31)
@@ -532,6 +533,7 @@ def _gen_deals(conn, rng, config, owners, contact_ids: array, cum: list[int], pr
             if owner == owner_ids[-1] and created >= half_ms:
                 owner = owner_ids[0]
             row, rows_h = _deal(rng, did, created, end_ms, start_ms, owner, user_of[owner])
+            rows_h = enrich_deal_history(config.seed, row, rows_h, end_ms)  # own random stream
             deals.append(row)
             hist.extend(rows_h)
             _maybe_merge(rng, deals, end_ms, contact=False)

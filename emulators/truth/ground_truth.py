@@ -19,6 +19,8 @@ timestamps come twice, as ISO strings with ms and ``Z`` (``createdate``) and as 
                     updated_by_user_id
 ``deal_contacts()`` deal_id, contact_id
 ``pipelines()`` / ``stages()`` the dimension rows (stages include archived ones).
+``deal_on(deal_id, day)`` the deal at the end of ``day``: stage, amount, currency, close date
+                    (:mod:`emulators.truth.as_of`).
 """
 
 from __future__ import annotations
@@ -156,3 +158,10 @@ class GroundTruth:
     def counts(self) -> dict[str, int]:
         """Row counts (live/archived) per object type."""
         return store.counts(self.path)
+
+    def deal_on(self, deal_id: str, day: date) -> dict | None:
+        """What the deal was at the end of ``day`` (None before its creation); see
+        :func:`emulators.truth.as_of.deal_on`."""
+        from emulators.truth.as_of import deal_on
+
+        return deal_on(self, deal_id, day)

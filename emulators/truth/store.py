@@ -41,7 +41,8 @@ from core.epoch import date_to_ms as date_to_ms
 from core.epoch import iso_to_ms as iso_to_ms
 from core.epoch import ms_to_iso as ms_to_iso
 
-SCHEMA_VERSION = "1"
+# Bumped whenever generated content changes, so a cached sandbox file is rebuilt.
+SCHEMA_VERSION = "3"  # 3: amount / close-date / currency histories (histories.py)
 
 DDL = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

@@ -17,6 +17,9 @@ final as (
         stage_label,
         display_order,
         is_closed,
+        -- the CRM's configured win probability as a fraction 0-1 (HubSpot `metadata.probability`;
+        -- Pipedrive: `deal_probability` / 100); today's configuration, the CRMs keep no history
+        probability as stage_probability,
         is_archived
     from hubspot_pipeline_stages
 

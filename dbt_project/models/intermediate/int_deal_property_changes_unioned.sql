@@ -1,0 +1,59 @@
+-- Every CRM's change history of a deal's amount, currency and expected close date in one
+-- shape, for the deals the marts show. One row per change; `value` is text normalized by each
+-- source's branch (amount: the number as text; currency: upper-case code; close_date: the UTC
+-- day, `YYYY-MM-DD`); an empty value is null (not set). Entries at or after `as_of` are kept
+-- (they tell that a property has history); the models reading this ignore their values.
+-- A new CRM adds one import CTE and one `union all` branch (Pipedrive: flow `dealChange`
+-- items with field_key `value`, `currency`, `expected_close_date`).
+with
+
+hubspot_property_changes as (
+
+    select * from {{ ref('stg_hubspot__deal_property_changes') }}
+    where property_name in ('amount', 'deal_currency_code', 'closedate')
+
+),
+
+deals as (
+
+    select deal_id, source, source_deal_id from {{ ref('int_deals_unioned') }}
+
+),
+
+unioned as (
+
+    select
+        {{ dbt.concat(["source", "':'", "deal_id"]) }} as deal_id,
+        case property_name
+            when 'amount' then 'amount'
+            when 'deal_currency_code' then 'currency'
+            else 'close_date'
+        end as property,
+        case property_name
+            when 'amount' then nullif(trim(property_value), '')
+            when 'deal_currency_code' then upper(nullif(trim(property_value), ''))
+            else cast(cast({{ hubspot_timestamp('property_value') }} as date) as {{ dbt.type_string() }})
+        end as value,
+        changed_at,
+        -- the CRM's order: oldest first, equal timestamps in the API's order
+        change_sequence as source_change_sequence
+    from hubspot_property_changes
+
+),
+
+final as (
+
+    select
+        unioned.deal_id,
+        deals.source,
+        deals.source_deal_id,
+        unioned.property,
+        unioned.value,
+        unioned.changed_at,
+        cast(unioned.source_change_sequence as {{ dbt.type_int() }}) as source_change_sequence
+    from unioned
+    inner join deals on unioned.deal_id = deals.deal_id
+
+)
+
+select * from final
