@@ -317,30 +317,16 @@ def forecast_marts(snapshot: list[Mapping], deals: list[Mapping], *, as_of_date:
     return {"mart_forecast_monthly": monthly, "mart_forecast_accuracy": accuracy_rows(monthly)}
 
 
-def origin_days(deals: list[Mapping], as_of_date: date) -> set[date]:
-    """Every origin of every source (the only snapshot days the forecast reads)."""
-    firsts: dict[str, date] = {}
-    for d in deals:
-        m = month_of(d["created_at"])
-        firsts[d["source"]] = min(firsts.get(d["source"], m), m)
-    return {o for first in firsts.values() for o, _ in origins_of(first, as_of_date)}
-
-
 def forecast_marts_from_truth(
     truth: Any, *, as_of_date: date, seeds_dir: Path | str, reporting_currency: str = "USD"
 ) -> dict[str, list[Row]]:
     """:func:`forecast_marts` over the sandbox ground truth: ``fct_deals`` from the funnel
-    reference, the snapshot from the pipeline reference."""
+    reference, the daily snapshot from the pipeline reference."""
     from tests.reference.funnel import marts_from_truth
-    from tests.reference.pipeline import snapshot_rows_from_truth
+    from tests.reference.pipeline import pipeline_marts_from_truth
 
     funnel = marts_from_truth(truth, as_of_date=as_of_date, seeds_dir=seeds_dir, reporting_currency=reporting_currency)
-    deals = funnel["fct_deals"]
-    snapshot = snapshot_rows_from_truth(
-        truth,
-        as_of_date=as_of_date,
-        seeds_dir=seeds_dir,
-        reporting_currency=reporting_currency,
-        days=origin_days(deals, as_of_date),
+    pipeline = pipeline_marts_from_truth(
+        truth, as_of_date=as_of_date, seeds_dir=seeds_dir, reporting_currency=reporting_currency
     )
-    return forecast_marts(snapshot, deals, as_of_date=as_of_date)
+    return forecast_marts(pipeline["fct_pipeline_snapshot_daily"], funnel["fct_deals"], as_of_date=as_of_date)
