@@ -14,7 +14,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from tests.reference import pipeline
 from tests.reference.funnel import MART_COLUMNS, MART_KEYS
+
+MART_COLUMNS = {**MART_COLUMNS, **pipeline.MART_COLUMNS}
+MART_KEYS = {**MART_KEYS, **pipeline.MART_KEYS}
 
 ABS_TOL = 1e-6
 REL_TOL = 1e-9  # large sums (won_amount_reporting) still agree to ~1e-6 after this
@@ -31,6 +35,14 @@ COUNT_COLUMNS = frozenset(
         "advanced_count",
         "won_count",
         "lost_count",
+        # pipeline over time (contract §7)
+        "open_deal_count",
+        "deals_missing_amount",
+        "overdue_deal_count",
+        "exits",
+        "regressed_count",
+        "open_at_period_end",
+        "stuck_count",
     }
 )
 SHOW = 5
