@@ -12,6 +12,7 @@ Three real runs (sandbox API over HTTP → raw → dbt build) on a small sandbox
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import sqlite3
@@ -62,6 +63,12 @@ def _run(sandbox: Path, workdir: Path) -> Path:
         else:
             os.environ["AS_OF_DATE"] = saved
     return warehouse
+
+
+def _same(a: float | int | None, b: float | int | None) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-9)
 
 
 def _forecasts(warehouse: Path) -> dict[tuple, dict]:
@@ -158,8 +165,16 @@ def _edit_after(path: Path, origin: date) -> dict[str, int]:
     try:
         end_ms = store.date_to_ms(date.fromisoformat(store.read_meta(conn)["end_date"]) + timedelta(days=1))
         closes = _closes(conn)
-        won = [d for d, e in closes.items() if _closed_once_after(e, "closedwon", after_ms, end_ms) and _has_amount(conn, d)]
-        lost = [d for d, e in closes.items() if _closed_once_after(e, "closedlost", after_ms, end_ms) and _has_amount(conn, d)]
+        won = [
+            d
+            for d, e in closes.items()
+            if _closed_once_after(e, "closedwon", after_ms, end_ms) and _has_amount(conn, d)
+        ]
+        lost = [
+            d
+            for d, e in closes.items()
+            if _closed_once_after(e, "closedlost", after_ms, end_ms) and _has_amount(conn, d)
+        ]
         assert len(won) >= 3 and lost, "the sandbox has too few deals closing after the origin"
         picked = {"won_to_lost": won[0], "lost_to_won": lost[0], "amount_tripled": won[1], "close_moved": won[2]}
         _flip_outcome(conn, won[0], closes[won[0]][-1][2], "closedlost")
@@ -214,13 +229,13 @@ def test_forecast_of_an_origin_ignores_what_happens_after_it(tmp_path: Path):
         (k, c, original[k][c], changed_after[k][c])
         for k in known
         for c in FORECAST_COLUMNS
-        if original[k][c] != pytest.approx(changed_after[k][c], rel=1e-12, abs=1e-9)
+        if not _same(original[k][c], changed_after[k][c])
     ]
     assert not moved, f"changing deals that close after {ORIGIN} ({picked}) moved earlier forecasts: {moved[:5]}"
     actuals_moved = [
         k
         for k in original
-        if original[k]["actual_won_amount_reporting"] != changed_after[k]["actual_won_amount_reporting"]
+        if not _same(original[k]["actual_won_amount_reporting"], changed_after[k]["actual_won_amount_reporting"])
     ]
     assert actuals_moved, "the edits after the origin changed no actual: they did not reach the warehouse"
 
@@ -228,8 +243,6 @@ def test_forecast_of_an_origin_ignores_what_happens_after_it(tmp_path: Path):
     moved_by_past = [
         k
         for k in at_origin
-        if original[k]["forecast_amount_reporting"] is not None
-        and changed_before[k]["forecast_amount_reporting"]
-        != pytest.approx(changed_after[k]["forecast_amount_reporting"], rel=1e-12, abs=1e-9)
+        if not _same(changed_before[k]["forecast_amount_reporting"], changed_after[k]["forecast_amount_reporting"])
     ]
     assert moved_by_past, "changing a deal won before the origin did not move its forecast"

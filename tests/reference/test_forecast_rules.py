@@ -48,7 +48,10 @@ def index(rows: list[dict]) -> dict[tuple, dict]:
 def test_origins_are_month_ends_then_the_live_day():
     assert origins_of(date(2025, 1, 1), date(2025, 2, 14)) == [(date(2025, 1, 31), True), (date(2025, 2, 14), False)]
     # as_of_date on a month's last day: the last back-test origin is the month before
-    assert origins_of(date(2025, 1, 1), date(2025, 3, 31))[-2:] == [(date(2025, 2, 28), True), (date(2025, 3, 31), False)]
+    assert origins_of(date(2025, 1, 1), date(2025, 3, 31))[-2:] == [
+        (date(2025, 2, 28), True),
+        (date(2025, 3, 31), False),
+    ]
     # a live origin inside a month forecasts that month at horizon 0; a month-end the next one
     assert target_of(date(2025, 2, 14), 0) == date(2025, 2, 1)
     assert target_of(date(2025, 1, 31), 0) == date(2025, 2, 1)
@@ -132,7 +135,7 @@ def test_toy_a_accuracy_has_every_method_and_horizon_with_nothing_scored(toy_a):
 
 # ---------------------------------------------------------------- toy B: enough history
 
-O = {m: date(2025, m, d) for m, d in ((1, 31), (2, 28), (3, 31), (4, 30), (5, 31), (6, 30))}
+END = {m: date(2025, m, d) for m, d in ((1, 31), (2, 28), (3, 31), (4, 30), (5, 31), (6, 30))}
 MAY, JUN = date(2025, 5, 1), date(2025, 6, 1)
 
 
@@ -152,7 +155,7 @@ def toy_b() -> dict[str, list[dict]]:
     deals = []
     for month, letter in ((1, "a"), (2, "b"), (3, "c")):
         for step, amount in ((2, 100), (3, 200), (4, 400)):
-            snapshot.append(snap(O[month], f"{letter}{step}", step, amount, amount / 2, None))
+            snapshot.append(snap(END[month], f"{letter}{step}", step, amount, amount / 2, None))
     outcomes = {
         "a2": ("lost", datetime(2025, 2, 2), 100),
         "a3": ("won", datetime(2025, 3, 5), 300),
@@ -174,21 +177,21 @@ def toy_b() -> dict[str, list[dict]]:
         deal("d4", datetime(2025, 4, 3), "won", datetime(2025, 5, 25), 400),
     ]
     snapshot += [
-        snap(O[4], "d2", 2, 100, 20, date(2025, 5, 10)),
-        snap(O[4], "d3", 3, 200, 120, date(2025, 4, 20)),
-        snap(O[4], "d4", 4, 400, 360, date(2025, 6, 5)),
-        snap(O[5], "d2", 2, 100, 20, date(2025, 5, 10)),
-        snap(O[5], "d3", 3, 200, 120, date(2025, 4, 20)),
+        snap(END[4], "d2", 2, 100, 20, date(2025, 5, 10)),
+        snap(END[4], "d3", 3, 200, 120, date(2025, 4, 20)),
+        snap(END[4], "d4", 4, 400, 360, date(2025, 6, 5)),
+        snap(END[5], "d2", 2, 100, 20, date(2025, 5, 10)),
+        snap(END[5], "d3", 3, 200, 120, date(2025, 4, 20)),
     ]
-    return forecast_marts(snapshot, deals, as_of_date=O[6])
+    return forecast_marts(snapshot, deals, as_of_date=END[6])
 
 
 def test_toy_b_empirical_needs_three_training_origins(toy_b):
     m = index(toy_b["mart_forecast_monthly"])
     # horizon 0 of 31 Mar trains on 31 Jan and 28 Feb only (two): null
-    assert m[(O[3], date(2025, 4, 1), "empirical")]["forecast_amount_reporting"] is None
+    assert m[(END[3], date(2025, 4, 1), "empirical")]["forecast_amount_reporting"] is None
     # horizon 1 of 30 Apr (June): targets of 31 Jan (Mar) and 28 Feb (Apr) ended: two, null
-    assert m[(O[4], JUN, "empirical")]["forecast_amount_reporting"] is None
+    assert m[(END[4], JUN, "empirical")]["forecast_amount_reporting"] is None
 
 
 def test_toy_b_empirical_rates_and_new_business(toy_b):
@@ -199,30 +202,30 @@ def test_toy_b_empirical_rates_and_new_business(toy_b):
     # r(2) = (c2 100 in Apr) / 300 = 1/3
     # new business: e 50 (Feb, created after 31 Jan), 0 (Mar), f 150 (Apr) -> mean 200/3
     # 100/3 + 200/3 + 800/3 + 200/3 = 1300/3
-    assert m[(O[4], MAY, "empirical")]["forecast_amount_reporting"] == pytest.approx(1300 / 3)
+    assert m[(END[4], MAY, "empirical")]["forecast_amount_reporting"] == pytest.approx(1300 / 3)
 
 
 def test_toy_b_naive_run_rate(toy_b):
     m = index(toy_b["mart_forecast_monthly"])
     # 30 Apr: Feb 450, Mar 700, Apr 450 -> 1600/3, the same for every horizon, booked not added
     for target in (MAY, JUN, date(2025, 7, 1)):
-        assert m[(O[4], target, "naive")]["forecast_amount_reporting"] == pytest.approx(1600 / 3)
+        assert m[(END[4], target, "naive")]["forecast_amount_reporting"] == pytest.approx(1600 / 3)
     # 31 Mar: Jan 0, Feb 450, Mar 700; 28 Feb would need December: null
-    assert m[(O[3], date(2025, 4, 1), "naive")]["forecast_amount_reporting"] == pytest.approx(1150 / 3)
-    assert m[(O[2], date(2025, 3, 1), "naive")]["forecast_amount_reporting"] is None
+    assert m[(END[3], date(2025, 4, 1), "naive")]["forecast_amount_reporting"] == pytest.approx(1150 / 3)
+    assert m[(END[2], date(2025, 3, 1), "naive")]["forecast_amount_reporting"] is None
 
 
 def test_toy_b_crm_weighted_and_actuals(toy_b):
     m = index(toy_b["mart_forecast_monthly"])
     # 30 Apr: May = d2 20 + d3 120 (overdue); June = d4 360; July = 0
-    assert m[(O[4], MAY, "crm_weighted")]["forecast_amount_reporting"] == pytest.approx(140)
-    assert m[(O[4], JUN, "crm_weighted")]["forecast_amount_reporting"] == pytest.approx(360)
-    assert m[(O[4], date(2025, 7, 1), "crm_weighted")]["forecast_amount_reporting"] == 0
-    assert m[(O[4], MAY, "crm_weighted")]["actual_won_amount_reporting"] == pytest.approx(400)
+    assert m[(END[4], MAY, "crm_weighted")]["forecast_amount_reporting"] == pytest.approx(140)
+    assert m[(END[4], JUN, "crm_weighted")]["forecast_amount_reporting"] == pytest.approx(360)
+    assert m[(END[4], date(2025, 7, 1), "crm_weighted")]["forecast_amount_reporting"] == 0
+    assert m[(END[4], MAY, "crm_weighted")]["actual_won_amount_reporting"] == pytest.approx(400)
     # June ended at as_of (1 Jul 00:00): known, and 0 (nothing won); July is not known yet
-    assert m[(O[5], JUN, "naive")]["actual_won_amount_reporting"] == 0
-    assert m[(O[5], date(2025, 7, 1), "naive")]["actual_won_amount_reporting"] is None
-    assert m[(O[5], JUN, "naive")]["open_deal_count"] == 2
+    assert m[(END[5], JUN, "naive")]["actual_won_amount_reporting"] == 0
+    assert m[(END[5], date(2025, 7, 1), "naive")]["actual_won_amount_reporting"] is None
+    assert m[(END[5], JUN, "naive")]["open_deal_count"] == 2
 
 
 def test_toy_b_accuracy(toy_b):
