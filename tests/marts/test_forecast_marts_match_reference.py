@@ -63,3 +63,50 @@ def test_demo_data_exercises_every_forecast_rule(reference_forecast):
     accuracy = reference_forecast["mart_forecast_accuracy"]
     assert all(r["n_origins"] >= 3 for r in accuracy), "every method and horizon is scored on 3+ origins"
     assert any(r["skill_vs_naive"] is not None and r["method"] != "naive" for r in accuracy)
+
+
+def _live(reference: dict[str, list[dict]]) -> dict[tuple, float | None]:
+    return {
+        (r["method"], r["horizon_months"]): r["forecast_amount_reporting"]
+        for r in reference["mart_forecast_monthly"]
+        if not r["is_backtest"]
+    }
+
+
+@pytest.mark.slow
+def test_kpi_summary_prints_next_months_forecast_and_its_wape(demo_warehouse, reference_forecast):
+    from warehouse.summary import forecast_lines, forecast_summary
+
+    published = demo_warehouse.warehouse.parent / "published" / "sales_marts.duckdb"
+    rows = forecast_summary(published)
+    live = _live(reference_forecast)
+    accuracy = {(r["method"], r["horizon_months"]): r for r in reference_forecast["mart_forecast_accuracy"]}
+    assert sorted(r["method"] for r in rows) == ["crm_weighted", "empirical", "naive"]
+    for r in rows:
+        assert same("forecast", r["forecast"], live[(r["method"], 0)])
+        assert same("wape", r["wape"], accuracy[(r["method"], 0)]["wape"])
+    lines = forecast_lines(published)
+    assert lines[0].startswith("forecast for ") and len(lines) == 4
+    assert all("WAPE" in line for line in lines[1:])
+
+
+@pytest.mark.slow
+def test_dagster_materializations_carry_the_forecast_and_accuracy(demo_warehouse, reference_forecast):
+    from dagster import AssetKey
+
+    events = {
+        e.asset_key: e.materialization.metadata for e in demo_warehouse.second_run.get_asset_materialization_events()
+    }
+    monthly = events[AssetKey(["marts", "mart_forecast_monthly"])]
+    for (method, h), value in _live(reference_forecast).items():
+        name = f"{method}_h{h}"
+        if value is None:
+            assert name not in monthly
+        else:
+            assert same("forecast", monthly[name].value, value), name
+    accuracy = events[AssetKey(["marts", "mart_forecast_accuracy"])]
+    for r in reference_forecast["mart_forecast_accuracy"]:
+        for measure in ("wape", "skill_vs_naive"):
+            name = f"{r['method']}_h{r['horizon_months']}_{measure}"
+            if r[measure] is not None:
+                assert same(measure, accuracy[name].value, r[measure]), name
