@@ -36,6 +36,7 @@ ui: setup
 
 bench: setup
 	@$(PY) -m benchmarks.sync_bench
+	@$(PY) -m benchmarks.snapshot_bench
 
 eval-checks: setup
 	@$(PY) -m evaluation.eval_checks $(EVAL_ARGS)

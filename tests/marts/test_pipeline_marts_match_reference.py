@@ -48,3 +48,32 @@ def test_demo_data_exercises_every_snapshot_rule(reference_pipeline_marts):
     bottlenecks = reference_pipeline_marts["mart_funnel_bottlenecks_monthly"]
     assert any(r["regressed_count"] for r in bottlenecks) and any(r["stuck_count"] for r in bottlenecks)
     assert any(r["is_conversion_bottleneck"] for r in bottlenecks)
+
+
+@pytest.mark.slow
+def test_demo_summary_reports_the_reference_pipeline(demo_warehouse, reference_pipeline_marts):
+    from warehouse.summary import pipeline_summary
+
+    got = pipeline_summary(demo_warehouse.warehouse.parent / "published" / "sales_marts.duckdb")
+    by_stage = [
+        r
+        for r in reference_pipeline_marts["mart_pipeline_by_stage_daily"]
+        if r["snapshot_date"] == demo_warehouse.as_of_date
+    ]
+    want: dict[str, list[float]] = {}
+    for r in by_stage:
+        cell = want.setdefault(r["funnel_step"], [0, 0.0, 0.0])
+        cell[0] += r["open_deal_count"]
+        cell[1] += r["open_amount_reporting"]
+        cell[2] += r["weighted_amount_reporting"]
+    assert {s["step"]: s["deals"] for s in got["open_by_step"]} == {k: v[0] for k, v in want.items()}
+    for s in got["open_by_step"]:
+        assert s["amount"] == pytest.approx(want[s["step"]][1], rel=1e-9)
+        assert s["weighted"] == pytest.approx(want[s["step"]][2], rel=1e-9)
+    last = max(reference_pipeline_marts["mart_pipeline_velocity_monthly"], key=lambda r: r["month"])
+    assert got["velocity_per_day"] == pytest.approx(last["velocity_per_day"], rel=1e-9)
+    month = [r for r in reference_pipeline_marts["mart_funnel_bottlenecks_monthly"] if r["month"] == last["month"]]
+    conversion = [r["funnel_step"] for r in month if r["is_conversion_bottleneck"]]
+    value = [r["funnel_step"] for r in month if r["is_value_bottleneck"]]
+    assert (got["conversion_bottleneck"] or (None,))[0] == (conversion or [None])[0]
+    assert (got["value_bottleneck"] or (None,))[0] == (value or [None])[0]

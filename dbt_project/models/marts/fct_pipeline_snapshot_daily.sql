@@ -8,9 +8,15 @@
             "{% if is_incremental() %}
             delete from {{ this }}
             where snapshot_date > {{ as_of_date() }}
-                or deal_id || '#' || cast(deal_inputs_hash as {{ dbt.type_string() }}) not in (
-                    select distinct deal_id || '#' || cast(deal_inputs_hash as {{ dbt.type_string() }})
-                    from {{ ref('int_deal_states_spanned') }}
+                or deal_id in (
+                    select stored.deal_id
+                    from (select distinct deal_id, deal_inputs_hash from {{ this }}) stored
+                    left join (
+                        select distinct deal_id, deal_inputs_hash from {{ ref('int_deal_states_spanned') }}
+                    ) current_inputs
+                        on stored.deal_id = current_inputs.deal_id
+                        and stored.deal_inputs_hash = current_inputs.deal_inputs_hash
+                    where current_inputs.deal_id is null
                 )
             {% endif %}"
         ],
