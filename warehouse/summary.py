@@ -123,6 +123,7 @@ def forecast_lines(marts_db: Path, currency: str = "USD") -> list[str]:
         wape = f"WAPE {r['wape']:6.1%} over {r['n_origins']} months" if r["wape"] is not None else "not back-tested yet"
         source = f"{r['source']} " if len({x["source"] for x in rows}) > 1 else ""
         lines.append(f"  {source}{r['method']:<13} {value}   {wape}")
+    return lines
 
 
 # ---------------------------------------------------------------- pipeline over time (contract §7)

@@ -12,7 +12,7 @@ stream, and so the rest of a sandbox, keeps its order):
   December).
 
 With the close-date slips of :mod:`emulators.truth.histories` and the stage probabilities of the
-pipelines (stated 60 % for "Presentation Scheduled" where about 30 % of such deals are won), the
+pipelines (stated 60 % for "Presentation Scheduled" where about a quarter of such deals are won), the
 CRM-weighted forecast is biased the way real ones are, and a method that learns conversion from
 past pipeline snapshots can beat it (docs/forecast.md).
 
