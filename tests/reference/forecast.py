@@ -115,11 +115,13 @@ def _sum(values: Iterable[float | None]) -> float:
 class SourceForecast:
     """Everything the forecast of one source needs, indexed once."""
 
-    def __init__(self, source: str, snapshot: list[Mapping], deals: list[Mapping], as_of_date: date) -> None:
+    def __init__(
+        self, source: str, snapshot: list[Mapping], deals: list[Mapping], as_of_date: date, first_month: date
+    ) -> None:
         self.source = source
         self.as_of_date = as_of_date
         self.as_of = end_of(as_of_date)
-        self.first_month = min(month_of(d["created_at"]) for d in deals)
+        self.first_month = first_month
         self.origins = origins_of(self.first_month, as_of_date)
         days = {o for o, _ in self.origins}
         self.open_at: dict[date, list[Mapping]] = defaultdict(list)
@@ -311,8 +313,12 @@ def forecast_marts(snapshot: list[Mapping], deals: list[Mapping], *, as_of_date:
     for s in snapshot:
         by_source_snapshot[s["source"]].append(s)
     monthly: list[Row] = []
+    if not deals:
+        return {"mart_forecast_monthly": [], "mart_forecast_accuracy": []}
+    # "months run from the month of the first live deal's created_at" (every source)
+    first_month = min(month_of(d["created_at"]) for d in deals)
     for source in sorted(by_source_deals):
-        f = SourceForecast(source, by_source_snapshot[source], by_source_deals[source], as_of_date)
+        f = SourceForecast(source, by_source_snapshot[source], by_source_deals[source], as_of_date, first_month)
         monthly.extend(f.monthly_rows())
     return {"mart_forecast_monthly": monthly, "mart_forecast_accuracy": accuracy_rows(monthly)}
 

@@ -247,3 +247,22 @@ def test_toy_b_accuracy(toy_b):
     assert crm["mape"] == pytest.approx(3.65 / 4)
     # skill over the rows naive forecasts too (Mar, Apr): crm errors 450 + 260, naive 200/3 + 400/3
     assert crm["skill_vs_naive"] == pytest.approx(1 - 710 / 200)
+
+
+def test_a_source_connected_later_gets_every_origin_of_the_calendar():
+    """Origins run from the first live deal of any source: a Pipedrive account whose first deal
+    is created on 5 Feb still has the 31 Jan origin, with nothing open and nothing forecast."""
+    deals = [
+        deal("x", datetime(2025, 1, 5), "open", None, 100),
+        {**deal("p", datetime(2025, 2, 5), "open", None, 50), "deal_id": "pipedrive:p", "source": "pipedrive"},
+    ]
+    snapshot = [
+        snap(JAN31, "x", 2, 100, 20, date(2025, 2, 3)),
+        {**snap(FEB14, "p", 2, 50, 50, date(2025, 2, 20)), "deal_id": "pipedrive:p", "source": "pipedrive"},
+    ]
+    rows = forecast_marts(snapshot, deals, as_of_date=FEB14)["mart_forecast_monthly"]
+    pipedrive = {(r["origin_date"], r["target_month"], r["method"]): r for r in rows if r["source"] == "pipedrive"}
+    assert len(pipedrive) == 18
+    assert pipedrive[(JAN31, FEB, "crm_weighted")]["open_deal_count"] == 0
+    assert pipedrive[(JAN31, FEB, "crm_weighted")]["forecast_amount_reporting"] == 0
+    assert pipedrive[(FEB14, FEB, "crm_weighted")]["forecast_amount_reporting"] == pytest.approx(50)

@@ -1,6 +1,6 @@
 -- One row per source × forecast origin × horizon (contract §7, `mart_forecast_monthly`).
--- Back-test origins: the last day of every month from the month of the source's first live
--- deal to the month before `as_of_date`; the live origin: `as_of_date` itself. The target
+-- Back-test origins: the last day of every month from the month of the first live deal (of any
+-- source, as every monthly mart of §7) to the month before `as_of_date`; the live origin: `as_of_date` itself. The target
 -- months of origin o are the month of o + 1 day (horizon 0) and the two after it.
 with
 
@@ -26,13 +26,25 @@ horizons as (
 
 ),
 
+sources as (
+
+    select distinct source from deals
+
+),
+
+first_month as (
+
+    select min({{ month_start('created_at') }}) as first_month from deals
+
+),
+
 first_months as (
 
     select
-        source,
-        min({{ month_start('created_at') }}) as first_month
-    from deals
-    group by source
+        sources.source,
+        first_month.first_month
+    from sources
+    cross join first_month
 
 ),
 
