@@ -21,6 +21,7 @@ from pathlib import Path
 
 from emulators.truth import store
 from emulators.truth.histories import enrich_deal_history
+from emulators.truth.seasons import deal_creation_weight, dwell_pace
 from emulators.truth.store import PIPELINES, RENEWALS_PIPELINE, PipelineDef
 
 SANDBOX_END_DATE = date(2026, 10, 31)
@@ -181,9 +182,18 @@ ENTRY_WEIGHTS = (0.80, 0.12, 0.05, 0.03)
 
 
 def _daily_counts(
-    rng: random.Random, n: int, start: date, n_days: int, *, weekend: float, trend: float, first_day: int = 0
+    rng: random.Random,
+    n: int,
+    start: date,
+    n_days: int,
+    *,
+    weekend: float,
+    trend: float,
+    first_day: int = 0,
+    season: Callable[[date], float] | None = None,
 ) -> list[int]:
-    """Split ``n`` records over days: weekday/weekend ratio, linear trend, monthly wave."""
+    """Split ``n`` records over days: weekday/weekend ratio, linear trend, monthly wave (and
+    ``season(day)``, a calendar weight: :mod:`emulators.truth.seasons`)."""
     weights = []
     for d in range(n_days):
         day = start + timedelta(days=d)
@@ -191,6 +201,8 @@ def _daily_counts(
         w *= 1.0 + trend * d / max(1, n_days - 1)
         w *= 1.0 + 0.08 * math.sin(2 * math.pi * (day.month - 1) / 12)
         w *= rng.lognormvariate(0.0, 0.12)
+        if season is not None:
+            w *= season(day)
         weights.append(w if d >= first_day else 0.0)
     total = sum(weights)
     exact = [n * w / total for w in weights]
@@ -269,7 +281,7 @@ def simulate_stages(
     while True:
         if closed is None:
             stall = 10.0 if rng.random() < P_STALL else 1.0
-            t += _days_ms(rng, params[i][0] * pace * stall)
+            t += _days_ms(rng, params[i][0] * pace * stall * dwell_pace(t))
             if t >= end_ms:
                 break
             if i > 0 and rng.random() < P_REGRESS:
@@ -508,7 +520,9 @@ def _gen_deals(conn, rng, config, owners, contact_ids: array, cum: list[int], pr
     start, n_days, start_ms, end_ms = period(config)
     first_day = next((d + 1 for d, c in enumerate(cum) if c > 0), n_days)
     first_day = min(first_day, n_days - 1)
-    counts = _daily_counts(rng, config.n_deals, start, n_days, weekend=0.2, trend=0.2, first_day=first_day)
+    counts = _daily_counts(
+        rng, config.n_deals, start, n_days, weekend=0.2, trend=0.2, first_day=first_day, season=deal_creation_weight
+    )
     owner_ids = [o[0] for o in owners]
     user_of = {o[0]: o[1] for o in owners}
     owner_w = [o[2] for o in owners]

@@ -11,6 +11,7 @@ from dagster_duckdb import DuckDBResource
 
 from core.dbt_cli import dbt_env
 from core.settings import as_of_date, resolve_path
+from orchestration.assets.model_metadata import metadata_queries, with_model_metadata
 from orchestration.project import dbt_project
 from orchestration.translator import WarehouseTranslator
 
@@ -39,4 +40,5 @@ def warehouse_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, du
     context.log.info(f"dbt build with as_of_date={dbt_vars['as_of_date']}")
     with dbt_environment(duckdb.database):
         invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context)
-    yield from invocation.stream()
+    # models whose YAML declares `meta.dagster.metadata_query` get its values as metadata
+    yield from with_model_metadata(invocation.stream(), context, duckdb, metadata_queries(dbt_project.manifest_path))

@@ -1,0 +1,47 @@
+-- One row per source × forecast origin o × horizon h × training origin o′ (contract §7,
+-- `empirical`): the at most 12 latest back-test origins o′ < o whose horizon-h target month had
+-- ended by the end of o's day. Only what was known at o is ever learnt from.
+with
+
+targets as (
+
+    select * from {{ ref('int_forecast_origins_spined') }}
+
+),
+
+candidates as (
+
+    select
+        targets.source,
+        targets.origin_date,
+        targets.horizon_months,
+        training.origin_date as training_origin_date,
+        row_number() over (
+            partition by targets.source, targets.origin_date, targets.horizon_months
+            order by training.origin_date desc
+        ) as recency_rank
+    from targets
+    inner join targets as training
+        on
+            training.source = targets.source
+            and training.horizon_months = targets.horizon_months
+            and training.is_backtest
+            and training.origin_date < targets.origin_date
+            and training.target_end <= targets.origin_end
+
+),
+
+final as (
+
+    select
+        source,
+        origin_date,
+        horizon_months,
+        training_origin_date,
+        cast(recency_rank as {{ dbt.type_int() }}) as recency_rank
+    from candidates
+    where recency_rank <= 12
+
+)
+
+select * from final
