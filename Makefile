@@ -9,7 +9,7 @@ export PYTHONPATH := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DAGSTER_DISABLE_TELEMETRY := 1
 
-.PHONY: demo test run ui bench eval-checks lint lock reset-cursors setup clean
+.PHONY: demo test run ui report browser bench eval-checks lint lock reset-cursors setup clean
 
 $(VENV)/.installed: requirements.lock
 	@echo "==> Setting up $(VENV) with the pinned dependencies (requirements.lock)"
@@ -21,18 +21,29 @@ $(VENV)/.installed: requirements.lock
 setup: $(VENV)/.installed
 	@$(PY) -m orchestration.instance
 
+# make reports 2 for any failing recipe; bin/warehouse keeps the command's own exit code.
 demo: setup
 	@$(PY) -m cli.main demo
 
-test: setup
+test: setup browser
 	@$(PY) -m pytest
 
 run: setup
 	@$(PY) -m cli.main run
 
+# cli/ui.py runs `dagster dev` in its own process group and stops all of it on Ctrl-C/SIGTERM.
 ui: setup
 	@echo "==> Dagster UI on http://127.0.0.1:3000 (Ctrl-C to stop)"
-	@$(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+	@$(PY) -m cli.ui -h 127.0.0.1 -p 3000
+
+# The HTML report of the published marts (make demo writes it too).
+report: setup
+	@$(PY) -m warehouse.report
+
+# Headless Chromium for the report's browser test (Debian package; root, as on CI).
+browser:
+	@command -v chromium > /dev/null || { echo "==> Installing Chromium (apt-get) for the report test"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium > /dev/null; }
 
 bench: setup
 	@$(PY) -m benchmarks.sync_bench

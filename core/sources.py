@@ -44,3 +44,10 @@ ALL_CREDENTIAL_ENV: tuple[str, ...] = (
     "HUBSPOT_ACCESS_TOKEN",
     "PIPEDRIVE_API_TOKEN",
 )
+
+
+def configured_source_names() -> list[str]:
+    """The sources whose credentials are all set in the environment (the others are skipped)."""
+    import os
+
+    return [s.name for s in SOURCES if all(os.environ.get(v) for v in s.credential_env)]
