@@ -32,49 +32,54 @@ def _signal_group(pgid: int, sig: int) -> None:
         os.killpg(pgid, sig)
 
 
-def stop_group(proc: subprocess.Popen, grace_s: float = GRACE_S) -> None:
-    """SIGINT to the whole group, wait up to `grace_s`, then SIGKILL what is left."""
-    pgid = proc.pid  # start_new_session: the group id is the leader's pid
-    _signal_group(pgid, signal.SIGINT)
+def group_members(pgid: int) -> list[int]:
+    """Live (not zombie) processes of a process group, from /proc (Linux)."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            members.append(int(stat.parent.name))
+    return members
+
+
+def wait_for_group(proc: subprocess.Popen, grace_s: float) -> None:
+    """Wait until the leader and every process of its group are gone; SIGKILL after grace_s."""
     deadline = time.monotonic() + grace_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None and not _group_alive(pgid):
+    while proc.poll() is None or group_members(proc.pid):
+        if time.monotonic() > deadline:
+            _signal_group(proc.pid, signal.SIGKILL)
+            proc.wait()
             return
         time.sleep(0.2)
-    _signal_group(pgid, signal.SIGKILL)
-    proc.wait()
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def main(argv: list[str] | None = None) -> int:
+    from orchestration.instance import prepare_dagster_home
+
+    prepare_dagster_home()  # absolute DAGSTER_HOME with telemetry off, as every entry point
     args = argv if argv is not None else sys.argv[1:]
     dagster = Path(sys.executable).with_name("dagster")
     command = [str(dagster), "dev", "-w", str(ROOT / "workspace.yaml"), *args]
     proc = subprocess.Popen(command, cwd=ROOT, start_new_session=True, preexec_fn=_restore_sigint)
-    stopping = False
+    requested: list[str] = []
 
     def request_stop(signum: int, frame: object) -> None:  # noqa: ARG001
-        nonlocal stopping
-        if not stopping:
-            stopping = True
-            print(f"\nStopping the Dagster UI ({signal.Signals(signum).name})...", flush=True)
-            stop_group(proc)
+        # only signal here: waiting on the child inside a handler would deadlock Popen.wait
+        if not requested:
+            requested.append(signal.Signals(signum).name)
+            print(f"\nStopping the Dagster UI ({requested[0]})...", flush=True)
+        _signal_group(proc.pid, signal.SIGINT)  # the group of dagster dev: it and its children
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
-    code = proc.wait()
-    if _group_alive(proc.pid):  # dagster dev died on its own: do not leave its children behind
-        stop_group(proc, grace_s=5.0)
-    return 0 if stopping else code
+    while proc.poll() is None and not requested:
+        time.sleep(0.2)
+    # stopping, or dagster dev died on its own: leave none of its children behind
+    wait_for_group(proc, GRACE_S if requested else 5.0)
+    return 0 if requested else (proc.returncode or 0)
 
 
 if __name__ == "__main__":
