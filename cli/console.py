@@ -73,7 +73,7 @@ class DemoProgress:
         if event is None:
             return
         step = entry.step_key or ""
-        kind = event.event_type_value
+        kind = event.event_type.name
         if kind == "ASSET_MATERIALIZATION":
             self.materialized[step] = self.materialized.get(step, 0) + 1
         elif kind == "ASSET_CHECK_EVALUATION":
@@ -82,6 +82,9 @@ class DemoProgress:
         elif kind == "STEP_SUCCESS":
             seconds = (event.event_specific_data.duration_ms or 0) / 1000
             self.console.say(f"    ok    {step:<34} {seconds:6.1f}s  {self._figures(step)}")
+        elif kind in ("RUN_SUCCESS", "RUN_FAILURE"):
+            outcome = "succeeded" if kind == "RUN_SUCCESS" else "FAILED"
+            self.console.say(f"    run {entry.run_id} {outcome} (in `make ui`: Jobs → refresh_all)")
         elif kind == "STEP_FAILURE":
             error = event.event_specific_data.error
             message = (error.message if error else "").strip().splitlines()

@@ -111,7 +111,7 @@ def _run_demo(console: Console, *, deals: int, contacts: int, seed: int) -> int:
             console.say("    " + line)
         console.say(f"\n    BI tools: open {marts_db.relative_to(ROOT)} read-only, or the Parquet files beside it.")
         step(5, "Writing the HTML report")
-        from report.build import write_report
+        from warehouse.report.build import write_report
 
         report = write_report(marts_db)
         console.say(f"    {report.relative_to(ROOT)} (open it in a browser; works offline)")
