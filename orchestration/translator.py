@@ -57,7 +57,7 @@ def _quote(value: Any) -> str:
     return f"`{value}`"
 
 
-def test_description(test: Mapping[str, Any]) -> str:
+def check_description(test: Mapping[str, Any]) -> str:
     """A sentence for a dbt test: its YAML description, a singular test's leading comment, or
     one built from a generic test's name and arguments."""
     own = (test.get("description") or "").strip() or str(_meta(test).get("description") or "").strip()
@@ -130,7 +130,7 @@ class WarehouseTranslator(DagsterDbtTranslator):
         return AssetCheckSpec(
             name=spec.name,
             asset=spec.asset_key,
-            description=f"[dbt test, {severity}] {test_description(test)}",
+            description=f"[dbt test, {severity}] {check_description(test)}",
             additional_deps=spec.additional_deps,
             metadata=spec.metadata,
             blocking=spec.blocking,
