@@ -11,7 +11,7 @@ import pytest
 
 from cli.console import Console, DemoProgress
 from orchestration.assets.dbt import facts_query
-from orchestration.translator import owner_of, check_description
+from orchestration.translator import check_description, owner_of
 from tests.reference.analyst import owner_name, quantile_cont
 from warehouse.report.build import fmt, raw
 
