@@ -42,7 +42,9 @@ report: setup
 
 # Headless Chromium for the report's browser test (Debian package; root, as on CI).
 browser:
-	@command -v chromium > /dev/null || { echo "==> Installing Chromium (apt-get) for the report test"; \
+	@command -v chromium > /dev/null || { \
+		if [ "$$(id -u)" != 0 ]; then echo "Chromium is missing: run 'sudo apt-get install chromium' (the report test needs it)" >&2; exit 1; fi; \
+		echo "==> Installing Chromium (apt-get) for the report test"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium > /dev/null; }
 
 bench: setup
