@@ -9,7 +9,7 @@ export PYTHONPATH := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DAGSTER_DISABLE_TELEMETRY := 1
 
-.PHONY: demo test test-fast run ui bench eval-checks lint lock reset-cursors setup clean
+.PHONY: demo test test-fast run ui report browser bench eval-checks lint lock reset-cursors setup clean
 
 $(VENV)/.installed: requirements.lock
 	@echo "==> Setting up $(VENV) with the pinned dependencies (requirements.lock)"
@@ -21,10 +21,11 @@ $(VENV)/.installed: requirements.lock
 setup: $(VENV)/.installed
 	@$(PY) -m orchestration.instance
 
+# make reports 2 for any failing recipe; bin/warehouse keeps the command's own exit code.
 demo: setup
 	@$(PY) -m cli.main demo
 
-test: setup
+test: setup browser
 	@$(PY) -m pytest
 
 # The edit loop (< 1 min): every test but the `slow` ones (full Dagster runs, dbt builds).
@@ -34,9 +35,21 @@ test-fast: setup
 run: setup
 	@$(PY) -m cli.main run
 
+# cli/ui.py runs `dagster dev` in its own process group and stops all of it on Ctrl-C/SIGTERM.
 ui: setup
 	@echo "==> Dagster UI on http://127.0.0.1:3000 (Ctrl-C to stop)"
-	@$(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+	@$(PY) -m cli.ui -h 127.0.0.1 -p 3000
+
+# The HTML report of the published marts (make demo writes it too).
+report: setup
+	@$(PY) -m warehouse.report
+
+# Headless Chromium for the report's browser test (Debian package; root, as on CI).
+browser:
+	@command -v chromium > /dev/null || { \
+		if [ "$$(id -u)" != 0 ]; then echo "Chromium is missing: run 'sudo apt-get install chromium' (the report test needs it)" >&2; exit 1; fi; \
+		echo "==> Installing Chromium (apt-get) for the report test"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium > /dev/null; }
 
 bench: setup
 	@$(PY) -m benchmarks.sync_bench

@@ -2,7 +2,9 @@
 
 The demo writes to its own warehouse (``data/demo/warehouse.duckdb`` unless WAREHOUSE_PATH is
 set) so sandbox rows never mix with a real HubSpot account's raw tables, and pins AS_OF_DATE to
-the sandbox's fixed end date so its numbers do not drift from day to day.
+the sandbox's fixed end date so its numbers do not drift from day to day. The terminal shows
+each step, one line per finished Dagster step, the summary and the report's path; the full
+output (sandbox, Dagster, dbt) goes to ``data/demo/demo.log``.
 """
 
 from __future__ import annotations
@@ -14,13 +16,11 @@ import sys
 import time
 from pathlib import Path
 
+from cli.console import Console, DemoProgress, console_to_log
 from core.settings import ROOT, resolve_path
 
-STEPS = 5
-
-
-def _step(n: int, text: str) -> None:
-    print(f"\n[{n}/{STEPS}] {text}", flush=True)
+STEPS = 6
+LOG_FILE = ROOT / "data" / "demo" / "demo.log"
 
 
 def _wait_for_port_file(path: Path, proc: subprocess.Popen, timeout_s: float = 600) -> str:
@@ -29,12 +29,12 @@ def _wait_for_port_file(path: Path, proc: subprocess.Popen, timeout_s: float = 6
         if path.exists() and path.read_text().strip():
             return path.read_text().strip()
         if proc.poll() is not None:
-            raise RuntimeError(f"the sandbox exited early with code {proc.returncode}; see its output above")
+            raise RuntimeError(f"the sandbox exited early with code {proc.returncode}; see {LOG_FILE}")
         time.sleep(0.2)
     raise RuntimeError("the sandbox did not start listening in time")
 
 
-def _forget_warehouse_of_a_rebuilt_sandbox(db: Path, config) -> None:
+def _forget_warehouse_of_a_rebuilt_sandbox(db: Path, config, console: Console) -> None:
     """A sandbox rebuilt from a new generator version is another CRM: the demo's own warehouse
     (the default path only) would otherwise sync it incrementally over the old one's history."""
     from emulators.truth import store
@@ -46,13 +46,23 @@ def _forget_warehouse_of_a_rebuilt_sandbox(db: Path, config) -> None:
     warehouse = resolve_path(os.environ["WAREHOUSE_PATH"])
     for path in (warehouse, Path(str(warehouse) + ".wal")):
         if path.exists():
-            print(f"    the sandbox changed: starting {path.relative_to(ROOT)} afresh")
+            console.say(f"    the sandbox changed: starting {path.relative_to(ROOT)} afresh")
             path.unlink()
 
 
 def run_demo(*, deals: int = 600, contacts: int = 2000, seed: int = 7) -> int:
+    with console_to_log(LOG_FILE) as console:
+        console.say(f"make demo: the full log of every step goes to {LOG_FILE.relative_to(ROOT)}")
+        code = _run_demo(console, deals=deals, contacts=contacts, seed=seed)
+        if code != 0:
+            console.say(f"\nThe demo failed: the errors are at the end of {LOG_FILE.relative_to(ROOT)}.")
+        return code
+
+
+def _run_demo(console: Console, *, deals: int, contacts: int, seed: int) -> int:
     from emulators.truth.generator import SandboxConfig, build_sandbox, end_date_of
 
+    step = console.step_printer(STEPS)
     os.environ.setdefault("WAREHOUSE_PATH", "data/demo/warehouse.duckdb")
     sandbox_dir = ROOT / "data" / "sandbox"
     sandbox_dir.mkdir(parents=True, exist_ok=True)
@@ -61,13 +71,13 @@ def run_demo(*, deals: int = 600, contacts: int = 2000, seed: int = 7) -> int:
     port_file.unlink(missing_ok=True)
     token = "sandbox-" + secrets.token_hex(16)
 
-    _step(1, f"Building the sandbox CRM ({contacts} contacts, {deals} deals, seed {seed}) in {db.relative_to(ROOT)}")
+    step(1, f"Building the sandbox CRM ({contacts} contacts, {deals} deals, seed {seed}) in {db.relative_to(ROOT)}")
     started = time.monotonic()
     config = SandboxConfig(seed=seed, n_contacts=contacts, n_deals=deals)
-    _forget_warehouse_of_a_rebuilt_sandbox(db, config)
+    _forget_warehouse_of_a_rebuilt_sandbox(db, config, console)
     build_sandbox(config, db)
-    print(f"    ready in {time.monotonic() - started:.1f}s (rebuilt only when missing)")
-    _step(2, "Starting the sandbox HubSpot API on loopback")
+    console.say(f"    ready in {time.monotonic() - started:.1f}s (rebuilt only when missing)")
+    step(2, "Starting the sandbox HubSpot API on loopback")
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -97,34 +107,41 @@ def run_demo(*, deals: int = 600, contacts: int = 2000, seed: int = 7) -> int:
     )
     try:
         base_url = _wait_for_port_file(port_file, proc)
+        console.say(f"    listening on {base_url}")
         as_of = end_date_of(db).isoformat()
         os.environ.update({"HUBSPOT_BASE_URL": base_url, "HUBSPOT_ACCESS_TOKEN": token, "AS_OF_DATE": as_of})
-        _step(
+        step(
             3,
             f"Syncing HubSpot into {resolve_path(os.environ['WAREHOUSE_PATH']).relative_to(ROOT)} "
-            f"and building dbt (as_of_date {as_of})",
+            f"and building dbt (as_of_date {as_of}): the `refresh_all` job, launched through the instance",
         )
         from cli.main import run_refresh
 
-        code = run_refresh()
-        _step(4, "Summary")
-        if code == 0:
-            from core.settings import publish_dir
-            from warehouse.summary import print_summary
+        code = run_refresh(on_event=DemoProgress(console))
+        if code != 0:
+            return code
+        from core.settings import publish_dir
+        from warehouse.summary import summary_lines
 
-            marts_db = publish_dir() / "sales_marts.duckdb"
-            print_summary(marts_db)
-            print(f"\n    BI tools: open {marts_db.relative_to(ROOT)} read-only, or the Parquet files beside it.")
-        else:
-            print("The run failed; see the log above.")
+        marts_db = publish_dir() / "sales_marts.duckdb"
+        step(4, "Summary")
+        for line in summary_lines(marts_db):
+            console.say("    " + line)
+        console.say(f"\n    BI tools: open {marts_db.relative_to(ROOT)} read-only, or the Parquet files beside it.")
+        step(5, "Writing the HTML report")
+        from warehouse.report.build import write_report
+
+        report = write_report(marts_db)
+        console.say(f"    {report.relative_to(ROOT)} (open it in a browser; works offline)")
     finally:
-        _step(5, "Stopping the sandbox")
+        step(6, "Stopping the sandbox")
         proc.terminate()
         try:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
         port_file.unlink(missing_ok=True)
-    if code == 0:
-        print("\nDone. Explore the lineage with `make ui`; query the warehouse with duckdb (see README).")
-    return code
+    console.say(
+        "\nDone. Explore the runs, lineage and KPI plots with `make ui`; query the warehouse with duckdb (see README)."
+    )
+    return 0

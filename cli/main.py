@@ -20,9 +20,9 @@ EXIT_OK, EXIT_FAILED, EXIT_NOT_CONFIGURED = 0, 1, 2
 
 
 def configured_sources() -> list[str]:
-    from core.sources import SOURCES
+    from core.sources import configured_source_names
 
-    return [s.name for s in SOURCES if s.is_configured()]
+    return configured_source_names()
 
 
 def no_source_message() -> str:
@@ -36,28 +36,27 @@ def no_source_message() -> str:
     )
 
 
-def run_refresh() -> int:
-    """Materialize every asset once, in this process, recorded in DAGSTER_HOME's instance."""
+def run_refresh(on_event=None) -> int:
+    """Launch the `refresh_all` job of the code location through DAGSTER_HOME's instance and
+    wait for it (cli/launch.py): the run shows on the job page of `make ui`."""
     prepare_dagster_home()
     prepare_dbt_manifest()
-    from dagster import DagsterInstance
-
-    from orchestration.definitions import REFRESH_JOB_NAME, defs
+    from cli.launch import launch_job
+    from orchestration.definitions import REFRESH_JOB_NAME
 
     warehouse_path().parent.mkdir(parents=True, exist_ok=True)
-    job = defs.resolve_job_def(REFRESH_JOB_NAME)
-    with DagsterInstance.get() as instance:
-        result = job.execute_in_process(
-            instance=instance,
-            raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": os.environ.get("LOG_LEVEL", "INFO")}}}},
-        )
+    log_level = os.environ.get("LOG_LEVEL", "INFO")
+    result = launch_job(
+        REFRESH_JOB_NAME,
+        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+        tags={"launched_by": "cli"},
+        **({"on_event": on_event} if on_event else {}),
+    )
     if result.success:
         print(f"Run {result.run_id} succeeded. Warehouse: {warehouse_path()}")
         return EXIT_OK
-    failed = sorted({e.step_key or "?" for e in result.all_events if e.is_step_failure})
     print(
-        f"Run {result.run_id} FAILED in step(s): {', '.join(failed) or 'unknown'}. "
+        f"Run {result.run_id} FAILED ({result.status}) in step(s): {', '.join(result.failed_steps) or 'unknown'}. "
         "The errors are in the log above and in the Dagster UI (`make ui`, Runs tab).",
         file=sys.stderr,
     )

@@ -72,3 +72,8 @@ SECRET_NAME_MARKERS: tuple[str, ...] = ("_TOKEN", "_SECRET", "_API_KEY")
 def is_secret_env(name: str) -> bool:
     upper = name.upper()
     return name in SECRET_ENV_VARS or any(m in upper for m in SECRET_NAME_MARKERS)
+
+
+def configured_source_names() -> list[str]:
+    """The sources whose credentials are all set in the environment (the others are skipped)."""
+    return [s.name for s in SOURCES if s.is_configured()]

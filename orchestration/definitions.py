@@ -11,15 +11,19 @@ from dagster import (
     AssetSelection,
     DefaultScheduleStatus,
     Definitions,
-    ScheduleDefinition,
+    RunRequest,
+    ScheduleEvaluationContext,
+    SkipReason,
     define_asset_job,
     in_process_executor,
+    schedule,
 )
 from dagster_dbt import DbtCliResource
 from dagster_duckdb import DuckDBResource
 
 from core.dbt_cli import dbt_executable
 from core.settings import warehouse_path
+from core.sources import configured_source_names
 from orchestration.assets.dbt import warehouse_dbt_models
 from orchestration.assets.publish import published_marts
 from orchestration.assets.raw import build_raw_assets
@@ -49,14 +53,25 @@ refresh_all = define_asset_job(
     executor_def=in_process_executor,
 )
 
-daily_refresh = ScheduleDefinition(
+
+@schedule(
     name="daily_refresh",
     job=refresh_all,
     cron_schedule="0 6 * * *",
     execution_timezone="UTC",
-    default_status=DefaultScheduleStatus.RUNNING,
-    description="Every day at 06:00 UTC: sync every configured source, then rebuild dbt.",
+    default_status=DefaultScheduleStatus.STOPPED,
+    description=(
+        "Every day at 06:00 UTC: sync every configured source, then rebuild dbt. Off by default "
+        "(turn it on in the UI); skips the tick when no source is configured, so it never "
+        "rebuilds a sandbox warehouse as of the wrong day."
+    ),
 )
+def daily_refresh(context: ScheduleEvaluationContext):  # noqa: ARG001
+    sources = configured_source_names()
+    if not sources:
+        return SkipReason("No source is configured (see the README's configuration table): nothing to refresh.")
+    return RunRequest(tags={"sources": ",".join(sources)})
+
 
 defs = Definitions(
     assets=all_assets,

@@ -6,14 +6,48 @@ Built from the source registry, so a new source or table needs no change here.
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, multi_asset
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetSpec,
+    MaterializeResult,
+    TableColumn,
+    TableColumnConstraints,
+    multi_asset,
+)
+from dagster import TableSchema as DagsterTableSchema
 from dagster_duckdb import DuckDBResource
 
+from connectors.common import TableSchema
 from core.sources import SOURCES, SourceDefinition
-from warehouse.loader import RawLoader
+from warehouse.loader import LOAD_COLUMNS, RawLoader
 from warehouse.sync import StreamReport, sync_stream
 
 SKIPPED = "skipped: not configured"
+RAW_OWNER = "team:data-engineering"
+LOAD_COLUMN_DESCRIPTIONS = {
+    "_loaded_at": "When the loader wrote this version of the record (UTC).",
+    "_sync_id": "The Dagster run that loaded it.",
+    "_is_deleted": "A full id sweep no longer found the record upstream (hard delete).",
+}
+
+
+def column_schema(table: TableSchema) -> DagsterTableSchema:
+    """The raw table's columns as the connector declares them, plus the loader's own columns."""
+    columns = [
+        TableColumn(
+            name=name,
+            type=dtype,
+            description="Primary key (with the other key columns)." if name in table.key else "As the API sends it.",
+            constraints=TableColumnConstraints(nullable=name not in table.key),
+        )
+        for name, dtype in table.columns.items()
+    ]
+    columns += [
+        TableColumn(name=name, type=dtype, description=LOAD_COLUMN_DESCRIPTIONS.get(name, "Load metadata."))
+        for name, dtype in LOAD_COLUMNS.items()
+    ]
+    return DagsterTableSchema(columns=columns)
 
 
 def raw_asset_key(source: SourceDefinition, table: str) -> AssetKey:
@@ -35,7 +69,11 @@ def _build_stream_asset(source: SourceDefinition, stream: str):
             group_name=source.schema,
             kinds={"python", "duckdb", source.name},
             description=source.tables[table].description or f"{source.name} {table} (raw).",
-            metadata={"dagster/table_name": f"{source.schema}.{table}"},
+            owners=[RAW_OWNER],
+            metadata={
+                "dagster/table_name": f"{source.schema}.{table}",
+                "dagster/column_schema": column_schema(source.tables[table]),
+            },
         )
         for table in tables
     ]

@@ -126,3 +126,12 @@ def test_run_against_a_configured_source_exits_zero_and_publishes(tmp_path, sand
     assert CANARY_TOKEN not in output
     with duckdb.connect(str(tmp_path / "published" / "sales_marts.duckdb"), read_only=True) as con:
         assert con.execute("select count(*) from marts.fct_deals").fetchone()[0] > 0
+    # launched through the instance from the code location: the UI lists it on the job page
+    from dagster import DagsterInstance
+
+    with DagsterInstance.local_temp(str(tmp_path / "dagster_home")) as instance:
+        (run,) = instance.get_runs()
+    assert run.job_name == "refresh_all" and run.status.value == "SUCCESS"
+    assert run.remote_job_origin is not None
+    assert run.remote_job_origin.location_name == "orchestration.definitions"
+    assert run.tags.get("dagster/code_location") == "orchestration.definitions"

@@ -90,6 +90,7 @@ def read_mart(warehouse: Path, name: str) -> tuple[list[str], list[dict]]:
 @dataclass
 class Diff:
     mart: str
+    key_columns: tuple[str, ...] = ()
     missing_columns: list[str] = field(default_factory=list)
     duplicate_keys: list[tuple] = field(default_factory=list)
     only_reference: list[dict] = field(default_factory=list)
@@ -106,7 +107,7 @@ class Diff:
         """The first few mismatches, warehouse and reference side by side."""
         out = [
             f"marts.{self.mart} differs from the reference ({self.compared} rows matched by "
-            f"key {MART_KEYS[self.mart]}): {len(self.differing)} differing, "
+            f"key {self.key_columns or MART_KEYS[self.mart]}): {len(self.differing)} differing, "
             f"{len(self.only_reference)} missing from the warehouse, "
             f"{len(self.only_warehouse)} only in the warehouse"
         ]
@@ -143,12 +144,19 @@ def _key(row: dict, key_cols: tuple[str, ...]) -> tuple:
 
 
 def compare_rows(
-    name: str, warehouse_rows: list[dict], reference_rows: list[dict], warehouse_columns: list[str] | None = None
+    name: str,
+    warehouse_rows: list[dict],
+    reference_rows: list[dict],
+    warehouse_columns: list[str] | None = None,
+    *,
+    columns: tuple[str, ...] | None = None,
+    keys: tuple[str, ...] | None = None,
 ) -> Diff:
-    """Match ``warehouse_rows`` to ``reference_rows`` by key and compare contract columns."""
-    cols = MART_COLUMNS[name]
-    key_cols = MART_KEYS[name]
-    diff = Diff(name)
+    """Match ``warehouse_rows`` to ``reference_rows`` by key and compare contract columns
+    (or the given ``columns``, matched on ``keys``: for columns and tables beyond the contract)."""
+    cols = columns or MART_COLUMNS[name]
+    key_cols = keys or MART_KEYS[name]
+    diff = Diff(name, key_columns=key_cols)
     present = (
         warehouse_columns
         if warehouse_columns is not None

@@ -7,24 +7,37 @@ visits as (
 
 ),
 
+stages as (
+
+    select * from {{ ref('dim_pipeline_stages') }}
+
+),
+
 final as (
 
     select
-        deal_id,
-        source,
-        source_deal_id,
-        pipeline_id,
-        stage_id,
-        funnel_step,
-        funnel_step_order,
-        visit_number,
-        entered_at,
-        exited_at,
-        is_current,
-        dwell_days,
-        is_regression,
-        is_skip
+        visits.deal_id,
+        visits.source,
+        visits.source_deal_id,
+        visits.pipeline_id,
+        visits.stage_id,
+        visits.funnel_step,
+        visits.funnel_step_order,
+        visits.visit_number,
+        visits.entered_at,
+        visits.exited_at,
+        visits.is_current,
+        visits.dwell_days,
+        visits.is_regression,
+        visits.is_skip,
+        -- additions beyond the contract: names next to the ids
+        coalesce(stages.pipeline_label, visits.pipeline_id) as pipeline_label,
+        coalesce(stages.stage_label, visits.stage_id) as stage_label
     from visits
+    left join stages
+        on visits.source = stages.source
+        and visits.pipeline_id = stages.pipeline_id
+        and visits.stage_id = stages.stage_id
 
 )
 

@@ -26,6 +26,30 @@ deal_contacts as (
 
 ),
 
+leads as (
+
+    select * from {{ ref('int_leads_unioned') }}
+
+),
+
+stages as (
+
+    select * from {{ ref('dim_pipeline_stages') }}
+
+),
+
+pipelines as (
+
+    select * from {{ ref('dim_pipelines') }}
+
+),
+
+owners as (
+
+    select * from {{ ref('dim_owners') }}
+
+),
+
 primary_contacts as (
 
     -- the earliest-created live associated contact; ties: the lowest id, numerically
@@ -80,11 +104,30 @@ final as (
         milestones.first_won_at,
         milestones.visit_count,
         amounts.rate as fx_rate,
-        amounts.rate_date as fx_rate_date
+        amounts.rate_date as fx_rate_date,
+        -- names next to the ids, and the first-touch channel (the primary contact's lead channel)
+        coalesce(pipelines.pipeline_label, coalesce(milestones.current_pipeline_id, deals.pipeline_id))
+            as pipeline_label,
+        coalesce(stages.stage_label, milestones.current_stage_id) as current_stage_label,
+        owners.owner_name,
+        leads.channel as lead_channel
     from deals
     inner join milestones on deals.deal_id = milestones.deal_id
     left join amounts on deals.deal_id = amounts.deal_id
     left join primary_contacts on deals.deal_id = primary_contacts.deal_id
+    left join leads
+        on deals.source = leads.source
+        and primary_contacts.primary_contact_id = leads.source_lead_id
+    left join pipelines
+        on deals.source = pipelines.source
+        and coalesce(milestones.current_pipeline_id, deals.pipeline_id) = pipelines.pipeline_id
+    left join stages
+        on deals.source = stages.source
+        and milestones.current_pipeline_id = stages.pipeline_id
+        and milestones.current_stage_id = stages.stage_id
+    left join owners
+        on deals.source = owners.source
+        and deals.owner_id = owners.owner_id
 
 )
 

@@ -35,7 +35,12 @@ final as (
         cast(avg(won_amount_reporting) as {{ type_double() }}) as avg_won_deal_value,
         {{ median('won_amount_reporting') }} as median_won_deal_value,
         cast(avg(won_cycle_days) as {{ type_double() }}) as avg_cycle_days_won,
-        {{ median('won_cycle_days') }} as median_cycle_days_won
+        {{ median('won_cycle_days') }} as median_cycle_days_won,
+        -- won deals left out of the amount figures: won_count = these + those with an amount
+        cast(
+            sum(case when outcome = 'won' and won_amount_reporting is null then 1 else 0 end)
+            as {{ dbt.type_int() }}
+        ) as won_without_amount_count
     from closed_deals
     group by close_month, source
 

@@ -1,0 +1,142 @@
+"""The HTML report renders in headless Chromium, offline, and shows the marts' numbers.
+
+The report is written from the published marts of the shared end-to-end run, opened from disk
+with every network request refused, and read back from the rendered page: each chart drew its
+traces, and each tile and table value equals a query of the marts written here (not the
+report's own queries). A full-page screenshot is kept under ``data/ci-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import tempfile
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from core.settings import publish_dir
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "data" / "ci-artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+CHART_KEYS = ["leads_by_channel", "funnel", "conversion_trend", "outcomes_by_month"]
+
+
+@pytest.fixture(scope="module")
+def report(demo_warehouse) -> tuple[Path, Path]:
+    from warehouse.report.build import MARTS_FILE, write_report
+
+    marts = publish_dir(demo_warehouse.warehouse) / MARTS_FILE
+    return marts, write_report(marts, demo_warehouse.warehouse.parent / "report.html")
+
+
+def _close(got: str, want: float | int | None) -> bool:
+    if want is None:
+        return got == ""
+    return math.isclose(float(got), float(want), rel_tol=1e-12, abs_tol=1e-12)
+
+
+def test_report_is_one_offline_file(report):
+    _, page = report
+    text = page.read_text(encoding="utf-8")
+    assert "<script src=" not in text and "<link " not in text  # nothing to fetch: scripts and styles inline
+    assert text.count("<script") >= 1 + len(CHART_KEYS)  # plotly.js once + one per chart
+
+
+@pytest.mark.slow
+def test_report_renders_every_chart_with_the_marts_numbers(report):
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is not installed: run `make browser` (make test does it).")
+    marts, html_file = report
+    with duckdb.connect(str(marts), read_only=True) as con:
+        leads_total = con.execute("select sum(new_leads) from marts.mart_lead_volume_daily").fetchone()[0]
+        won, lost, no_amount = con.execute(
+            "select sum(won_count), sum(lost_count), sum(won_without_amount_count) from marts.mart_deal_outcomes_monthly"
+        ).fetchone()
+        won_value = con.execute("select sum(amount_reporting) from marts.fct_deals where outcome = 'won'").fetchone()[0]
+        by_channel = dict(
+            con.execute("select channel, sum(new_leads) from marts.mart_lead_volume_daily group by 1").fetchall()
+        )
+        steps = con.execute(
+            "select funnel_step, sum(entered_count), sum(advanced_count) from marts.mart_stage_conversion_monthly "
+            "group by 1"
+        ).fetchall()
+        monthly = con.execute(
+            "select close_month::varchar, sum(won_count), sum(lost_count) from marts.mart_deal_outcomes_monthly "
+            "group by 1"
+        ).fetchall()
+        immature = con.execute(
+            "select count(distinct (cohort_month, funnel_step)) from marts.mart_stage_conversion_monthly "
+            "where not is_mature"
+        ).fetchone()[0]
+        as_of = con.execute("select max(as_of_date)::varchar from marts.mart_build_info").fetchone()[0]
+
+    blocked: list[str] = []
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p, tempfile.TemporaryDirectory() as profile:
+        ctx = p.chromium.launch_persistent_context(
+            profile, executable_path=CHROMIUM, headless=True, args=ARGS, viewport={"width": 1280, "height": 900}
+        )
+        try:
+            page = ctx.new_page()
+
+            def refuse(route):
+                if route.request.url.startswith("file:"):
+                    return route.continue_()
+                blocked.append(route.request.url)
+                return route.abort()
+
+            page.route("**/*", refuse)
+            page.goto(html_file.as_uri())
+            page.wait_for_function(
+                "keys => keys.every(k => { const el = document.getElementById('chart-' + k);"
+                " return el && el.querySelector('.main-svg') && el.data && el.data.length > 0; })",
+                arg=CHART_KEYS,
+                timeout=30_000,
+            )
+            traces = page.evaluate(
+                "keys => Object.fromEntries(keys.map(k => [k, document.querySelectorAll("
+                "'#chart-' + k + ' .trace, #chart-' + k + ' .funnel').length]))",
+                CHART_KEYS,
+            )
+            tiles = page.evaluate(
+                "() => Object.fromEntries([...document.querySelectorAll('[data-kpi]')]"
+                ".map(e => [e.dataset.kpi, [e.dataset.value, e.textContent]]))"
+            )
+            tables = page.evaluate(
+                "() => Object.fromEntries([...document.querySelectorAll('table.figures')].map(t => [t.dataset.chart,"
+                " [...t.querySelectorAll('tbody tr')].map(r => [...r.cells].map(c => c.dataset.value))]))"
+            )
+            page_as_of = page.get_attribute("#as-of-date", "data-value")
+            page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
+        finally:
+            ctx.close()
+
+    assert not blocked, f"the report tried to reach the network: {blocked[:3]}"
+    assert all(traces[k] > 0 for k in CHART_KEYS), traces
+    assert page_as_of == as_of
+    assert _close(tiles["leads"][0], leads_total) and f"{leads_total:,}" in tiles["leads"][1]
+    assert _close(tiles["won_deals"][0], won) and _close(tiles["win_rate"][0], won / (won + lost))
+    assert _close(tiles["won_amount_reporting"][0], won_value)
+    assert _close(tiles["won_without_amount"][0], no_amount)
+    assert {r[0]: int(r[1]) for r in tables["leads_by_channel"]} == by_channel
+    funnel = {r[0]: (int(r[1]), int(r[2])) for r in tables["funnel"]}
+    assert funnel == {step: (int(e), int(a)) for step, e, a in steps}
+    assert {r[0]: (int(r[1]), int(r[2])) for r in tables["outcomes_by_month"]} == {
+        m: (int(w), int(x)) for m, w, x in monthly
+    }
+    assert immature > 0 and sum(1 for r in tables["conversion_trend"] if r[4] == "no") == immature
