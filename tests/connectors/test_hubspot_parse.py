@@ -18,8 +18,8 @@ from connectors.hubspot.parse import (
     to_epoch_ms,
     v4_association_rows,
 )
-from connectors.hubspot.ratelimit import RollingWindowLimiter
-from connectors.hubspot.redact import redact
+from connectors.http.ratelimit import RollingWindowLimiter
+from connectors.http.redact import redact
 from connectors.hubspot.schema import DEAL_PROPERTIES, STREAM_TABLES, TABLES
 
 DEAL = {
