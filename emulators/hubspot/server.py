@@ -12,17 +12,16 @@ import json
 import os
 import socket
 import sqlite3
-import sys
 import threading
 import time
 import uuid
 from collections import Counter
-from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from emulators.http import Fault, QuietHTTPServer
 from emulators.hubspot import api
 from emulators.hubspot.ratelimit import MESSAGES, RateLimiter
 from emulators.truth import store
@@ -32,23 +31,6 @@ AUTH_MESSAGE = (
     "authentication and you can find more details at "
     "https://developers.hubspot.com/docs/methods/auth/oauth-overview"
 )
-
-
-@dataclass
-class Fault:
-    """Served instead of the real answer for the next ``times`` matching requests.
-
-    ``status=None`` with ``delay_s`` only delays the real answer (a slow API / timeout test).
-    ``body=None`` gives HubSpot's usual body for the status (429 -> ten_secondly body).
-    """
-
-    path_contains: str = ""
-    status: int | None = 500
-    body: dict | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-    times: int = 1
-    delay_s: float = 0.0
-    method: str | None = None
 
 
 def _fault_body(status: int) -> dict:
@@ -104,7 +86,7 @@ class SandboxServer:
     def start(self) -> str:
         """Start serving in a background thread; returns the base URL."""
         handler = type("Handler", (_Handler,), {"app": self})
-        self._httpd = _HTTPServer((self.host, self.port), handler)
+        self._httpd = QuietHTTPServer((self.host, self.port), handler)
         self._httpd.daemon_threads = True
         self.port = self._httpd.server_address[1]
         self.base_url = f"http://{self.host}:{self.port}"
@@ -193,17 +175,6 @@ class SandboxServer:
         if not header or not header.startswith("Bearer "):
             return False
         return hmac.compare_digest(header[7:].strip().encode(), self._token.encode())
-
-
-class _HTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, _request: Any, _client_address: Any) -> None:
-        """Clients that hang up (timeouts in tests) are normal; stay quiet about them."""
-        exc = sys.exc_info()[1]
-        if isinstance(exc, (ConnectionError, TimeoutError)):
-            return
-        sys.stderr.write(f"sandbox server: {type(exc).__name__}: {exc}\n")
 
 
 class _Handler(BaseHTTPRequestHandler):
