@@ -15,7 +15,7 @@ leads as (
 
 deal_contacts as (
 
-    select * from {{ ref('int_deal_contacts_unioned') }}
+    select * from {{ ref('int_deal_leads_unioned') }}
 
 ),
 
