@@ -1,4 +1,5 @@
-"""`make demo`: build the sandbox CRM, serve it on loopback, run everything, summarize.
+"""`make demo`: build the sandbox CRM, serve it on loopback (one emulator per API: HubSpot and
+Pipedrive render the same ground truth), run everything, summarize each source.
 
 The demo writes to its own warehouse (``data/demo/warehouse.duckdb`` unless WAREHOUSE_PATH is
 set) so sandbox rows never mix with a real HubSpot account's raw tables, and pins AS_OF_DATE to
@@ -43,13 +44,19 @@ def run_demo(*, deals: int = 600, contacts: int = 2000, seed: int = 7) -> int:
     db = sandbox_dir / f"hubspot-s{seed}-d{deals}-c{contacts}.sqlite"
     port_file = sandbox_dir / "hubspot.url"
     port_file.unlink(missing_ok=True)
+    pd_port_file = sandbox_dir / "pipedrive.url"
+    pd_port_file.unlink(missing_ok=True)
     token = "sandbox-" + secrets.token_hex(16)
+    pd_token = "sandbox-" + secrets.token_hex(16)
 
     _step(1, f"Building the sandbox CRM ({contacts} contacts, {deals} deals, seed {seed}) in {db.relative_to(ROOT)}")
     started = time.monotonic()
     build_sandbox(SandboxConfig(seed=seed, n_contacts=contacts, n_deals=deals), db)
+    from emulators.truth.pipedrive import ensure_pipedrive_tables
+
+    ensure_pipedrive_tables(db)  # files built before the Pipedrive view existed
     print(f"    ready in {time.monotonic() - started:.1f}s (rebuilt only when missing)")
-    _step(2, "Starting the sandbox HubSpot API on loopback")
+    _step(2, "Starting the sandbox HubSpot and Pipedrive APIs on loopback")
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -77,13 +84,35 @@ def run_demo(*, deals: int = 600, contacts: int = 2000, seed: int = 7) -> int:
         env={**os.environ, "SANDBOX_TOKEN": token},
         cwd=ROOT,
     )
+    pd_proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "emulators",
+            "serve",
+            "--api",
+            "pipedrive",
+            "--db",
+            str(db),
+            "--port",
+            "0",
+            "--port-file",
+            str(pd_port_file),
+            "--rate-limit-per-2s",
+            "80",
+        ],
+        env={**os.environ, "SANDBOX_TOKEN": pd_token},
+        cwd=ROOT,
+    )
     try:
         base_url = _wait_for_port_file(port_file, proc)
+        pd_url = _wait_for_port_file(pd_port_file, pd_proc)
         as_of = end_date_of(db).isoformat()
         os.environ.update({"HUBSPOT_BASE_URL": base_url, "HUBSPOT_ACCESS_TOKEN": token, "AS_OF_DATE": as_of})
+        os.environ.update({"PIPEDRIVE_BASE_URL": pd_url, "PIPEDRIVE_API_TOKEN": pd_token})
         _step(
             3,
-            f"Syncing HubSpot into {resolve_path(os.environ['WAREHOUSE_PATH']).relative_to(ROOT)} "
+            f"Syncing HubSpot and Pipedrive into {resolve_path(os.environ['WAREHOUSE_PATH']).relative_to(ROOT)} "
             f"and building dbt (as_of_date {as_of})",
         )
         from cli.main import run_refresh
@@ -100,13 +129,16 @@ def run_demo(*, deals: int = 600, contacts: int = 2000, seed: int = 7) -> int:
         else:
             print("The run failed; see the log above.")
     finally:
-        _step(5, "Stopping the sandbox")
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        _step(5, "Stopping the sandbox APIs")
+        for p in (proc, pd_proc):
+            p.terminate()
+        for p in (proc, pd_proc):
+            try:
+                p.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                p.kill()
         port_file.unlink(missing_ok=True)
+        pd_port_file.unlink(missing_ok=True)
     if code == 0:
         print("\nDone. Explore the lineage with `make ui`; query the warehouse with duckdb (see README).")
     return code

@@ -14,28 +14,46 @@ STEP_LABELS = {
 }
 
 
-def kpi_summary(marts_db: Path) -> dict[str, object]:
-    """Headline KPIs over all time up to as_of_date, in the reporting currency."""
+def sources(marts_db: Path) -> list[str]:
+    """The CRM sources with deals or leads in the marts, in name order."""
     with duckdb.connect(str(marts_db), read_only=True) as con:
-        leads = con.execute("select coalesce(sum(new_leads), 0) from marts.mart_lead_volume_daily").fetchone()[0]
+        return [
+            r[0]
+            for r in con.execute(
+                "select source from marts.fct_deals union select source from marts.mart_lead_volume_daily order by 1"
+            ).fetchall()
+        ]
+
+
+def kpi_summary(marts_db: Path, source: str | None = None) -> dict[str, object]:
+    """Headline KPIs over all time up to as_of_date, in the reporting currency (one source, or all)."""
+    where, args = ("where source = ?", [source]) if source else ("", [])
+    with duckdb.connect(str(marts_db), read_only=True) as con:
+        leads = con.execute(
+            f"select coalesce(sum(new_leads), 0) from marts.mart_lead_volume_daily {where}", args
+        ).fetchone()[0]
         steps = con.execute(
-            """
+            f"""
             select funnel_step_order, sum(entered_count), sum(advanced_count)
-            from marts.mart_stage_conversion_monthly
+            from marts.mart_stage_conversion_monthly {where}
             group by funnel_step_order order by funnel_step_order
-            """
+            """,
+            args,
         ).fetchall()
         won, lost = con.execute(
-            "select coalesce(sum(won_count), 0), coalesce(sum(lost_count), 0) from marts.mart_deal_outcomes_monthly"
+            "select coalesce(sum(won_count), 0), coalesce(sum(lost_count), 0) "
+            f"from marts.mart_deal_outcomes_monthly {where}",
+            args,
         ).fetchone()
         avg_value, median_cycle, open_deals = con.execute(
-            """
+            f"""
             select
                 avg(amount_reporting) filter (where outcome = 'won'),
                 median(cycle_days) filter (where outcome = 'won'),
                 count(*) filter (where outcome = 'open')
-            from marts.fct_deals
-            """
+            from marts.fct_deals {where}
+            """,
+            args,
         ).fetchone()
     return {
         "leads": int(leads),
@@ -49,8 +67,8 @@ def kpi_summary(marts_db: Path) -> dict[str, object]:
     }
 
 
-def summary_lines(marts_db: Path, currency: str = "USD") -> list[str]:
-    k = kpi_summary(marts_db)
+def summary_lines(marts_db: Path, currency: str = "USD", source: str | None = None) -> list[str]:
+    k = kpi_summary(marts_db, source)
     lines = [f"leads:                 {k['leads']:,}"]
     for order, (entered, advanced) in sorted(k["conversion"].items()):
         rate = f"{advanced / entered:6.1%}" if entered else "   n/a"
@@ -65,5 +83,11 @@ def summary_lines(marts_db: Path, currency: str = "USD") -> list[str]:
 
 
 def print_summary(marts_db: Path, currency: str = "USD") -> None:
-    for line in summary_lines(marts_db, currency):
-        print("    " + line)
+    """One block per CRM source (and all together when there are several)."""
+    names = sources(marts_db)
+    blocks = [(name, name) for name in names] + ([("all sources", None)] if len(names) > 1 else [])
+    for title, source in blocks:
+        if len(names) > 1:
+            print(f"    -- {title}")
+        for line in summary_lines(marts_db, currency, source):
+            print("    " + line)
