@@ -4,7 +4,8 @@ sandbox SQLite file.
 Per request: count it, serve an injected fault if one matches (or, with ``fail_rate``, a random
 500/502/503/429), check the token (``x-api-token`` header or ``api_token`` query parameter: 401),
 apply the burst limit (a rolling 2-second window: 429 with ``x-ratelimit-reset`` in seconds;
-after ``cloudflare_after`` consecutive 429s a 403 HTML page), route (404), answer from SQLite.
+after ``cloudflare_after`` consecutive 429s a 403 HTML page for ``cloudflare_block_s``), route
+(404), answer from SQLite.
 Every answer carries ``x-ratelimit-limit``/``-remaining``/``-reset``. Nothing is logged.
 """
 
@@ -105,7 +106,9 @@ class PipedriveServer:
         self.fail_rate = fail_rate
         self._fail_rng = random.Random(fail_seed)
         self.cloudflare_after = cloudflare_after
+        self.cloudflare_block_s = 5.0
         self._consecutive_429 = 0
+        self._blocked_until = 0.0
         self._lock = threading.Lock()
         self._faults: list[Fault] = []
         self.request_count = 0
@@ -185,7 +188,12 @@ class PipedriveServer:
             self.request_count += 1
             self.path_counts[api.canonical_path(path)] += 1
             self.status_counts[status] += 1
-            self._consecutive_429 = self._consecutive_429 + 1 if status == 429 else 0
+            if status == 429:
+                self._consecutive_429 += 1
+                if self.cloudflare_after is not None and self._consecutive_429 >= self.cloudflare_after:
+                    self._blocked_until = time.monotonic() + self.cloudflare_block_s
+            elif status != 403:
+                self._consecutive_429 = 0
 
     def _authorized(self, header: str | None, query: dict[str, list[str]]) -> bool:
         given = header or (query.get("api_token") or [""])[-1]
@@ -241,7 +249,7 @@ class _Handler(BaseHTTPRequestHandler):
         if not app._authorized(self.headers.get("x-api-token"), query):
             self._send(401, fault_body(401), {})
             return
-        if app.cloudflare_after is not None and app._consecutive_429 >= app.cloudflare_after:
+        if time.monotonic() < app._blocked_until:  # the edge blocks a client that ignored 429s
             self._send(403, CLOUDFLARE_PAGE, {})
             return
         allowed, headers = app.limiter.check()
