@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from connectors.common import ConnectorError
+from connectors.http.ratelimit import RollingWindowLimiter
+from connectors.http.redact import redact
 from connectors.hubspot import cursor as cur
 from connectors.hubspot.parse import (
     association_rows,
@@ -18,8 +20,6 @@ from connectors.hubspot.parse import (
     to_epoch_ms,
     v4_association_rows,
 )
-from connectors.http.ratelimit import RollingWindowLimiter
-from connectors.http.redact import redact
 from connectors.hubspot.schema import DEAL_PROPERTIES, STREAM_TABLES, TABLES
 
 DEAL = {
