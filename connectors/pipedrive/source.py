@@ -12,7 +12,8 @@ flows: archived deals never reach a mart), then, when due, a sweep of every list
 loader flags hard deletes.
 
 Cursor (version 1) of persons/deals: ``{"version": 1, "updated_since": "2025-01-01T10:20:00Z" |
-None, "last_full_sweep_at": iso | None}``. Resetting = deleting it (the next sync reads all).
+None, "archived_updated_since": … (the deals' archived pass), "last_full_sweep_at": iso | None}``.
+Resetting = deleting it (the next sync reads all).
 """
 
 from __future__ import annotations
@@ -131,18 +132,34 @@ class PipedriveSource:
         params: dict[str, Any] = {"sort_by": "update_time", "sort_direction": "asc"}
         if stream == "deals":
             params.update(status=DEAL_STATUSES, include_fields="source_lead_id")
-        if not whole:
-            params["updated_since"] = rfc3339(parse_time(st["updated_since"]) - self.overlap)
         mode = "backfill" if whole else "incremental"
-        yield from self._pass(stream, f"/api/v2/{stream}", params, st, run, mode, with_flow=stream == "deals")
+        main = self._since(params, st, "updated_since")
+        yield from self._pass(
+            stream, f"/api/v2/{stream}", main, st, run, mode, "updated_since", with_flow=stream == "deals"
+        )
         if stream == "deals":
-            archived = {k: v for k, v in params.items() if k != "status"}
-            yield from self._pass(stream, "/api/v2/deals/archived", archived, st, run, "archived", with_flow=False)
+            archived = self._since({k: v for k, v in params.items() if k != "status"}, st, "archived_updated_since")
+            yield from self._pass(
+                stream,
+                "/api/v2/deals/archived",
+                archived,
+                st,
+                run,
+                "archived",
+                "archived_updated_since",
+                with_flow=False,
+            )
         if whole:
             st["last_full_sweep_at"] = cur.iso(now)
             yield self._sweep_batch(stream, dict(st), run)
         elif cur.sweep_due(st, now, self.full_sweep_every_hours):
             yield from self._sweep(stream, st, now)
+
+    def _since(self, params: dict[str, Any], st: dict[str, Any], key: str) -> dict[str, Any]:
+        """``params`` plus ``updated_since`` = the pass's cursor minus the overlap (if any)."""
+        if st.get(key) is None:
+            return dict(params)
+        return {**params, "updated_since": rfc3339(parse_time(st[key]) - self.overlap)}
 
     def _pass(
         self,
@@ -152,9 +169,11 @@ class PipedriveSource:
         st: dict[str, Any],
         run: _Run,
         mode: str,
+        key: str,
         *,
         with_flow: bool,
     ) -> Iterator[Batch]:
+        """One read sorted by ``update_time``; each batch advances ``st[key]`` to its newest time."""
         pending: list[dict[str, Any]] = []
         pages = 0
         parse = deal_row if stream == "deals" else person_row
@@ -164,19 +183,19 @@ class PipedriveSource:
             pages += 1
             self._page_read(run, mode, len(items))
             last = not (page.get("additional_data") or {}).get("next_cursor")
-            if not last and len(pending) < self.batch_size:
-                continue
-            if pending:
-                rows = [parse(o) for o in pending]
+            # sorted by update_time: a batch may end mid-page, its newest time is a safe cursor
+            while len(pending) >= self.batch_size or (last and pending):
+                chunk, pending = pending[: self.batch_size], pending[self.batch_size :]
+                rows = [parse(o) for o in chunk]
                 run.ids.update(r["id"] for r in rows)
                 newest = max((r["update_time"] for r in rows if r["update_time"]), key=parse_time, default=None)
-                if newest and (st["updated_since"] is None or parse_time(newest) > parse_time(st["updated_since"])):
-                    st["updated_since"] = newest
+                if newest and (st.get(key) is None or parse_time(newest) > parse_time(st[key])):
+                    st[key] = newest
                 writes = [TableWrite(stream, rows)]
                 if with_flow:
                     writes.append(self._flows([r for r in rows if not r["is_deleted"]], run))
                 yield Batch(stream, writes, dict(st), stats=self._stats(run, mode, pages, len(rows)))
-            pending, pages = [], 0
+                pages = 0
 
     def _flows(self, deals: list[Row], run: _Run) -> TableWrite:
         """Every dealChange of each deal's flow; deals whose flow is gone (404) are skipped."""
@@ -250,7 +269,12 @@ class PipedriveSource:
 
 
 def _load(state: dict[str, Any] | None, stream: str) -> dict[str, Any]:
-    fresh = {"version": CURSOR_VERSION, "updated_since": None, "last_full_sweep_at": None}
+    fresh = {
+        "version": CURSOR_VERSION,
+        "updated_since": None,
+        "archived_updated_since": None,
+        "last_full_sweep_at": None,
+    }
     if not state:
         return fresh
     if state.get("version") != CURSOR_VERSION or "updated_since" not in state:
