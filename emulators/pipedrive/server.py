@@ -19,13 +19,13 @@ import socket
 import sqlite3
 import threading
 import time
-from collections import Counter, deque
+from collections import deque
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from emulators.http import Fault, QuietHTTPServer
+from emulators.http import Fault, LoopbackServer
 from emulators.pipedrive import api
 from emulators.truth import store
 from emulators.truth.pipedrive import ensure_pipedrive_tables
@@ -80,8 +80,10 @@ class BurstLimiter:
         return not over, headers
 
 
-class PipedriveServer:
+class PipedriveServer(LoopbackServer):
     """A Pipedrive look-alike on ``http://127.0.0.1:<port>``; use as a context manager."""
+
+    thread_name = "sandbox-pipedrive"
 
     def __init__(
         self,
@@ -100,8 +102,8 @@ class PipedriveServer:
         if not self.db_path.exists():
             raise FileNotFoundError(f"sandbox database not found: {self.db_path}")
         ensure_pipedrive_tables(self.db_path)
+        super().__init__(host, port)
         self._token = token
-        self.host, self.port = host, port
         self.limiter = BurstLimiter(rate_limit_per_2s, daily_limit)
         self.fail_rate = fail_rate
         self._fail_rng = random.Random(fail_seed)
@@ -109,55 +111,9 @@ class PipedriveServer:
         self.cloudflare_block_s = 5.0
         self._consecutive_429 = 0
         self._blocked_until = 0.0
-        self._lock = threading.Lock()
-        self._faults: list[Fault] = []
-        self.request_count = 0
-        self.path_counts: Counter[str] = Counter()
-        self.status_counts: Counter[int] = Counter()
-        self._httpd: QuietHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-        self.base_url = ""
 
-    def start(self) -> str:
-        handler = type("Handler", (_Handler,), {"app": self})
-        self._httpd = QuietHTTPServer((self.host, self.port), handler)
-        self.port = self._httpd.server_address[1]
-        self.base_url = f"http://{self.host}:{self.port}"
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True, name="sandbox-pipedrive"
-        )
-        self._thread.start()
-        return self.base_url
-
-    def stop(self) -> None:
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
-        if self._thread is not None:
-            self._thread.join(5)
-            self._thread = None
-
-    def __enter__(self) -> PipedriveServer:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def inject_faults(self, faults: list[Fault] | Fault) -> None:
-        with self._lock:
-            self._faults.extend([faults] if isinstance(faults, Fault) else faults)
-
-    def clear_faults(self) -> None:
-        with self._lock:
-            self._faults.clear()
-
-    def reset_counters(self) -> None:
-        with self._lock:
-            self.request_count = 0
-            self.path_counts.clear()
-            self.status_counts.clear()
+    def handler_base(self) -> type:
+        return _Handler
 
     def stats(self) -> dict[str, Any]:
         with self._lock:
@@ -172,12 +128,9 @@ class PipedriveServer:
     # -------------------------------------------------------------- internals
     def _take_fault(self, path: str) -> Fault | None:
         with self._lock:
-            for f in self._faults:
-                if f.path_contains in path:
-                    f.times -= 1
-                    if f.times <= 0:
-                        self._faults.remove(f)
-                    return f
+            fault = self._take_queued_fault("GET", path)
+            if fault is not None:
+                return fault
             if self.fail_rate and self._fail_rng.random() < self.fail_rate:
                 status = self._fail_rng.choice((500, 502, 503, 429))
                 return Fault(status=status, headers={"x-ratelimit-reset": "1"} if status == 429 else {})
