@@ -81,9 +81,9 @@ def test_reset_cursors_forgets_a_sources_cursors(tmp_path):
 def test_unconfigured_source_is_skipped_its_tables_created_and_the_run_succeeds(tmp_path):
     from dagster import materialize
 
+    from core.sources import SOURCES
     from orchestration.assets.raw import SKIPPED
     from orchestration.definitions import build_resources, raw_assets
-    from core.sources import SOURCES
     from orchestration.resources import HubSpotResource, PipedriveResource
 
     warehouse = tmp_path / "w.duckdb"
