@@ -1,4 +1,5 @@
-"""`make demo`: build the sandbox CRM, serve it on loopback, run everything, summarize.
+"""`make demo`: build the sandbox CRM, serve it on loopback (one emulator per API: HubSpot and
+Pipedrive render the same ground truth), run everything, summarize each source.
 
 The demo writes to its own warehouse (``data/demo/warehouse.duckdb`` unless WAREHOUSE_PATH is
 set) so sandbox rows never mix with a real HubSpot account's raw tables, and pins AS_OF_DATE to
@@ -69,15 +70,21 @@ def _run_demo(console: Console, *, deals: int, contacts: int, seed: int) -> int:
     db = sandbox_dir / f"hubspot-s{seed}-d{deals}-c{contacts}.sqlite"
     port_file = sandbox_dir / "hubspot.url"
     port_file.unlink(missing_ok=True)
+    pd_port_file = sandbox_dir / "pipedrive.url"
+    pd_port_file.unlink(missing_ok=True)
     token = "sandbox-" + secrets.token_hex(16)
+    pd_token = "sandbox-" + secrets.token_hex(16)
 
     step(1, f"Building the sandbox CRM ({contacts} contacts, {deals} deals, seed {seed}) in {db.relative_to(ROOT)}")
     started = time.monotonic()
     config = SandboxConfig(seed=seed, n_contacts=contacts, n_deals=deals)
     _forget_warehouse_of_a_rebuilt_sandbox(db, config, console)
     build_sandbox(config, db)
+    from emulators.truth.pipedrive import ensure_pipedrive_tables
+
+    ensure_pipedrive_tables(db)  # files built before the Pipedrive view existed
     console.say(f"    ready in {time.monotonic() - started:.1f}s (rebuilt only when missing)")
-    step(2, "Starting the sandbox HubSpot API on loopback")
+    step(2, "Starting the sandbox HubSpot and Pipedrive APIs on loopback")
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -105,14 +112,36 @@ def _run_demo(console: Console, *, deals: int, contacts: int, seed: int) -> int:
         env={**os.environ, "SANDBOX_TOKEN": token},
         cwd=ROOT,
     )
+    pd_proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "emulators",
+            "serve",
+            "--api",
+            "pipedrive",
+            "--db",
+            str(db),
+            "--port",
+            "0",
+            "--port-file",
+            str(pd_port_file),
+            "--rate-limit-per-2s",
+            "80",
+        ],
+        env={**os.environ, "SANDBOX_TOKEN": pd_token},
+        cwd=ROOT,
+    )
     try:
         base_url = _wait_for_port_file(port_file, proc)
-        console.say(f"    listening on {base_url}")
+        pd_url = _wait_for_port_file(pd_port_file, pd_proc)
+        console.say(f"    HubSpot on {base_url}, Pipedrive on {pd_url}")
         as_of = end_date_of(db).isoformat()
         os.environ.update({"HUBSPOT_BASE_URL": base_url, "HUBSPOT_ACCESS_TOKEN": token, "AS_OF_DATE": as_of})
+        os.environ.update({"PIPEDRIVE_BASE_URL": pd_url, "PIPEDRIVE_API_TOKEN": pd_token})
         step(
             3,
-            f"Syncing HubSpot into {resolve_path(os.environ['WAREHOUSE_PATH']).relative_to(ROOT)} "
+            f"Syncing HubSpot and Pipedrive into {resolve_path(os.environ['WAREHOUSE_PATH']).relative_to(ROOT)} "
             f"and building dbt (as_of_date {as_of}): the `refresh_all` job, launched through the instance",
         )
         from cli.main import run_refresh
@@ -121,11 +150,11 @@ def _run_demo(console: Console, *, deals: int, contacts: int, seed: int) -> int:
         if code != 0:
             return code
         from core.settings import publish_dir
-        from warehouse.summary import summary_lines
+        from warehouse.summary import all_summary_lines
 
         marts_db = publish_dir() / "sales_marts.duckdb"
         step(4, "Summary")
-        for line in summary_lines(marts_db):
+        for line in all_summary_lines(marts_db):
             console.say("    " + line)
         console.say(f"\n    BI tools: open {marts_db.relative_to(ROOT)} read-only, or the Parquet files beside it.")
         step(5, "Writing the HTML report")
@@ -134,13 +163,16 @@ def _run_demo(console: Console, *, deals: int, contacts: int, seed: int) -> int:
         report = write_report(marts_db)
         console.say(f"    {report.relative_to(ROOT)} (open it in a browser; works offline)")
     finally:
-        step(6, "Stopping the sandbox")
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        step(6, "Stopping the sandbox APIs")
+        for p in (proc, pd_proc):
+            p.terminate()
+        for p in (proc, pd_proc):
+            try:
+                p.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                p.kill()
         port_file.unlink(missing_ok=True)
+        pd_port_file.unlink(missing_ok=True)
     console.say(
         "\nDone. Explore the runs, lineage and KPI plots with `make ui`; query the warehouse with duckdb (see README)."
     )

@@ -14,6 +14,7 @@ from pydantic import SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from connectors.hubspot import defaults as hubspot_defaults
+from connectors.pipedrive import defaults as pipedrive_defaults
 from core.settings import SettingsError
 
 OFF_WORDS = frozenset({"off", "none", "0"})
@@ -89,3 +90,21 @@ class HubSpotSettings(SourceSettings):
     batch_size: int = hubspot_defaults.BATCH_SIZE
 
     _off = field_validator("rate_limit_per_10s", "search_rate_per_s", mode="before")(_off_to_none)
+
+
+class PipedriveSettings(SourceSettings):
+    """Pipedrive: `PIPEDRIVE_API_TOKEN` (a personal API token) enables it."""
+
+    model_config = SettingsConfigDict(env_prefix="PIPEDRIVE_", extra="ignore", env_ignore_empty=True)
+    credential_fields: ClassVar[tuple[str, ...]] = ("api_token",)
+
+    api_token: SecretStr | None = None
+    base_url: str = pipedrive_defaults.BASE_URL
+    rate_limit_per_2s: int | None = pipedrive_defaults.RATE_LIMIT_PER_2S
+    backoff_base_s: float = pipedrive_defaults.BACKOFF_BASE_S
+    full_sweep_hours: float = pipedrive_defaults.FULL_SWEEP_HOURS
+    timeout_s: float = pipedrive_defaults.TIMEOUT_S
+    overlap_seconds: int = pipedrive_defaults.OVERLAP_SECONDS
+    batch_size: int = pipedrive_defaults.BATCH_SIZE
+
+    _off = field_validator("rate_limit_per_2s", mode="before")(_off_to_none)

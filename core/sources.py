@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from connectors.common import TableSchema
 from connectors.hubspot.schema import STREAM_TABLES as HUBSPOT_STREAM_TABLES
 from connectors.hubspot.schema import TABLES as HUBSPOT_TABLES
-from core.source_settings import HubSpotSettings, SourceSettings
+from connectors.pipedrive.schema import STREAM_TABLES as PIPEDRIVE_STREAM_TABLES
+from connectors.pipedrive.schema import TABLES as PIPEDRIVE_TABLES
+from core.source_settings import HubSpotSettings, PipedriveSettings, SourceSettings
 
 
 @dataclass(frozen=True)
@@ -47,10 +49,19 @@ HUBSPOT = SourceDefinition(
     resource_key="hubspot",
 )
 
-SOURCES: tuple[SourceDefinition, ...] = (HUBSPOT,)
+PIPEDRIVE = SourceDefinition(
+    name="pipedrive",
+    schema="raw_pipedrive",
+    tables=PIPEDRIVE_TABLES,
+    stream_tables=PIPEDRIVE_STREAM_TABLES,
+    settings=PipedriveSettings,
+    resource_key="pipedrive",
+)
+
+SOURCES: tuple[SourceDefinition, ...] = (HUBSPOT, PIPEDRIVE)
 
 # Variables of sources whose connector is not built yet, still named in "no source configured".
-PLANNED_CREDENTIAL_ENV: tuple[str, ...] = ("PIPEDRIVE_API_TOKEN",)
+PLANNED_CREDENTIAL_ENV: tuple[str, ...] = ()
 
 # Every variable that enables some source, for the "no source configured" message.
 ALL_CREDENTIAL_ENV: tuple[str, ...] = tuple(v for s in SOURCES for v in s.credential_env) + PLANNED_CREDENTIAL_ENV

@@ -3,7 +3,7 @@
     build --out PATH [--deals N --contacts N --seed N --months N] [--scenario NAME]
     serve --db PATH [--build-if-missing ...] [--port 0] [--port-file FILE]
           [--token TOKEN | env SANDBOX_TOKEN] [--rate-limit-per-10s N] [--search-rate-per-s N]
-          [--daily-limit N]
+          [--daily-limit N] [--api hubspot|pipedrive] [--rate-limit-per-2s N] [--fail-rate F]
     info  --db PATH      -> JSON with end_date and counts
 
 ``serve`` writes ``http://127.0.0.1:PORT`` to the port file once it is listening, prints one
@@ -21,6 +21,7 @@ import threading
 from pathlib import Path
 
 from emulators.hubspot.server import SandboxServer
+from emulators.pipedrive.server import PipedriveServer
 from emulators.truth import store
 from emulators.truth.generator import SandboxConfig, build_sandbox, end_date_of
 
@@ -83,14 +84,25 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"no sandbox at {path} (use --build-if-missing)", file=sys.stderr)
         return 2
     token = args.token or os.environ.get("SANDBOX_TOKEN") or "sandbox-token"
-    server = SandboxServer(
-        path,
-        token=token,
-        rate_limit_per_10s=args.rate_limit_per_10s,
-        search_rate_per_s=args.search_rate_per_s,
-        daily_limit=args.daily_limit,
-        port=args.port,
-    )
+    server: SandboxServer | PipedriveServer
+    if args.api == "pipedrive":
+        server = PipedriveServer(
+            path,
+            token=token,
+            rate_limit_per_2s=args.rate_limit_per_2s,
+            daily_limit=args.daily_limit,
+            fail_rate=args.fail_rate,
+            port=args.port,
+        )
+    else:
+        server = SandboxServer(
+            path,
+            token=token,
+            rate_limit_per_10s=args.rate_limit_per_10s,
+            search_rate_per_s=args.search_rate_per_s,
+            daily_limit=args.daily_limit,
+            port=args.port,
+        )
     stop = threading.Event()
 
     def _on_signal(signum: int, frame: object) -> None:  # noqa: ARG001
@@ -103,7 +115,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         tmp = Path(args.port_file).with_name(Path(args.port_file).name + ".tmp")
         tmp.write_text(url + "\n")
         os.replace(tmp, args.port_file)
-    print(f"sandbox HubSpot API listening on {url} (db={path})", flush=True)
+    name = "Pipedrive" if args.api == "pipedrive" else "HubSpot"
+    print(f"sandbox {name} API listening on {url} (db={path})", flush=True)
     try:
         while not stop.wait(0.5):
             pass
@@ -128,6 +141,9 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--rate-limit-per-10s", type=int)
     s.add_argument("--search-rate-per-s", type=int)
     s.add_argument("--daily-limit", type=int)
+    s.add_argument("--api", choices=("hubspot", "pipedrive"), default="hubspot", help="which API to serve")
+    s.add_argument("--rate-limit-per-2s", type=int, help="Pipedrive burst limit per rolling 2 s")
+    s.add_argument("--fail-rate", type=float, default=0.0, help="Pipedrive: share of requests failing (5xx/429)")
     i = sub.add_parser("info", help="print end date and counts as JSON")
     i.add_argument("--db", required=True)
     args = parser.parse_args(argv)

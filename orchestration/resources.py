@@ -10,7 +10,10 @@ from connectors.common import ProgressFn, no_progress
 from connectors.hubspot import defaults
 from connectors.hubspot.client import HubSpotClient
 from connectors.hubspot.source import HubSpotSource
-from core.source_settings import HubSpotSettings, SourceSettings
+from connectors.pipedrive import defaults as pipedrive_defaults
+from connectors.pipedrive.client import PipedriveClient
+from connectors.pipedrive.source import PipedriveSource
+from core.source_settings import HubSpotSettings, PipedriveSettings, SourceSettings
 
 
 def resource_config(settings_cls: type[SourceSettings]) -> dict[str, Any]:
@@ -63,6 +66,46 @@ class HubSpotResource(ConfigurableResource):
         return HubSpotSource(
             client,
             overlap_minutes=self.overlap_minutes,
+            full_sweep_every_hours=self.full_sweep_hours,
+            batch_size=self.batch_size,
+        )
+
+
+class PipedriveResource(ConfigurableResource):
+    """Pipedrive CRM access. Unconfigured (no token) means the source is skipped.
+
+    Fields mirror `PipedriveSettings` (defaults from `connectors.pipedrive.defaults`).
+    """
+
+    api_token: str | None = None
+    base_url: str = pipedrive_defaults.BASE_URL
+    backoff_base_s: float = pipedrive_defaults.BACKOFF_BASE_S
+    rate_limit_per_2s: int | None = pipedrive_defaults.RATE_LIMIT_PER_2S
+    timeout_s: float = pipedrive_defaults.TIMEOUT_S
+    overlap_seconds: int = pipedrive_defaults.OVERLAP_SECONDS
+    full_sweep_hours: float = pipedrive_defaults.FULL_SWEEP_HOURS
+    batch_size: int = pipedrive_defaults.BATCH_SIZE
+
+    @classmethod
+    def from_env(cls) -> PipedriveResource:
+        return cls(**resource_config(PipedriveSettings))
+
+    @property
+    def is_configured(self) -> bool:
+        return bool(self.api_token)
+
+    def build_source(self, progress: ProgressFn = no_progress) -> PipedriveSource:
+        client = PipedriveClient(
+            self.base_url,
+            self.api_token or "",
+            timeout_s=self.timeout_s,
+            backoff_base_s=self.backoff_base_s,
+            rate_limit_per_2s=self.rate_limit_per_2s,
+            progress=progress,
+        )
+        return PipedriveSource(
+            client,
+            overlap_seconds=self.overlap_seconds,
             full_sweep_every_hours=self.full_sweep_hours,
             batch_size=self.batch_size,
         )

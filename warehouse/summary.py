@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import duckdb
 
@@ -17,30 +16,46 @@ STEP_LABELS = {
 }
 
 
-def kpi_summary(marts_db: Path) -> dict[str, Any]:
-    """Headline KPIs over all time up to as_of_date, in the reporting currency."""
+def sources(marts_db: Path) -> list[str]:
+    """The CRM sources with deals or leads in the marts, in name order."""
     with duckdb.connect(str(marts_db), read_only=True) as con:
-        leads = fetch_one(con, "select coalesce(sum(new_leads), 0) from marts.mart_lead_volume_daily")[0]
+        return [
+            r[0]
+            for r in con.execute(
+                "select source from marts.fct_deals union select source from marts.mart_lead_volume_daily order by 1"
+            ).fetchall()
+        ]
+
+
+def kpi_summary(marts_db: Path, source: str | None = None) -> dict[str, object]:
+    """Headline KPIs over all time up to as_of_date, in the reporting currency (one source, or all)."""
+    where, args = ("where source = ?", [source]) if source else ("", [])
+    with duckdb.connect(str(marts_db), read_only=True) as con:
+        leads = fetch_one(con, f"select coalesce(sum(new_leads), 0) from marts.mart_lead_volume_daily {where}", args)[0]
         steps = con.execute(
-            """
+            f"""
             select funnel_step_order, sum(entered_count), sum(advanced_count)
-            from marts.mart_stage_conversion_monthly
+            from marts.mart_stage_conversion_monthly {where}
             group by funnel_step_order order by funnel_step_order
-            """
+            """,
+            args,
         ).fetchall()
         won, lost = fetch_one(
             con,
-            "select coalesce(sum(won_count), 0), coalesce(sum(lost_count), 0) from marts.mart_deal_outcomes_monthly",
+            "select coalesce(sum(won_count), 0), coalesce(sum(lost_count), 0) "
+            f"from marts.mart_deal_outcomes_monthly {where}",
+            args,
         )
         avg_value, median_cycle, open_deals = fetch_one(
             con,
-            """
+            f"""
             select
                 avg(amount_reporting) filter (where outcome = 'won'),
                 median(cycle_days) filter (where outcome = 'won'),
                 count(*) filter (where outcome = 'open')
-            from marts.fct_deals
+            from marts.fct_deals {where}
             """,
+            args,
         )
     return {
         "leads": int(leads),
@@ -54,8 +69,8 @@ def kpi_summary(marts_db: Path) -> dict[str, Any]:
     }
 
 
-def summary_lines(marts_db: Path, currency: str = "USD") -> list[str]:
-    k = kpi_summary(marts_db)
+def summary_lines(marts_db: Path, currency: str = "USD", source: str | None = None) -> list[str]:
+    k = kpi_summary(marts_db, source)
     lines = [f"leads:                 {k['leads']:,}"]
     for order, (entered, advanced) in sorted(k["conversion"].items()):
         rate = f"{advanced / entered:6.1%}" if entered else "   n/a"
@@ -70,9 +85,21 @@ def summary_lines(marts_db: Path, currency: str = "USD") -> list[str]:
 
 
 def print_summary(marts_db: Path, currency: str = "USD") -> None:
-    lines = summary_lines(marts_db, currency) + pipeline_summary_lines(marts_db, currency)
-    for line in lines + forecast_lines(marts_db, currency):
+    for line in all_summary_lines(marts_db, currency):
         print("    " + line)
+
+
+def all_summary_lines(marts_db: Path, currency: str = "USD") -> list[str]:
+    """The whole summary of `make demo`: one CRM block per source (and all together when there are
+    several), then the pipeline over time and the forecast."""
+    names = sources(marts_db)
+    lines: list[str] = []
+    blocks = [(name, name) for name in names] + ([("all sources", None)] if len(names) > 1 else [])
+    for title, source in blocks:
+        if len(names) > 1:
+            lines.append(f"-- {title}")
+        lines.extend(summary_lines(marts_db, currency, source))
+    return lines + pipeline_summary_lines(marts_db, currency) + forecast_lines(marts_db, currency)
 
 
 # ---------------------------------------------------------------- forecast (docs/forecast.md)

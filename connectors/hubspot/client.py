@@ -16,14 +16,13 @@ After ``max_retries`` retries the call fails with :class:`ConnectorError`
 
 The token is only ever placed in the ``Authorization`` header of each request. Messages are built
 from method + path + status; anything from requests or from a response body passes through
-:func:`connectors.hubspot.redact.redact`.
+:func:`connectors.http.redact.redact`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import random
-import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -37,9 +36,9 @@ from connectors.common import (
     RateLimitExhausted,
     no_progress,
 )
+from connectors.http.ratelimit import RollingWindowLimiter, shared_limiter
+from connectors.http.redact import Secret, redact
 from connectors.hubspot import defaults
-from connectors.hubspot.ratelimit import RollingWindowLimiter
-from connectors.hubspot.redact import Secret, redact
 
 SEARCH_RESULT_CAP = 10_000  # search: `after` >= 10,000 is rejected with 400
 HISTORY_PAGE_LIMIT = 50  # list/read with propertiesWithHistory: at most 50 objects per page
@@ -48,18 +47,6 @@ TOKEN_ENV = "HUBSPOT_ACCESS_TOKEN"
 
 _RETRY_STATUSES = {423, 429, 477, 500, 502, 503, 504, 520, 521, 522, 523, 524}
 _AUTH_STATUSES = {401, 403, 530}
-
-
-_LIMITERS: dict[tuple, RollingWindowLimiter] = {}
-_LIMITERS_LOCK = threading.Lock()
-
-
-def _shared_limiter(key: tuple, make: Callable[[], RollingWindowLimiter]) -> RollingWindowLimiter:
-    """The process-wide limiter for ``key`` (account + kind + rate), created on first use."""
-    with _LIMITERS_LOCK:
-        if key not in _LIMITERS:
-            _LIMITERS[key] = make()
-        return _LIMITERS[key]
 
 
 class _Retry(Exception):
@@ -155,7 +142,7 @@ class HubSpotClient(PagedReads):
         # every call of the account, so clients built per stream must share the budget.
         account = (self.base_url, hashlib.sha256(token.encode()).hexdigest(), sleep)
         self._limiter = (
-            _shared_limiter(
+            shared_limiter(
                 (*account, "calls", rate_limit_per_10s, rate_window_s),
                 lambda: RollingWindowLimiter(rate_limit_per_10s, rate_window_s, sleep=sleep),
             )
@@ -164,7 +151,7 @@ class HubSpotClient(PagedReads):
         )
         self._configured_limit = rate_limit_per_10s
         self._search_limiter = (
-            _shared_limiter(
+            shared_limiter(
                 (*account, "search", search_rate_per_s),
                 lambda: RollingWindowLimiter.per_second(search_rate_per_s, sleep=sleep),
             )

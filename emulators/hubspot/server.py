@@ -12,17 +12,14 @@ import json
 import os
 import socket
 import sqlite3
-import sys
-import threading
 import time
 import uuid
-from collections import Counter
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from emulators.http import Fault, LoopbackServer
 from emulators.hubspot import api
 from emulators.hubspot.ratelimit import MESSAGES, RateLimiter
 from emulators.truth import store
@@ -32,23 +29,6 @@ AUTH_MESSAGE = (
     "authentication and you can find more details at "
     "https://developers.hubspot.com/docs/methods/auth/oauth-overview"
 )
-
-
-@dataclass
-class Fault:
-    """Served instead of the real answer for the next ``times`` matching requests.
-
-    ``status=None`` with ``delay_s`` only delays the real answer (a slow API / timeout test).
-    ``body=None`` gives HubSpot's usual body for the status (429 -> ten_secondly body).
-    """
-
-    path_contains: str = ""
-    status: int | None = 500
-    body: dict | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-    times: int = 1
-    delay_s: float = 0.0
-    method: str | None = None
 
 
 def _fault_body(status: int) -> dict:
@@ -70,8 +50,10 @@ def _fault_body(status: int) -> dict:
     )
 
 
-class SandboxServer:
+class SandboxServer(LoopbackServer):
     """A HubSpot look-alike on ``http://127.0.0.1:<port>``; use as a context manager."""
+
+    thread_name = "sandbox-hubspot"
 
     def __init__(
         self,
@@ -87,74 +69,12 @@ class SandboxServer:
         self.db_path = Path(db_path)
         if not self.db_path.exists():
             raise FileNotFoundError(f"sandbox database not found: {self.db_path}")
+        super().__init__(host, port)
         self._token = token
-        self.host, self.port = host, port
         self.limiter = RateLimiter(rate_limit_per_10s, search_rate_per_s, daily_limit)
-        self._lock = threading.Lock()
-        self._faults: list[Fault] = []
-        self.request_count = 0
-        self.path_counts: Counter[str] = Counter()
-        self.status_counts: Counter[int] = Counter()
-        self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-        self.base_url = ""
 
-    # -------------------------------------------------------------- lifecycle
-
-    def start(self) -> str:
-        """Start serving in a background thread; returns the base URL."""
-        handler = type("Handler", (_Handler,), {"app": self})
-        self._httpd = _HTTPServer((self.host, self.port), handler)
-        self._httpd.daemon_threads = True
-        self.port = self._httpd.server_address[1]
-        self.base_url = f"http://{self.host}:{self.port}"
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True, name="sandbox-hubspot"
-        )
-        self._thread.start()
-        return self.base_url
-
-    def serve_forever(self) -> None:
-        """Block until :meth:`stop` is called (from a signal handler or another thread)."""
-        if self._thread is None:
-            self.start()
-        assert self._thread is not None
-        while self._thread.is_alive():
-            self._thread.join(0.2)
-
-    def stop(self) -> None:
-        """Stop accepting requests and close the socket."""
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
-        if self._thread is not None:
-            self._thread.join(5)
-            self._thread = None
-
-    def __enter__(self) -> SandboxServer:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    # -------------------------------------------------------------- test hooks
-
-    def inject_faults(self, faults: list[Fault] | Fault) -> None:
-        """Queue faults; each is served for its next ``times`` matching requests."""
-        with self._lock:
-            self._faults.extend([faults] if isinstance(faults, Fault) else faults)
-
-    def clear_faults(self) -> None:
-        with self._lock:
-            self._faults.clear()
-
-    def reset_counters(self) -> None:
-        with self._lock:
-            self.request_count = 0
-            self.path_counts.clear()
-            self.status_counts.clear()
+    def handler_base(self) -> type:
+        return _Handler
 
     def stats(self) -> dict[str, Any]:
         """Request, status and rate-limit counters (for tests and benchmarks)."""
@@ -172,13 +92,7 @@ class SandboxServer:
 
     def _take_fault(self, method: str, path: str) -> Fault | None:
         with self._lock:
-            for f in self._faults:
-                if f.path_contains in path and (f.method is None or f.method == method):
-                    f.times -= 1
-                    if f.times <= 0:
-                        self._faults.remove(f)
-                    return f
-        return None
+            return self._take_queued_fault(method, path)
 
     def _count(self, path: str) -> None:
         with self._lock:
@@ -193,17 +107,6 @@ class SandboxServer:
         if not header or not header.startswith("Bearer "):
             return False
         return hmac.compare_digest(header[7:].strip().encode(), self._token.encode())
-
-
-class _HTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, _request: Any, _client_address: Any) -> None:
-        """Clients that hang up (timeouts in tests) are normal; stay quiet about them."""
-        exc = sys.exc_info()[1]
-        if isinstance(exc, (ConnectionError, TimeoutError)):
-            return
-        sys.stderr.write(f"sandbox server: {type(exc).__name__}: {exc}\n")
 
 
 class _Handler(BaseHTTPRequestHandler):

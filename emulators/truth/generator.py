@@ -684,6 +684,10 @@ def _write(config: SandboxConfig, path: Path, progress: ProgressCallback | None)
             if progress:
                 progress("scenario", 0, 1)
             inject(conn, config.scenario, seed=config.seed, end_date=config.end_date)
+        # --- Pipedrive hook: the same truth seen the Pipedrive way (emulators/truth/pipedrive.py) ---
+        from emulators.truth.pipedrive import add_pipedrive_tables
+
+        add_pipedrive_tables(conn, config.seed, end_ms)
         conn.commit()
         if progress:
             progress("indexes", 0, 1)

@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from connectors.common import ConnectorError
+from connectors.http.ratelimit import RollingWindowLimiter
+from connectors.http.redact import redact
 from connectors.hubspot import cursor as cur
 from connectors.hubspot.parse import (
     association_rows,
@@ -16,8 +18,6 @@ from connectors.hubspot.parse import (
     pipeline_rows,
     v4_association_rows,
 )
-from connectors.hubspot.ratelimit import RollingWindowLimiter
-from connectors.hubspot.redact import redact
 from connectors.hubspot.schema import DEAL_PROPERTIES, STREAM_TABLES, TABLES
 from core.epoch import iso, ms_to_iso, to_epoch_ms
 

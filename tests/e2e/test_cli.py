@@ -84,10 +84,12 @@ def test_unconfigured_source_is_skipped_its_tables_created_and_the_run_succeeds(
 
     from orchestration.assets.raw import SKIPPED
     from orchestration.definitions import build_resources, raw_assets
-    from orchestration.resources import HubSpotResource
+    from orchestration.resources import HubSpotResource, PipedriveResource
 
     warehouse = tmp_path / "w.duckdb"
-    resources = build_resources(str(warehouse), hubspot=HubSpotResource(access_token=None))
+    resources = build_resources(
+        str(warehouse), hubspot=HubSpotResource(access_token=None), pipedrive=PipedriveResource(api_token=None)
+    )
     result = materialize(raw_assets, resources=resources)
     assert result.success
     materializations = result.get_asset_materialization_events()
@@ -106,6 +108,7 @@ def test_unconfigured_source_is_skipped_its_tables_created_and_the_run_succeeds(
         }
         assert {"contacts", "deals", "deal_property_history", "owners"} <= tables
         assert con.execute("select count(*) from raw_hubspot.deals").fetchone()[0] == 0
+        assert con.execute("select count(*) from raw_pipedrive.deal_flow").fetchone()[0] == 0
 
 
 @pytest.mark.slow

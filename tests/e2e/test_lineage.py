@@ -16,7 +16,9 @@ def test_every_staging_model_depends_on_its_raw_asset():
     graph = _graph()
     staging = [k for k in graph.get_all_asset_keys() if k.path[0] == "staging"]
     assert len(staging) >= 8
-    raw_keys = {k for k in graph.get_all_asset_keys() if k.path[0] == "raw_hubspot"}
+    from core.sources import SOURCES
+
+    raw_keys = {k for k in graph.get_all_asset_keys() if k.path[0] in {s.schema for s in SOURCES}}
 
     def upstream_raw(key: AssetKey, seen: set) -> set:
         found = set()
@@ -28,7 +30,9 @@ def test_every_staging_model_depends_on_its_raw_asset():
         return found
 
     for key in staging:
-        assert upstream_raw(key, set()), f"{key.to_user_string()} has no raw_hubspot ancestor"
+        assert upstream_raw(key, set()), f"{key.to_user_string()} has no raw ancestor"
+    changes = graph.get(AssetKey(["staging", "stg_pipedrive__deal_stage_changes"]))
+    assert AssetKey(["raw_pipedrive", "deal_flow"]) in changes.parent_keys
     deals = graph.get(AssetKey(["staging", "stg_hubspot__deals"]))
     assert AssetKey(["raw_hubspot", "deals"]) in deals.parent_keys
     changes = graph.get(AssetKey(["staging", "stg_hubspot__deal_property_changes"]))

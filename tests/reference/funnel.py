@@ -574,8 +574,14 @@ def compute_marts(
     *,
     as_of_date: date,
     reporting_currency: str = "USD",
+    leads: list[Mapping[str, Any]] | None = None,
+    lead_links: list[Mapping[str, Any]] | None = None,
 ) -> dict[str, list[Row]]:
     """All five contracted marts, keyed by mart name, from generic inputs (module docstring).
+
+    A CRM whose leads are not its contacts (Pipedrive) passes ``leads`` (rows shaped like
+    ``contacts``) and ``lead_links`` (``source``, ``source_deal_id``, ``source_contact_id`` = the
+    lead id) for step 1; ``contacts``/``deal_contacts`` then only choose the primary contact.
 
     "The marts show the funnel as it stood then: deals and leads created at or after `as_of`
     are left out, history entries at or after `as_of` are ignored; other attributes (amount,
@@ -585,7 +591,8 @@ def compute_marts(
     stages, rate_table = StageMap(mapping), RateTable(rates)
 
     live_contacts = {(c["source"], str(c["source_contact_id"])): dict(c) for c in contacts if is_live(c)}
-    leads = [c for c in live_contacts.values() if to_utc(c["created_at"]) < as_of]
+    lead_rows = live_contacts.values() if leads is None else [c for c in leads if is_live(c)]
+    leads = [c for c in lead_rows if to_utc(c["created_at"]) < as_of]
     live_deals = [d for d in deals if is_live(d) and to_utc(d["created_at"]) < as_of]
 
     history: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
@@ -604,7 +611,11 @@ def compute_marts(
         visits_by_deal[did] = visits
         pc = primary_contact(contacts_of.get(did, []), live_contacts, d["source"])
         deal_rows.append(deal_row(d, visits, pc, rate_table, reporting_currency, as_of_date))
-        converted.update((d["source"], c) for c in contacts_of.get(did, []))
+        if lead_links is None:
+            converted.update((d["source"], c) for c in contacts_of.get(did, []))
+    for link in lead_links or []:
+        if deal_key(link["source"], link["source_deal_id"]) in visits_by_deal:
+            converted.add((link["source"], str(link["source_contact_id"])))
 
     source_of = {r["deal_id"]: r["source"] for r in deal_rows}
     return {

@@ -11,6 +11,12 @@ hubspot_stage_changes as (
 
 ),
 
+pipedrive_stage_changes as (
+
+    select * from {{ ref('stg_pipedrive__deal_stage_changes') }}
+
+),
+
 deals as (
 
     select * from {{ ref('int_deals_unioned') }}
@@ -22,10 +28,22 @@ unioned as (
     select
         {{ dbt.concat(["source", "':'", "deal_id"]) }} as deal_id,
         stage_id,
+        -- a status-based CRM's won/lost events carry the pipeline of the stage held then
+        cast(null as {{ dbt.type_string() }}) as pipeline_id,
         changed_at,
         -- the CRM's order: oldest first, equal timestamps in the API's order
         change_sequence as source_change_sequence
     from hubspot_stage_changes
+
+    union all
+
+    select
+        {{ dbt.concat(["source", "':'", "deal_id"]) }} as deal_id,
+        stage_id,
+        pipeline_id,
+        changed_at,
+        change_sequence as source_change_sequence
+    from pipedrive_stage_changes
 
 ),
 
@@ -36,6 +54,7 @@ deal_changes as (
         deals.source,
         deals.source_deal_id,
         unioned.stage_id,
+        unioned.pipeline_id,
         unioned.changed_at,
         unioned.source_change_sequence,
         deals.created_at as deal_created_at
@@ -46,11 +65,12 @@ deal_changes as (
 
 oldest_changes as (
 
-    select deal_id, stage_id
+    select deal_id, stage_id, pipeline_id
     from (
         select
             deal_id,
             stage_id,
+            pipeline_id,
             row_number() over (
                 partition by deal_id order by changed_at, source_change_sequence
             ) as change_rank
@@ -67,6 +87,7 @@ changes_before_as_of as (
         source,
         source_deal_id,
         stage_id,
+        pipeline_id,
         changed_at,
         source_change_sequence,
         deal_created_at,
@@ -89,6 +110,7 @@ synthetic_first_changes as (
         deals.source,
         deals.source_deal_id,
         coalesce(oldest_changes.stage_id, deals.stage_id) as stage_id,
+        oldest_changes.pipeline_id,
         deals.created_at as changed_at,
         0 as source_change_sequence,
         deals.created_at as deal_created_at,
@@ -115,6 +137,7 @@ final as (
         source,
         source_deal_id,
         stage_id,
+        pipeline_id,
         changed_at,
         cast(row_number() over (
             partition by deal_id order by changed_at, source_change_sequence

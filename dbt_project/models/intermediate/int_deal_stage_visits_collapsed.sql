@@ -55,6 +55,7 @@ sequenced as (
         source,
         source_deal_id,
         stage_id,
+        pipeline_id as change_pipeline_id,
         cast(row_number() over (
             partition by deal_id order by change_sequence
         ) as {{ dbt.type_int() }}) as visit_number,
@@ -97,8 +98,9 @@ mapped as (
         sequenced.deal_id,
         sequenced.source,
         sequenced.source_deal_id,
-        -- stages no pipeline lists (e.g. Pipedrive's won/lost status) belong to the deal's pipeline
-        coalesce(stage_owners.pipeline_id, deals.deal_pipeline_id) as pipeline_id,
+        -- stages no pipeline lists (Pipedrive's won/lost status) belong to the pipeline the event
+        -- names (the stage held then), else to the deal's pipeline
+        coalesce(stage_owners.pipeline_id, sequenced.change_pipeline_id, deals.deal_pipeline_id) as pipeline_id,
         sequenced.stage_id,
         funnel_stage_mapping.funnel_step,
         funnel_stage_mapping.funnel_step_order,
@@ -112,7 +114,8 @@ mapped as (
         and sequenced.visit_number = stage_owners.visit_number
     left join funnel_stage_mapping
         on sequenced.source = funnel_stage_mapping.source
-        and coalesce(stage_owners.pipeline_id, deals.deal_pipeline_id) = funnel_stage_mapping.pipeline_id
+        and coalesce(stage_owners.pipeline_id, sequenced.change_pipeline_id, deals.deal_pipeline_id)
+        = funnel_stage_mapping.pipeline_id
         and sequenced.stage_id = funnel_stage_mapping.stage_id
 
 ),

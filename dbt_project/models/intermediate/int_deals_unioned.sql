@@ -10,6 +10,12 @@ hubspot_deals as (
 
 ),
 
+pipedrive_deals as (
+
+    select * from {{ ref('stg_pipedrive__deals') }}
+
+),
+
 unioned as (
 
     select
@@ -26,6 +32,24 @@ unioned as (
         -- HubSpot archives merged-away deals, so is_archived covers merges
         (is_archived or is_deleted) as is_excluded
     from hubspot_deals
+
+    union all
+
+    select
+        source,
+        deal_id as source_deal_id,
+        deal_name,
+        pipeline_id,
+        -- won/lost are a status in Pipedrive: the stage a closed deal is in is `won`/`lost`
+        case when status in ('won', 'lost') then status else stage_id end as stage_id,
+        amount,
+        currency_code,
+        created_at,
+        cast(expected_close_date as timestamp) as close_date_at,
+        owner_id,
+        -- archived (/deals/archived) and deleted (status deleted, is_deleted, gone) deals
+        (is_archived or is_deleted) as is_excluded
+    from pipedrive_deals
 
 ),
 

@@ -8,6 +8,12 @@ hubspot_pipeline_stages as (
 
 ),
 
+pipedrive_stages as (
+
+    select * from {{ ref('stg_pipedrive__stages') }}
+
+),
+
 final as (
 
     select
@@ -22,6 +28,18 @@ final as (
         probability as stage_probability,
         is_archived
     from hubspot_pipeline_stages
+
+    union all
+
+    select
+        source,
+        pipeline_id,
+        stage_id,
+        stage_label,
+        display_order,
+        is_closed,
+        is_archived
+    from pipedrive_stages
 
 )
 

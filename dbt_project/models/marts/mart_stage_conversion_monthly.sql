@@ -29,7 +29,7 @@ deals as (
 
 deal_contacts as (
 
-    select * from {{ ref('int_deal_contacts_unioned') }}
+    select * from {{ ref('int_deal_leads_unioned') }}
 
 ),
 

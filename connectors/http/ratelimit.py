@@ -60,3 +60,18 @@ class RollingWindowLimiter:
                 delay = max(delay, 0.001)
                 self._sleep(delay)
                 waited += delay
+
+
+_LIMITERS: dict[tuple, RollingWindowLimiter] = {}
+_LIMITERS_LOCK = threading.Lock()
+
+
+def shared_limiter(key: tuple, make: Callable[[], RollingWindowLimiter]) -> RollingWindowLimiter:
+    """The process-wide limiter for ``key`` (account + kind + rate), created on first use.
+
+    APIs count every call of an account, so clients built per stream must share one budget.
+    """
+    with _LIMITERS_LOCK:
+        if key not in _LIMITERS:
+            _LIMITERS[key] = make()
+        return _LIMITERS[key]

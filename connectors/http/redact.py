@@ -17,7 +17,8 @@ MASK = "***"
 _PATTERNS: tuple[re.Pattern[str], ...] = (
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"),
     re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?)[^'\",}\s]+(?:\s+[^'\",}\s]+)?"),
-    re.compile(r"(?i)((?:hapikey|access_token|token)=)[^&\s'\"]+"),
+    re.compile(r"(?i)((?:hapikey|access_token|api_token|token)=)[^&\s'\"]+"),
+    re.compile(r"(?i)(x-api-token['\"]?\s*[:=]\s*['\"]?)[^'\",}\s]+"),
     re.compile(r"()\bpat-[a-z0-9]{2,4}-[A-Za-z0-9-]{8,}"),
 )
 

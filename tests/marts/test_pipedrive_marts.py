@@ -1,0 +1,121 @@
+"""Pipedrive end to end: the emulator over HTTP -> connector -> raw -> dbt -> marts, compared row by
+row with the independent reference (``tests/reference/pipedrive.py``) computed from the ground
+truth. Once through `python -m cli.main run` (what `make run` calls) with only the Pipedrive
+variables set and a fifth of the requests failing; once with both CRMs configured."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.conftest import CANARY_TOKEN, ROOT, hubspot_resource
+from tests.marts.compare import compare_rows, read_mart
+from tests.reference.funnel import MART_COLUMNS, marts_from_truth
+from tests.reference.pipedrive import pipedrive_marts_from_truth
+
+pytestmark = pytest.mark.slow
+
+PD_TOKEN = "pd-e2e-canary-token-91c07d2e5b"
+MARTS = sorted(MART_COLUMNS)
+
+
+def compare_source(warehouse: Path, expected: dict[str, list[dict]], source: str) -> list[str]:
+    problems = []
+    for mart in MARTS:
+        columns, rows = read_mart(warehouse, mart)
+        mine = [r for r in rows if r["source"] == source]
+        assert expected[mart], f"the reference computed no {source} rows for {mart}"
+        diff = compare_rows(mart, mine, expected[mart], columns)
+        if diff:
+            problems.append(diff.report())
+    return problems
+
+
+@pytest.fixture(scope="module")
+def pd_reference(sandbox_db, demo_warehouse):
+    return pipedrive_marts_from_truth(
+        sandbox_db, as_of_date=demo_warehouse.as_of_date, seeds_dir=ROOT / "dbt_project" / "seeds"
+    )
+
+
+def test_make_run_with_only_pipedrive_and_failing_requests_matches_the_reference(
+    tmp_path, sandbox_db, demo_warehouse, pd_reference
+):
+    from emulators.pipedrive import PipedriveServer
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HUBSPOT_", "PIPEDRIVE_"))}
+    with PipedriveServer(sandbox_db, token=PD_TOKEN, fail_rate=0.2, fail_seed=9) as server:
+        env.update(
+            PIPEDRIVE_API_TOKEN=PD_TOKEN,
+            PIPEDRIVE_BASE_URL=server.base_url,
+            PIPEDRIVE_BACKOFF_BASE_S="0.01",
+            PIPEDRIVE_RATE_LIMIT_PER_2S="off",
+            WAREHOUSE_PATH=str(tmp_path / "warehouse.duckdb"),
+            DAGSTER_HOME=str(tmp_path / "dagster_home"),
+            AS_OF_DATE=demo_warehouse.as_of_date.isoformat(),
+        )
+        (tmp_path / "dagster_home").mkdir()
+        proc = subprocess.run(
+            [sys.executable, "-m", "cli.main", "run"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900
+        )
+        stats = server.stats()
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output[-4000:]
+    assert "Sources configured: pipedrive;" in output
+    assert "hubspot is not configured" in output  # the other CRM is skipped cleanly
+    failed = sum(n for code, n in stats["by_status"].items() if code != 200)
+    assert failed >= 0.15 * stats["requests"], stats
+    assert PD_TOKEN not in output
+    problems = compare_source(tmp_path / "warehouse.duckdb", pd_reference, "pipedrive")
+    assert not problems, "\n".join(problems)
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*) from marts.fct_deals where source <> 'pipedrive'").fetchone()[0] == 0
+        text = " ".join(str(r) for r in con.execute("select * from raw_pipedrive._sync_log").fetchall())
+        assert PD_TOKEN not in text
+
+
+def test_both_crms_configured_the_marts_hold_both(tmp_path, sandbox_db, sandbox_url, demo_warehouse, pd_reference):
+    from dagster import DagsterInstance, materialize
+
+    from emulators.pipedrive import PipedriveServer
+    from orchestration.definitions import all_assets, build_resources
+    from orchestration.resources import PipedriveResource
+
+    saved = os.environ.get("AS_OF_DATE")
+    os.environ["AS_OF_DATE"] = demo_warehouse.as_of_date.isoformat()
+    try:
+        with PipedriveServer(sandbox_db, token=PD_TOKEN) as server:
+            pipedrive = PipedriveResource(
+                api_token=PD_TOKEN, base_url=server.base_url, backoff_base_s=0.01, rate_limit_per_2s=None
+            )
+            resources = build_resources(
+                str(tmp_path / "warehouse.duckdb"), hubspot=hubspot_resource(sandbox_url), pipedrive=pipedrive
+            )
+            (tmp_path / "home").mkdir()
+            with DagsterInstance.local_temp(str(tmp_path / "home")) as instance:
+                result = materialize(all_assets, resources=resources, instance=instance, raise_on_error=False)
+                assert result.success
+                messages = " ".join(e.user_message for e in instance.all_logs(result.run_id) if e.user_message)
+    finally:
+        if saved is None:
+            os.environ.pop("AS_OF_DATE", None)
+        else:
+            os.environ["AS_OF_DATE"] = saved
+    assert PD_TOKEN not in messages and CANARY_TOKEN not in messages
+    warehouse = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        for mart in MARTS:
+            sources = {r[0] for r in con.execute(f"select distinct source from marts.{mart}").fetchall()}
+            assert sources == {"hubspot", "pipedrive"}, mart
+    hubspot_reference = marts_from_truth(
+        demo_warehouse.truth, as_of_date=demo_warehouse.as_of_date, seeds_dir=ROOT / "dbt_project" / "seeds"
+    )
+    problems = compare_source(warehouse, pd_reference, "pipedrive") + compare_source(
+        warehouse, hubspot_reference, "hubspot"
+    )
+    assert not problems, "\n".join(problems)
