@@ -151,7 +151,7 @@ _CATEGORIES = (
     ("parse to rows (connectors/hubspot/parse.py)", ("hubspot/parse",)),
     (
         "connector logic (source/client/ratelimit)",
-        ("hubspot/source", "hubspot/client", "hubspot/ratelimit", "hubspot/cursor", "hubspot/redact"),
+        ("hubspot/source", "hubspot/client", "http/ratelimit", "hubspot/cursor", "http/redact"),
     ),
 )
 

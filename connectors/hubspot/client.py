@@ -16,7 +16,7 @@ After ``max_retries`` retries the call fails with :class:`ConnectorError`
 
 The token is only ever placed in the ``Authorization`` header of each request. Messages are built
 from method + path + status; anything from requests or from a response body passes through
-:func:`connectors.hubspot.redact.redact`.
+:func:`connectors.http.redact.redact`.
 """
 
 from __future__ import annotations
@@ -38,8 +38,8 @@ from connectors.common import (
     no_progress,
 )
 from connectors.hubspot import defaults
-from connectors.hubspot.ratelimit import RollingWindowLimiter
-from connectors.hubspot.redact import Secret, redact
+from connectors.http.ratelimit import RollingWindowLimiter
+from connectors.http.redact import Secret, redact
 
 SEARCH_RESULT_CAP = 10_000  # search: `after` >= 10,000 is rejected with 400
 HISTORY_PAGE_LIMIT = 50  # list/read with propertiesWithHistory: at most 50 objects per page
