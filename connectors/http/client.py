@@ -87,16 +87,17 @@ class JsonHttpClient:
         json: Any = None,
         data: dict[str, str] | None = None,
         headers: Callable[[], dict[str, str]] | None = None,
+        handler: Callable[[requests.Response, str, int], Any] | None = None,
     ) -> Any:
-        """Send until :meth:`handle` accepts the answer; ``headers()`` is called per attempt
-        (so a refreshed access token is picked up)."""
+        """Send until ``handler`` (default :meth:`handle`) accepts the answer; ``headers()`` is
+        called per attempt (so a refreshed access token is picked up)."""
         attempt = 1
         while True:
             if self.limiter is not None:
                 self.stats["waited_s"] += self.limiter.acquire()
             retry: Retry | None = None
             try:
-                return self._attempt(method, url, what, params, json, data, headers, attempt)
+                return self._attempt(method, url, what, params, json, data, headers, attempt, handler)
             except Retry as exc:
                 retry = exc
             if retry.rate_limited:
@@ -111,7 +112,7 @@ class JsonHttpClient:
             self.wait(retry.wait_s)
             attempt += 1
 
-    def _attempt(self, method, url, what, params, json, data, headers, attempt) -> Any:  # noqa: ANN001
+    def _attempt(self, method, url, what, params, json, data, headers, attempt, handler) -> Any:  # noqa: ANN001
         self.stats["requests"] += 1
         failure: Exception | None = None
         try:
@@ -129,10 +130,12 @@ class JsonHttpClient:
         except requests.ConnectionError as exc:
             failure = Retry(f"{what} could not connect ({type(exc).__name__})", self.expo(attempt))
         except requests.RequestException as exc:
-            failure = ConnectorError(f"{self.api_name} {what} failed: {self.redact(type(exc).__name__ + ': ' + str(exc))}")
+            failure = ConnectorError(
+                f"{self.api_name} {what} failed: {self.redact(type(exc).__name__ + ': ' + str(exc))}"
+            )
         if failure is not None:  # raised outside the except block: never chained
             raise failure
-        return self.handle(resp, what, attempt)
+        return (handler or self.handle)(resp, what, attempt)
 
     def _give_up(self, what: str, retry: Retry, attempts: int) -> None:
         if retry.rate_limited:
@@ -141,7 +144,9 @@ class JsonHttpClient:
                 f"{retry.what}). Another tool may share the quota; re-run later (the sync resumes "
                 "from its last committed cursor)."
             )
-        raise ConnectorError(f"{self.api_name} {what} failed after {attempts} attempts (last: {retry.what}). {self.give_up_hint}")
+        raise ConnectorError(
+            f"{self.api_name} {what} failed after {attempts} attempts (last: {retry.what}). {self.give_up_hint}"
+        )
 
     # ------------------------------------------------------------------ helpers
     def expo(self, attempt: int) -> float:

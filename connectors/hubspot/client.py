@@ -37,9 +37,9 @@ from connectors.common import (
     RateLimitExhausted,
     no_progress,
 )
-from connectors.hubspot import defaults
 from connectors.http.ratelimit import RollingWindowLimiter
 from connectors.http.redact import Secret, redact
+from connectors.hubspot import defaults
 
 SEARCH_RESULT_CAP = 10_000  # search: `after` >= 10,000 is rejected with 400
 HISTORY_PAGE_LIMIT = 50  # list/read with propertiesWithHistory: at most 50 objects per page

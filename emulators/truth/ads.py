@@ -91,28 +91,59 @@ CAMPAIGNS = (
     CampaignDef(GOOGLE, "9876543210", "20000000211", "Wettbewerber Begriffe", "competitor_terms", 64.0, 6.0),
     CampaignDef(GOOGLE, "9876543210", "20000000212", "Retargeting Suche", "retargeting_search", 29.0, 3.0),
     # removed half-way: history stays, nothing after
+    CampaignDef(GOOGLE, "9876543210", "20000000213", "Old display test", None, 0.0, 21.0, "REMOVED", 1, last_month=5),
     CampaignDef(
-        GOOGLE, "9876543210", "20000000213", "Old display test", None, 0.0, 21.0, "REMOVED", 1, last_month=5
-    ),
-    CampaignDef(
-        META, "101000000000001", "120210000000000001", "Prospecting lookalike", "prospecting_lookalike", 45.0, 5.0,
+        META,
+        "101000000000001",
+        "120210000000000001",
+        "Prospecting lookalike",
+        "prospecting_lookalike",
+        45.0,
+        5.0,
         objective="OUTCOME_LEADS",
     ),
     CampaignDef(
-        META, "101000000000001", "120210000000000002", "Retargeting Q", "retargeting_q", 33.0, 3.0,
+        META,
+        "101000000000001",
+        "120210000000000002",
+        "Retargeting Q",
+        "retargeting_q",
+        33.0,
+        3.0,
         objective="OUTCOME_LEADS",
     ),
     CampaignDef(
-        META, "101000000000002", "120210000000000003", "Webinar promo EU", "webinar_promo", 52.0, 4.0,
+        META,
+        "101000000000002",
+        "120210000000000003",
+        "Webinar promo EU",
+        "webinar_promo",
+        52.0,
+        4.0,
         objective="OUTCOME_LEADS",
     ),
     CampaignDef(
-        META, "101000000000002", "120210000000000004", "E-book pipeline guide", "ebook_pipeline_guide", 40.0, 2.0,
+        META,
+        "101000000000002",
+        "120210000000000004",
+        "E-book pipeline guide",
+        "ebook_pipeline_guide",
+        40.0,
+        2.0,
         objective="OUTCOME_LEADS",
     ),
     CampaignDef(
-        META, "101000000000002", "120210000000000005", "Brand awareness (paused)", None, 0.0, 12.0, "PAUSED", 2,
-        last_month=7, objective="OUTCOME_AWARENESS",
+        META,
+        "101000000000002",
+        "120210000000000005",
+        "Brand awareness (paused)",
+        None,
+        0.0,
+        12.0,
+        "PAUSED",
+        2,
+        last_month=7,
+        objective="OUTCOME_AWARENESS",
     ),
 )
 
@@ -181,8 +212,17 @@ def _day_row(rng: random.Random, c: CampaignDef, day: date, n_leads: int) -> tup
     clicks = int(impressions * rng.uniform(0.01, 0.05)) if micros else 0
     conversions = round(n_leads * rng.uniform(0.6, 1.2) * 2) / 2  # Google: a double (halves)
     lead_actions = max(0, n_leads + rng.randint(-1, 1)) if n_leads else 0
-    return (c.platform, c.account_id, c.campaign_id, day.isoformat(), micros, impressions, clicks, conversions,
-            lead_actions)
+    return (
+        c.platform,
+        c.account_id,
+        c.campaign_id,
+        day.isoformat(),
+        micros,
+        impressions,
+        clicks,
+        conversions,
+        lead_actions,
+    )
 
 
 # ---------------------------------------------------------------- reading (emulators, tests)
@@ -253,16 +293,18 @@ def _write(db: Path | str, sql: str, params: tuple) -> int:
 
 def rename_campaign(db: Path | str, platform: str, campaign_id: str, name: str) -> None:
     """The advertiser renames a campaign: every row the API returns now carries the new name."""
-    if not _write(db, "UPDATE ad_campaigns SET name = ? WHERE platform = ? AND campaign_id = ?",
-                  (name, platform, campaign_id)):
+    if not _write(
+        db, "UPDATE ad_campaigns SET name = ? WHERE platform = ? AND campaign_id = ?", (name, platform, campaign_id)
+    ):
         raise KeyError(campaign_id)
 
 
 def remove_campaign(db: Path | str, platform: str, campaign_id: str) -> None:
     """The advertiser removes (Google) / deletes (Meta) a campaign; its history stays."""
     status = "REMOVED" if platform == GOOGLE else "DELETED"
-    _write(db, "UPDATE ad_campaigns SET status = ? WHERE platform = ? AND campaign_id = ?",
-           (status, platform, campaign_id))
+    _write(
+        db, "UPDATE ad_campaigns SET status = ? WHERE platform = ? AND campaign_id = ?", (status, platform, campaign_id)
+    )
 
 
 def restate_day(db: Path | str, platform: str, campaign_id: str, day: str, factor: float) -> None:
