@@ -72,3 +72,16 @@ def advance(account: dict[str, Any] | None, chunk_end: date, days_with_rows: lis
     if latest and (not out.get("latest_day") or latest > out["latest_day"]):
         out["latest_day"] = latest
     return out
+
+
+def start_date_from(setting: str | None, today: date, years_back: int) -> date:
+    """ADS_START_DATE (YYYY-MM-DD) or ``years_back`` years before ``today``."""
+    if setting:
+        try:
+            return date.fromisoformat(setting.strip())
+        except ValueError:
+            raise ConnectorError(f"ADS_START_DATE must look like 2024-01-01 (YYYY-MM-DD); got {setting!r}.") from None
+    try:
+        return today.replace(year=today.year - years_back)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year - years_back, day=28)

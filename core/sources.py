@@ -11,9 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from connectors.common import TableSchema
+from connectors.google_ads.schema import STREAM_TABLES as GOOGLE_ADS_STREAM_TABLES
+from connectors.google_ads.schema import TABLES as GOOGLE_ADS_TABLES
 from connectors.hubspot.schema import STREAM_TABLES as HUBSPOT_STREAM_TABLES
 from connectors.hubspot.schema import TABLES as HUBSPOT_TABLES
-from core.source_settings import HubSpotSettings, SourceSettings
+from connectors.meta.schema import STREAM_TABLES as META_STREAM_TABLES
+from connectors.meta.schema import TABLES as META_TABLES
+from core.source_settings import GoogleAdsSettings, HubSpotSettings, MetaSettings, SourceSettings
 
 
 @dataclass(frozen=True)
@@ -47,7 +51,25 @@ HUBSPOT = SourceDefinition(
     resource_key="hubspot",
 )
 
-SOURCES: tuple[SourceDefinition, ...] = (HUBSPOT,)
+# Marketing sources: campaign spend per day (contract §8).
+GOOGLE_ADS = SourceDefinition(
+    name="google_ads",
+    schema="raw_google_ads",
+    tables=GOOGLE_ADS_TABLES,
+    stream_tables=GOOGLE_ADS_STREAM_TABLES,
+    settings=GoogleAdsSettings,
+    resource_key="google_ads",
+)
+META = SourceDefinition(
+    name="meta",
+    schema="raw_meta",
+    tables=META_TABLES,
+    stream_tables=META_STREAM_TABLES,
+    settings=MetaSettings,
+    resource_key="meta",
+)
+
+SOURCES: tuple[SourceDefinition, ...] = (HUBSPOT, GOOGLE_ADS, META)
 
 # Variables of sources whose connector is not built yet, still named in "no source configured".
 PLANNED_CREDENTIAL_ENV: tuple[str, ...] = ("PIPEDRIVE_API_TOKEN",)

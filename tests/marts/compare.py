@@ -14,7 +14,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from tests.reference.funnel import MART_COLUMNS, MART_KEYS
+from tests.reference import marketing
+from tests.reference.funnel import MART_COLUMNS as FUNNEL_COLUMNS
+from tests.reference.funnel import MART_KEYS as FUNNEL_KEYS
+
+MART_COLUMNS = {**FUNNEL_COLUMNS, **marketing.MART_COLUMNS}
+MART_KEYS = {**FUNNEL_KEYS, **marketing.MART_KEYS}
 
 ABS_TOL = 1e-6
 REL_TOL = 1e-9  # large sums (won_amount_reporting) still agree to ~1e-6 after this
@@ -32,6 +37,7 @@ COUNT_COLUMNS = frozenset(
         "won_count",
         "lost_count",
     }
+    | marketing.COUNT_COLUMNS
 )
 SHOW = 5
 
