@@ -79,7 +79,7 @@ class JsonServer:
     def handle(self, request: Request) -> Response:
         raise NotImplementedError
 
-    def transient(self, request: Request) -> Response:
+    def transient(self, request: Request) -> Response:  # noqa: ARG002
         """The API's own transient failure (served by ``fail_rate`` and empty faults)."""
         return Response(503, {"error": "unavailable"})
 
