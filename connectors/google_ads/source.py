@@ -18,6 +18,7 @@ from connectors.common import Batch, ConnectorError, ProgressFn, TableWrite
 from connectors.google_ads import defaults
 from connectors.google_ads.client import GoogleAdsClient
 from connectors.google_ads.parse import campaign_row, customer_row, stats_row
+from connectors.google_ads.parse import customer_ids as parse_customer_ids
 from connectors.google_ads.schema import CAMPAIGNS_QUERY, CUSTOMER_QUERY, stats_query
 
 SOURCE = "google_ads"
@@ -39,7 +40,7 @@ class GoogleAdsSource:
         if not customer_ids:
             raise ConnectorError("GOOGLE_ADS_CUSTOMER_IDS is empty: list the 10-digit ids of the accounts to read.")
         self.client = client
-        self.customer_ids = list(customer_ids)
+        self.customer_ids = parse_customer_ids(customer_ids)
         self.start_date = start_date
         self.reread_days = reread_days
         self.chunk_days = chunk_days

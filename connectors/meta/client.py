@@ -108,7 +108,7 @@ class MetaClient(JsonHttpClient):
         except (TypeError, ValueError):
             code = None
         sub = error.get("error_subcode")
-        message = self.redact(str(error.get("message") or resp.reason or ""))[:300]
+        message = self.redact(str(error.get("message") or resp.reason or ""))[:300].rstrip(".")
         label = f"HTTP {status} code {code}" + (f"/{sub}" if sub else "")
         if code in THROTTLE_CODES:
             wait = regain_min * 60.0 if regain_min else 5.0 * self.backoff_base_s * attempt

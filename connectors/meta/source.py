@@ -17,6 +17,7 @@ from connectors import daily_window as window
 from connectors.common import Batch, ConnectorError, ProgressFn, TableWrite
 from connectors.meta import defaults
 from connectors.meta.client import MetaClient
+from connectors.meta.parse import account_ids as parse_account_ids
 from connectors.meta.parse import account_row, campaign_row, insight_row
 from connectors.meta.schema import ACCOUNT_FIELDS, CAMPAIGN_FIELDS, INSIGHT_FIELDS
 
@@ -40,7 +41,7 @@ class MetaSource:
         if not account_ids:
             raise ConnectorError("META_AD_ACCOUNT_IDS is empty: list the act_<digits> ids of the ad accounts to read.")
         self.client = client
-        self.account_ids = list(account_ids)
+        self.account_ids = parse_account_ids(account_ids)
         self.start_date = start_date
         self.reread_days = reread_days
         self.chunk_days = chunk_days
