@@ -83,3 +83,22 @@ def test_no_ratio_is_infinite_and_paid_channels_have_figures(roi):
         r for (m, c), r in roi.items() if c in ("paid_search", "paid_social") and r["leads"] and r["spend_reporting"]
     ]
     assert paid and any(r["new_customers"] > 0 and r["cac"] is not None for r in paid)
+
+
+def test_kpi_summary_paid_channels_match_the_reference(demo_warehouse, reference):
+    from warehouse.summary import paid_channel_summary
+
+    got = paid_channel_summary(demo_warehouse.warehouse.parent / "published" / "sales_marts.duckdb")
+    rows = reference["mart_marketing_roi_monthly"]
+    spend_channels = {r["channel"] for r in rows if r["spend_reporting"] > 0}
+    assert set(got) == spend_channels and {"paid_search", "paid_social"} <= spend_channels
+    for channel, k in got.items():
+        mine = [r for r in rows if r["channel"] == channel]
+        spend = sum(r["spend_reporting"] for r in mine)
+        leads = sum(r["leads"] for r in mine)
+        customers = sum(r["new_customers"] for r in mine)
+        revenue = sum(r["won_revenue_reporting"] for r in mine)
+        assert k["spend"] == pytest.approx(spend, rel=1e-9) and k["leads"] == leads
+        assert k["cost_per_lead"] == (pytest.approx(spend / leads, rel=1e-9) if leads else None)
+        assert k["cac"] == (pytest.approx(spend / customers, rel=1e-9) if customers else None)
+        assert k["roas"] == pytest.approx(revenue / spend, rel=1e-9)
