@@ -27,7 +27,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-VERSION = "1"
+VERSION = "2"
 """Bumped when the ad data changes shape; part of the sandbox config (rebuilds cached files)."""
 
 DDL = """
@@ -83,58 +83,39 @@ ACCOUNTS = (
     AccountDef(META, "101000000000002", "Sandbox Social EU", "EUR", "Europe/Berlin", None),
 )
 
+LEADS, AWARENESS = "OUTCOME_LEADS", "OUTCOME_AWARENESS"
+US, DACH = "1234567890", "9876543210"
+META_US, META_EU = "101000000000001", "101000000000002"
+
+# (platform, account, id, name, UTM campaign, cost per lead, base/day, status, first month, last month)
 CAMPAIGNS = (
-    CampaignDef(GOOGLE, "1234567890", "20000000111", "Brand – Search", "brand_search", 38.0, 4.0),
-    CampaignDef(GOOGLE, "1234567890", "20000000112", "Generic CRM software", "generic_crm_software", 71.0, 9.0),
+    CampaignDef(GOOGLE, US, "20000000111", "Brand – Search", "brand_search", 38.0, 1.5),
+    CampaignDef(GOOGLE, US, "20000000112", "Generic CRM software", "generic_crm_software", 71.0, 2.5),
     # spends only in the month before the first lead: a month with spend and no leads
-    CampaignDef(GOOGLE, "1234567890", "20000000113", "Launch teaser", None, 0.0, 55.0, last_month=0),
-    CampaignDef(GOOGLE, "9876543210", "20000000211", "Wettbewerber Begriffe", "competitor_terms", 64.0, 6.0),
-    CampaignDef(GOOGLE, "9876543210", "20000000212", "Retargeting Suche", "retargeting_search", 29.0, 3.0),
+    CampaignDef(GOOGLE, US, "20000000113", "Launch teaser", None, 0.0, 55.0, last_month=0),
+    CampaignDef(GOOGLE, DACH, "20000000211", "Wettbewerber Begriffe", "competitor_terms", 64.0, 2.0),
+    CampaignDef(GOOGLE, DACH, "20000000212", "Retargeting Suche", "retargeting_search", 29.0, 1.0),
     # removed half-way: history stays, nothing after
-    CampaignDef(GOOGLE, "9876543210", "20000000213", "Old display test", None, 0.0, 21.0, "REMOVED", 1, last_month=5),
+    CampaignDef(GOOGLE, DACH, "20000000213", "Old display test", None, 0.0, 21.0, "REMOVED", 1, last_month=5),
     CampaignDef(
         META,
-        "101000000000001",
+        META_US,
         "120210000000000001",
         "Prospecting lookalike",
         "prospecting_lookalike",
         45.0,
-        5.0,
-        objective="OUTCOME_LEADS",
+        1.5,
+        objective=LEADS,
     ),
+    CampaignDef(META, META_US, "120210000000000002", "Retargeting Q", "retargeting_q", 33.0, 1.0, objective=LEADS),
+    CampaignDef(META, META_EU, "120210000000000003", "Webinar promo EU", "webinar_promo", 52.0, 1.5, objective=LEADS),
+    CampaignDef(
+        META, META_EU, "120210000000000004", "E-book pipeline guide", "ebook_pipeline_guide", 40.0, 1.0, objective=LEADS
+    ),
+    # paused after eight months; the channel seed moves it to `display` (spend, no leads)
     CampaignDef(
         META,
-        "101000000000001",
-        "120210000000000002",
-        "Retargeting Q",
-        "retargeting_q",
-        33.0,
-        3.0,
-        objective="OUTCOME_LEADS",
-    ),
-    CampaignDef(
-        META,
-        "101000000000002",
-        "120210000000000003",
-        "Webinar promo EU",
-        "webinar_promo",
-        52.0,
-        4.0,
-        objective="OUTCOME_LEADS",
-    ),
-    CampaignDef(
-        META,
-        "101000000000002",
-        "120210000000000004",
-        "E-book pipeline guide",
-        "ebook_pipeline_guide",
-        40.0,
-        2.0,
-        objective="OUTCOME_LEADS",
-    ),
-    CampaignDef(
-        META,
-        "101000000000002",
+        META_EU,
         "120210000000000005",
         "Brand awareness (paused)",
         None,
@@ -143,7 +124,7 @@ CAMPAIGNS = (
         "PAUSED",
         2,
         last_month=7,
-        objective="OUTCOME_AWARENESS",
+        objective=AWARENESS,
     ),
 )
 
@@ -203,7 +184,7 @@ def _day_row(rng: random.Random, c: CampaignDef, day: date, n_leads: int) -> tup
     if n_leads == 0 and r < (0.12 if weekday else 0.3):
         return None  # no delivery: the APIs return no row
     wave = 1.0 + 0.25 * math.sin(2 * math.pi * day.timetuple().tm_yday / 365.0)
-    spend = c.cpl * n_leads * rng.lognormvariate(0.0, 0.3) + c.base * wave * rng.lognormvariate(0.0, 0.25)
+    spend = c.cpl * n_leads * rng.lognormvariate(0.0, 0.2) + c.base * wave * rng.lognormvariate(0.0, 0.25)
     if n_leads == 0 and rng.random() < 0.04:
         spend = 0.0  # impressions only (spend 0): still a row
     micros = _cents_micros(spend)
