@@ -1,5 +1,6 @@
-"""`make demo`: build the sandbox CRM, serve it on loopback (one emulator per API: HubSpot and
-Pipedrive render the same ground truth), run everything, summarize each source.
+"""`make demo`: build the sandbox CRM and ad accounts, serve them on loopback (one emulator per
+API: HubSpot, Pipedrive, Google Ads and Meta render the same ground truth), run everything,
+summarize each source.
 
 The demo writes to its own warehouse (``data/demo/warehouse.duckdb`` unless WAREHOUSE_PATH is
 set) so sandbox rows never mix with a real HubSpot account's raw tables, and pins AS_OF_DATE to
@@ -11,28 +12,15 @@ output (sandbox, Dagster, dbt) goes to ``data/demo/demo.log``.
 from __future__ import annotations
 
 import os
-import secrets
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 from cli.console import Console, DemoProgress, console_to_log
+from cli.sandboxes import start_sandboxes
 from core.settings import ROOT, resolve_path
 
 STEPS = 6
 LOG_FILE = ROOT / "data" / "demo" / "demo.log"
-
-
-def _wait_for_port_file(path: Path, proc: subprocess.Popen, timeout_s: float = 600) -> str:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if path.exists() and path.read_text().strip():
-            return path.read_text().strip()
-        if proc.poll() is not None:
-            raise RuntimeError(f"the sandbox exited early with code {proc.returncode}; see {LOG_FILE}")
-        time.sleep(0.2)
-    raise RuntimeError("the sandbox did not start listening in time")
 
 
 def _forget_warehouse_of_a_rebuilt_sandbox(db: Path, config, console: Console) -> None:
@@ -62,87 +50,37 @@ def run_demo(*, deals: int = 600, contacts: int = 2000, seed: int = 7) -> int:
 
 def _run_demo(console: Console, *, deals: int, contacts: int, seed: int) -> int:
     from emulators.truth.generator import SandboxConfig, build_sandbox, end_date_of
+    from emulators.truth.pipedrive import ensure_pipedrive_tables
 
     step = console.step_printer(STEPS)
     os.environ.setdefault("WAREHOUSE_PATH", "data/demo/warehouse.duckdb")
     sandbox_dir = ROOT / "data" / "sandbox"
     sandbox_dir.mkdir(parents=True, exist_ok=True)
     db = sandbox_dir / f"hubspot-s{seed}-d{deals}-c{contacts}.sqlite"
-    port_file = sandbox_dir / "hubspot.url"
-    port_file.unlink(missing_ok=True)
-    pd_port_file = sandbox_dir / "pipedrive.url"
-    pd_port_file.unlink(missing_ok=True)
-    token = "sandbox-" + secrets.token_hex(16)
-    pd_token = "sandbox-" + secrets.token_hex(16)
 
-    step(1, f"Building the sandbox CRM ({contacts} contacts, {deals} deals, seed {seed}) in {db.relative_to(ROOT)}")
+    step(
+        1,
+        f"Building the sandbox CRM ({contacts} contacts, {deals} deals, seed {seed}) and its Google Ads and "
+        f"Meta accounts in {db.relative_to(ROOT)}",
+    )
     started = time.monotonic()
     config = SandboxConfig(seed=seed, n_contacts=contacts, n_deals=deals)
     _forget_warehouse_of_a_rebuilt_sandbox(db, config, console)
     build_sandbox(config, db)
-    from emulators.truth.pipedrive import ensure_pipedrive_tables
-
     ensure_pipedrive_tables(db)  # files built before the Pipedrive view existed
     console.say(f"    ready in {time.monotonic() - started:.1f}s (rebuilt only when missing)")
-    step(2, "Starting the sandbox HubSpot and Pipedrive APIs on loopback")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "emulators",
-            "serve",
-            "--db",
-            str(db),
-            "--build-if-missing",
-            "--deals",
-            str(deals),
-            "--contacts",
-            str(contacts),
-            "--seed",
-            str(seed),
-            "--port",
-            "0",
-            "--port-file",
-            str(port_file),
-            "--rate-limit-per-10s",
-            "100",
-            "--search-rate-per-s",
-            "5",
-        ],
-        env={**os.environ, "SANDBOX_TOKEN": token},
-        cwd=ROOT,
-    )
-    pd_proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "emulators",
-            "serve",
-            "--api",
-            "pipedrive",
-            "--db",
-            str(db),
-            "--port",
-            "0",
-            "--port-file",
-            str(pd_port_file),
-            "--rate-limit-per-2s",
-            "80",
-        ],
-        env={**os.environ, "SANDBOX_TOKEN": pd_token},
-        cwd=ROOT,
-    )
+    step(2, "Starting the sandbox HubSpot, Pipedrive, Google Ads and Meta APIs on loopback")
+    sandboxes = start_sandboxes(db, sandbox_dir, str(LOG_FILE.relative_to(ROOT)))
     try:
-        base_url = _wait_for_port_file(port_file, proc)
-        pd_url = _wait_for_port_file(pd_port_file, pd_proc)
-        console.say(f"    HubSpot on {base_url}, Pipedrive on {pd_url}")
+        for api, url in sandboxes.urls.items():
+            console.say(f"    {api:<10} {url}")
         as_of = end_date_of(db).isoformat()
-        os.environ.update({"HUBSPOT_BASE_URL": base_url, "HUBSPOT_ACCESS_TOKEN": token, "AS_OF_DATE": as_of})
-        os.environ.update({"PIPEDRIVE_BASE_URL": pd_url, "PIPEDRIVE_API_TOKEN": pd_token})
+        os.environ.update({**sandboxes.env, "AS_OF_DATE": as_of})
         step(
             3,
-            f"Syncing HubSpot and Pipedrive into {resolve_path(os.environ['WAREHOUSE_PATH']).relative_to(ROOT)} "
-            f"and building dbt (as_of_date {as_of}): the `refresh_all` job, launched through the instance",
+            f"Syncing HubSpot, Pipedrive, Google Ads and Meta into "
+            f"{resolve_path(os.environ['WAREHOUSE_PATH']).relative_to(ROOT)} and building dbt "
+            f"(as_of_date {as_of}): the `refresh_all` job, launched through the instance",
         )
         from cli.main import run_refresh
 
@@ -164,15 +102,7 @@ def _run_demo(console: Console, *, deals: int, contacts: int, seed: int) -> int:
         console.say(f"    {report.relative_to(ROOT)} (open it in a browser; works offline)")
     finally:
         step(6, "Stopping the sandbox APIs")
-        for p in (proc, pd_proc):
-            p.terminate()
-        for p in (proc, pd_proc):
-            try:
-                p.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                p.kill()
-        port_file.unlink(missing_ok=True)
-        pd_port_file.unlink(missing_ok=True)
+        sandboxes.stop()
     console.say(
         "\nDone. Explore the runs, lineage and KPI plots with `make ui`; query the warehouse with duckdb (see README)."
     )

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pydantic import SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from connectors.google_ads import defaults as google_ads_defaults
 from connectors.hubspot import defaults as hubspot_defaults
 from connectors.pipedrive import defaults as pipedrive_defaults
+from connectors.meta import defaults as meta_defaults
 from core.settings import SettingsError
 
 OFF_WORDS = frozenset({"off", "none", "0"})
@@ -36,6 +38,9 @@ class SourceSettings(BaseSettings):
 
     @classmethod
     def env_name(cls, field: str) -> str:
+        info = cls.model_fields.get(field)
+        if info is not None and isinstance(info.validation_alias, str):  # a variable shared by sources
+            return info.validation_alias.upper()
         return f"{cls.model_config.get('env_prefix', '')}{field}".upper()
 
     @classmethod
@@ -108,3 +113,39 @@ class PipedriveSettings(SourceSettings):
     batch_size: int = pipedrive_defaults.BATCH_SIZE
 
     _off = field_validator("rate_limit_per_2s", mode="before")(_off_to_none)
+class GoogleAdsSettings(SourceSettings):
+    """Google Ads: the developer token and the OAuth client + refresh token (all four) enable it."""
+
+    model_config = SettingsConfigDict(env_prefix="GOOGLE_ADS_", extra="ignore", env_ignore_empty=True)
+    credential_fields: ClassVar[tuple[str, ...]] = ("developer_token", "client_id", "client_secret", "refresh_token")
+
+    developer_token: SecretStr | None = None
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    refresh_token: SecretStr | None = None
+    customer_ids: str | None = None
+    login_customer_id: str | None = None
+    base_url: str = google_ads_defaults.BASE_URL
+    token_url: str = google_ads_defaults.TOKEN_URL
+    api_version: str = google_ads_defaults.API_VERSION
+    start_date: str | None = Field(default=None, validation_alias="ADS_START_DATE")
+    reread_days: int = google_ads_defaults.REREAD_DAYS
+    backoff_base_s: float = google_ads_defaults.BACKOFF_BASE_S
+    timeout_s: float = google_ads_defaults.TIMEOUT_S
+
+
+class MetaSettings(SourceSettings):
+    """Meta: a system-user token and the ad account ids (both) enable it."""
+
+    model_config = SettingsConfigDict(env_prefix="META_", extra="ignore", env_ignore_empty=True)
+    credential_fields: ClassVar[tuple[str, ...]] = ("access_token", "ad_account_ids")
+
+    access_token: SecretStr | None = None
+    ad_account_ids: str | None = None
+    base_url: str = meta_defaults.BASE_URL
+    api_version: str = meta_defaults.API_VERSION
+    start_date: str | None = Field(default=None, validation_alias="ADS_START_DATE")
+    reread_days: int = meta_defaults.REREAD_DAYS
+    page_limit: int = meta_defaults.PAGE_LIMIT
+    backoff_base_s: float = meta_defaults.BACKOFF_BASE_S
+    timeout_s: float = meta_defaults.TIMEOUT_S

@@ -11,11 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from connectors.common import TableSchema
+from connectors.google_ads.schema import STREAM_TABLES as GOOGLE_ADS_STREAM_TABLES
+from connectors.google_ads.schema import TABLES as GOOGLE_ADS_TABLES
 from connectors.hubspot.schema import STREAM_TABLES as HUBSPOT_STREAM_TABLES
 from connectors.hubspot.schema import TABLES as HUBSPOT_TABLES
 from connectors.pipedrive.schema import STREAM_TABLES as PIPEDRIVE_STREAM_TABLES
 from connectors.pipedrive.schema import TABLES as PIPEDRIVE_TABLES
-from core.source_settings import HubSpotSettings, PipedriveSettings, SourceSettings
+from connectors.meta.schema import STREAM_TABLES as META_STREAM_TABLES
+from connectors.meta.schema import TABLES as META_TABLES
+from core.source_settings import GoogleAdsSettings, HubSpotSettings, MetaSettings, PipedriveSettings, SourceSettings
 
 
 @dataclass(frozen=True)
@@ -58,7 +62,25 @@ PIPEDRIVE = SourceDefinition(
     resource_key="pipedrive",
 )
 
-SOURCES: tuple[SourceDefinition, ...] = (HUBSPOT, PIPEDRIVE)
+# Marketing sources: campaign spend per day (contract §8).
+GOOGLE_ADS = SourceDefinition(
+    name="google_ads",
+    schema="raw_google_ads",
+    tables=GOOGLE_ADS_TABLES,
+    stream_tables=GOOGLE_ADS_STREAM_TABLES,
+    settings=GoogleAdsSettings,
+    resource_key="google_ads",
+)
+META = SourceDefinition(
+    name="meta",
+    schema="raw_meta",
+    tables=META_TABLES,
+    stream_tables=META_STREAM_TABLES,
+    settings=MetaSettings,
+    resource_key="meta",
+)
+
+SOURCES: tuple[SourceDefinition, ...] = (HUBSPOT, PIPEDRIVE, GOOGLE_ADS, META)
 
 # Variables of sources whose connector is not built yet, still named in "no source configured".
 PLANNED_CREDENTIAL_ENV: tuple[str, ...] = ()

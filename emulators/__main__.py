@@ -3,7 +3,13 @@
     build --out PATH [--deals N --contacts N --seed N --months N] [--scenario NAME]
     serve --db PATH [--build-if-missing ...] [--port 0] [--port-file FILE]
           [--token TOKEN | env SANDBOX_TOKEN] [--rate-limit-per-10s N] [--search-rate-per-s N]
-          [--daily-limit N] [--api hubspot|pipedrive] [--rate-limit-per-2s N] [--fail-rate F]
+          [--daily-limit N] [--api hubspot|pipedrive|google_ads|meta] [--rate-limit-per-2s N]
+          [--fail-rate F]
+
+``--api pipedrive`` serves the Pipedrive API over the same ground truth; ``--api google_ads`` the
+Google Ads API (OAuth token endpoint at ``/token``; credentials from env
+SANDBOX_GOOGLE_ADS_DEVELOPER_TOKEN, _CLIENT_ID, _CLIENT_SECRET, _REFRESH_TOKEN, else the sandbox
+defaults); ``--api meta`` the Meta Graph API (token: --token / SANDBOX_TOKEN).
     info  --db PATH      -> JSON with end_date and counts
 
 ``serve`` writes ``http://127.0.0.1:PORT`` to the port file once it is listening, prints one
@@ -19,6 +25,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 from emulators.hubspot.server import SandboxServer
 from emulators.pipedrive.server import PipedriveServer
@@ -84,7 +91,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"no sandbox at {path} (use --build-if-missing)", file=sys.stderr)
         return 2
     token = args.token or os.environ.get("SANDBOX_TOKEN") or "sandbox-token"
-    server: SandboxServer | PipedriveServer
+    server: Any
     if args.api == "pipedrive":
         server = PipedriveServer(
             path,
@@ -95,6 +102,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             port=args.port,
         )
     else:
+        server = _ad_server(args, path) if args.api != "hubspot" else None
+    if server is None:
         server = SandboxServer(
             path,
             token=token,
@@ -115,14 +124,27 @@ def cmd_serve(args: argparse.Namespace) -> int:
         tmp = Path(args.port_file).with_name(Path(args.port_file).name + ".tmp")
         tmp.write_text(url + "\n")
         os.replace(tmp, args.port_file)
-    name = "Pipedrive" if args.api == "pipedrive" else "HubSpot"
-    print(f"sandbox {name} API listening on {url} (db={path})", flush=True)
+    label = {"hubspot": "HubSpot", "pipedrive": "Pipedrive", "google_ads": "Google Ads", "meta": "Meta"}[args.api]
+    print(f"sandbox {label} API listening on {url} (db={path})", flush=True)
     try:
         while not stop.wait(0.5):
             pass
     finally:
         server.stop()
     return 0
+
+
+def _ad_server(args: argparse.Namespace, path: Path):  # noqa: ANN202
+    """The Google Ads or Meta emulator (the same sandbox file holds the ad truth)."""
+    if args.api == "google_ads":
+        from emulators.google_ads.server import SANDBOX_CREDENTIALS, GoogleAdsServer
+
+        creds = {k: os.environ.get(f"SANDBOX_GOOGLE_ADS_{k.upper()}") or v for k, v in SANDBOX_CREDENTIALS.items()}
+        return GoogleAdsServer(path, credentials=creds, fail_rate=args.fail_rate, port=args.port)
+    from emulators.meta.server import SANDBOX_TOKEN, MetaServer
+
+    meta_token = args.token or os.environ.get("SANDBOX_TOKEN") or SANDBOX_TOKEN
+    return MetaServer(path, token=meta_token, fail_rate=args.fail_rate, port=args.port)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -141,9 +163,9 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--rate-limit-per-10s", type=int)
     s.add_argument("--search-rate-per-s", type=int)
     s.add_argument("--daily-limit", type=int)
-    s.add_argument("--api", choices=("hubspot", "pipedrive"), default="hubspot", help="which API to serve")
+    s.add_argument("--api", choices=("hubspot", "pipedrive", "google_ads", "meta"), default="hubspot")
     s.add_argument("--rate-limit-per-2s", type=int, help="Pipedrive burst limit per rolling 2 s")
-    s.add_argument("--fail-rate", type=float, default=0.0, help="Pipedrive: share of requests failing (5xx/429)")
+    s.add_argument("--fail-rate", type=float, default=0.0, help="share of requests failing transiently (not HubSpot)")
     i = sub.add_parser("info", help="print end date and counts as JSON")
     i.add_argument("--db", required=True)
     args = parser.parse_args(argv)

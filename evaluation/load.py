@@ -28,7 +28,7 @@ import duckdb
 from connectors.common import ConnectorError, ProgressFn, no_progress
 from connectors.hubspot.client import PagedReads
 from connectors.hubspot.source import HubSpotSource
-from core.sources import HUBSPOT
+from core.sources import HUBSPOT, SOURCES
 from emulators.hubspot import api
 from emulators.truth import store
 from warehouse.loader import RawLoader
@@ -105,6 +105,9 @@ def load_source(
     """One sync of every HubSpot stream into ``con`` (as the Dagster raw assets do)."""
     loader = RawLoader(con, HUBSPOT.schema, HUBSPOT.tables.values())
     loader.ensure_tables()
+    for other in SOURCES:  # the other sources are not loaded: empty raw tables, as Dagster creates them
+        if other is not HUBSPOT:
+            RawLoader(con, other.schema, other.tables.values()).ensure_tables()
     now = now or datetime.now(UTC)
     records: dict[str, int] = {}
     for stream, tables in HUBSPOT.stream_tables.items():

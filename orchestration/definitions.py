@@ -29,20 +29,26 @@ from orchestration.assets.publish import published_marts
 from orchestration.assets.raw import build_raw_assets
 from orchestration.checks import anomaly_checks  # funnel anomaly checks (warehouse/anomaly)
 from orchestration.project import dbt_project
-from orchestration.resources import HubSpotResource, PipedriveResource
+from orchestration.resources import GoogleAdsResource, HubSpotResource, MetaResource, PipedriveResource
 from orchestration.sensors import sensors as alert_sensors  # failed checks -> ALERT_WEBHOOK_URL
 
 REFRESH_JOB_NAME = "refresh_all"
 
 
 def build_resources(
-    warehouse: str | None = None, hubspot: HubSpotResource | None = None, pipedrive: PipedriveResource | None = None
+    warehouse: str | None = None,
+    hubspot: HubSpotResource | None = None,
+    pipedrive: PipedriveResource | None = None,
+    google_ads: GoogleAdsResource | None = None,
+    meta: MetaResource | None = None,
 ) -> dict:
     return {
         "duckdb": DuckDBResource(database=str(warehouse or warehouse_path())),
         "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
         "hubspot": hubspot or HubSpotResource.from_env(),
         "pipedrive": pipedrive or PipedriveResource.from_env(),
+        "google_ads": google_ads or GoogleAdsResource.from_env(),
+        "meta": meta or MetaResource.from_env(),
     }
 
 

@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from dagster import ConfigurableResource, EnvVar
 
 from connectors.common import ProgressFn, no_progress
+from connectors.daily_window import start_date_from
+from connectors.google_ads import defaults as google_ads_defaults
+from connectors.google_ads.client import GoogleAdsClient
+from connectors.google_ads.parse import customer_ids as google_customer_ids
+from connectors.google_ads.parse import normalize_customer_id
+from connectors.google_ads.source import GoogleAdsSource
 from connectors.hubspot import defaults
 from connectors.hubspot.client import HubSpotClient
 from connectors.hubspot.source import HubSpotSource
 from connectors.pipedrive import defaults as pipedrive_defaults
 from connectors.pipedrive.client import PipedriveClient
 from connectors.pipedrive.source import PipedriveSource
-from core.source_settings import HubSpotSettings, PipedriveSettings, SourceSettings
+from connectors.meta import defaults as meta_defaults
+from connectors.meta.client import MetaClient
+from connectors.meta.parse import account_ids as meta_account_ids
+from connectors.meta.source import MetaSource
+from core.source_settings import GoogleAdsSettings, HubSpotSettings, MetaSettings, PipedriveSettings, SourceSettings
 
 
 def resource_config(settings_cls: type[SourceSettings]) -> dict[str, Any]:
@@ -108,4 +119,95 @@ class PipedriveResource(ConfigurableResource):
             overlap_seconds=self.overlap_seconds,
             full_sweep_every_hours=self.full_sweep_hours,
             batch_size=self.batch_size,
+class GoogleAdsResource(ConfigurableResource):
+    """Google Ads access. Unconfigured (any of the four credentials unset) means skipped.
+
+    Fields mirror `GoogleAdsSettings` (defaults from `connectors.google_ads.defaults`).
+    """
+
+    developer_token: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = None
+    refresh_token: str | None = None
+    customer_ids: str | None = None
+    login_customer_id: str | None = None
+    base_url: str = google_ads_defaults.BASE_URL
+    token_url: str = google_ads_defaults.TOKEN_URL
+    api_version: str = google_ads_defaults.API_VERSION
+    start_date: str | None = None
+    reread_days: int = google_ads_defaults.REREAD_DAYS
+    backoff_base_s: float = google_ads_defaults.BACKOFF_BASE_S
+    timeout_s: float = google_ads_defaults.TIMEOUT_S
+
+    @classmethod
+    def from_env(cls) -> GoogleAdsResource:
+        return cls(**resource_config(GoogleAdsSettings))
+
+    @property
+    def is_configured(self) -> bool:
+        return all((self.developer_token, self.client_id, self.client_secret, self.refresh_token))
+
+    def build_source(self, progress: ProgressFn = no_progress) -> GoogleAdsSource:
+        client = GoogleAdsClient(
+            self.base_url,
+            self.token_url,
+            developer_token=self.developer_token or "",
+            client_id=self.client_id or "",
+            client_secret=self.client_secret or "",
+            refresh_token=self.refresh_token or "",
+            login_customer_id=normalize_customer_id(self.login_customer_id) if self.login_customer_id else None,
+            api_version=self.api_version,
+            timeout_s=self.timeout_s,
+            backoff_base_s=self.backoff_base_s,
+            progress=progress,
+        )
+        today = datetime.now(UTC).date()
+        return GoogleAdsSource(
+            client,
+            google_customer_ids(self.customer_ids),
+            start_date=start_date_from(self.start_date, today, google_ads_defaults.START_YEARS_BACK),
+            reread_days=self.reread_days,
+        )
+
+
+class MetaResource(ConfigurableResource):
+    """Meta Marketing API access. Unconfigured (token or account ids unset) means skipped.
+
+    Fields mirror `MetaSettings` (defaults from `connectors.meta.defaults`).
+    """
+
+    access_token: str | None = None
+    ad_account_ids: str | None = None
+    base_url: str = meta_defaults.BASE_URL
+    api_version: str = meta_defaults.API_VERSION
+    start_date: str | None = None
+    reread_days: int = meta_defaults.REREAD_DAYS
+    page_limit: int = meta_defaults.PAGE_LIMIT
+    backoff_base_s: float = meta_defaults.BACKOFF_BASE_S
+    timeout_s: float = meta_defaults.TIMEOUT_S
+
+    @classmethod
+    def from_env(cls) -> MetaResource:
+        return cls(**resource_config(MetaSettings))
+
+    @property
+    def is_configured(self) -> bool:
+        return bool(self.access_token and self.ad_account_ids)
+
+    def build_source(self, progress: ProgressFn = no_progress) -> MetaSource:
+        client = MetaClient(
+            self.base_url,
+            self.access_token or "",
+            api_version=self.api_version,
+            timeout_s=self.timeout_s,
+            backoff_base_s=self.backoff_base_s,
+            progress=progress,
+        )
+        today = datetime.now(UTC).date()
+        return MetaSource(
+            client,
+            meta_account_ids(self.ad_account_ids),
+            start_date=start_date_from(self.start_date, today, google_ads_defaults.START_YEARS_BACK),
+            reread_days=self.reread_days,
+            page_limit=self.page_limit,
         )

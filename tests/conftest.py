@@ -62,6 +62,94 @@ def sandbox_url(sandbox_db: Path) -> Iterator[str]:
         server.stop()
 
 
+# Ad-platform canaries: every Google Ads secret and the Meta token must also appear nowhere.
+ADS_CANARIES = {
+    "developer_token": "canary-devtoken-3c1d9e7a0b2f",
+    "client_id": "canary-client-4471.apps.googleusercontent.com",
+    "client_secret": "canary-client-secret-8e2b6d0f9a",
+    "refresh_token": "1//canary-refresh-5f0a9c3e7b1d2a4c",
+}
+META_CANARY = "EAAcanarymetatoken7f3e9b1cd00d4bad"
+ADS_LOGIN_CUSTOMER_ID = "111-222-3333"
+GOOGLE_ADS_CUSTOMERS = "123-456-7890,9876543210"
+META_ACCOUNTS = "act_101000000000001,101000000000002"
+ADS_START_DATE = "2025-06-01"
+
+
+@dataclass
+class AdServers:
+    google_ads: object  # emulators.google_ads.server.GoogleAdsServer
+    meta: object  # emulators.meta.server.MetaServer
+
+
+def start_ad_servers(db: Path, **kwargs: object) -> AdServers:
+    from emulators.google_ads.server import GoogleAdsServer
+    from emulators.meta.server import MetaServer
+
+    g = GoogleAdsServer(db, credentials=ADS_CANARIES, retry_delay_s=0.01, batch_rows=200, **kwargs)
+    m = MetaServer(db, token=META_CANARY, **kwargs)
+    g.start()
+    m.start()
+    return AdServers(g, m)
+
+
+@pytest.fixture(scope="session")
+def ad_servers(sandbox_db: Path) -> Iterator[AdServers]:
+    servers = start_ad_servers(sandbox_db)
+    try:
+        yield servers
+    finally:
+        servers.google_ads.stop()
+        servers.meta.stop()
+
+
+def ads_env(servers: AdServers) -> dict[str, str]:
+    """The §8 variables pointing at the ad emulators (canary secrets)."""
+    g = servers.google_ads.base_url
+    return {
+        "GOOGLE_ADS_DEVELOPER_TOKEN": ADS_CANARIES["developer_token"],
+        "GOOGLE_ADS_CLIENT_ID": ADS_CANARIES["client_id"],
+        "GOOGLE_ADS_CLIENT_SECRET": ADS_CANARIES["client_secret"],
+        "GOOGLE_ADS_REFRESH_TOKEN": ADS_CANARIES["refresh_token"],
+        "GOOGLE_ADS_CUSTOMER_IDS": GOOGLE_ADS_CUSTOMERS,
+        "GOOGLE_ADS_LOGIN_CUSTOMER_ID": ADS_LOGIN_CUSTOMER_ID,
+        "GOOGLE_ADS_BASE_URL": g,
+        "GOOGLE_ADS_TOKEN_URL": g + "/token",
+        "GOOGLE_ADS_BACKOFF_BASE_S": "0.01",
+        "META_ACCESS_TOKEN": META_CANARY,
+        "META_AD_ACCOUNT_IDS": META_ACCOUNTS,
+        "META_BASE_URL": servers.meta.base_url,
+        "META_BACKOFF_BASE_S": "0.01",
+        "META_PAGE_LIMIT": "100",
+        "ADS_START_DATE": ADS_START_DATE,
+    }
+
+
+def ad_resources(servers: AdServers) -> dict[str, object]:
+    from orchestration.resources import GoogleAdsResource, MetaResource
+
+    g = servers.google_ads.base_url
+    return {
+        "google_ads": GoogleAdsResource(
+            **ADS_CANARIES,
+            customer_ids=GOOGLE_ADS_CUSTOMERS,
+            login_customer_id=ADS_LOGIN_CUSTOMER_ID,
+            base_url=g,
+            token_url=g + "/token",
+            start_date=ADS_START_DATE,
+            backoff_base_s=0.01,
+        ),
+        "meta": MetaResource(
+            access_token=META_CANARY,
+            ad_account_ids=META_ACCOUNTS,
+            base_url=servers.meta.base_url,
+            start_date=ADS_START_DATE,
+            page_limit=100,
+            backoff_base_s=0.01,
+        ),
+    }
+
+
 def hubspot_resource(url: str, token: str = CANARY_TOKEN):
     from orchestration.resources import HubSpotResource
 
@@ -97,7 +185,9 @@ def snapshot_tables(path: Path, schema: str, exclude_columns: tuple[str, ...] = 
 
 
 @pytest.fixture(scope="session")
-def demo_warehouse(tmp_path_factory: pytest.TempPathFactory, sandbox_db: Path, sandbox_url: str) -> DemoWarehouse:
+def demo_warehouse(
+    tmp_path_factory: pytest.TempPathFactory, sandbox_db: Path, sandbox_url: str, ad_servers: AdServers
+) -> DemoWarehouse:
     from dagster import DagsterInstance, materialize
 
     from emulators.truth.generator import end_date_of
@@ -112,7 +202,7 @@ def demo_warehouse(tmp_path_factory: pytest.TempPathFactory, sandbox_db: Path, s
     saved = os.environ.get("AS_OF_DATE")
     os.environ["AS_OF_DATE"] = as_of.isoformat()
     try:
-        resources = build_resources(str(warehouse), hubspot=hubspot_resource(sandbox_url))
+        resources = build_resources(str(warehouse), hubspot=hubspot_resource(sandbox_url), **ad_resources(ad_servers))
         with DagsterInstance.local_temp(str(home)) as instance:
             first = materialize(all_assets, resources=resources, instance=instance, raise_on_error=False)
             assert first.success, "the first end-to-end run failed; see the captured log"

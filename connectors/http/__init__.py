@@ -1,3 +1,2 @@
-"""HTTP pieces every API client shares: a client-side rolling-window rate limiter and secret
-redaction. API-specific behaviour (retry policies, paging, error bodies) stays in each
-connector's own client."""
+"""Generic HTTP pieces shared by every API connector: rate limiter, secret redaction, and a JSON
+client base with one retry loop (``client``). No API's contract lives here."""

@@ -17,9 +17,13 @@ MASK = "***"
 _PATTERNS: tuple[re.Pattern[str], ...] = (
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"),
     re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?)[^'\",}\s]+(?:\s+[^'\",}\s]+)?"),
-    re.compile(r"(?i)((?:hapikey|access_token|api_token|token)=)[^&\s'\"]+"),
+    re.compile(r"(?i)((?:hapikey|access_token|api_token|token|client_secret)=)[^&\s'\"]+"),
     re.compile(r"(?i)(x-api-token['\"]?\s*[:=]\s*['\"]?)[^'\",}\s]+"),
+    re.compile(r"(?i)((?:developer-token|client_secret|refresh_token|access_token)['\"]?\s*:\s*['\"]?)[^'\",}\s]+"),
     re.compile(r"()\bpat-[a-z0-9]{2,4}-[A-Za-z0-9-]{8,}"),
+    re.compile(r"()\bya29\.[A-Za-z0-9._-]{8,}"),  # Google OAuth access token
+    re.compile(r"()\b1//[A-Za-z0-9_-]{16,}"),  # Google OAuth refresh token
+    re.compile(r"()\bEAA[A-Za-z0-9]{16,}"),  # Meta access token
 )
 
 
@@ -27,7 +31,9 @@ def redact(text: object, secrets: Iterable[str | None] = ()) -> str:
     """Return ``str(text)`` with every secret (and its URL-encoded forms) masked.
 
     Besides the given secrets, bearer tokens, ``Authorization`` header values, ``token=``
-    query parameters and private-app token shapes (``pat-na1-…``) are masked.
+    query parameters, ``x-api-token``, ``client_secret``/``developer-token``/``refresh_token``
+    values and the token shapes of HubSpot (``pat-na1-…``), Google (``ya29.…``, ``1//…``) and
+    Meta (``EAA…``) are masked.
     """
     out = str(text)
     for secret in sorted({s for s in secrets if s}, key=len, reverse=True):

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from emulators.truth import store
+from emulators.truth import ads, store
 from emulators.truth.histories import enrich_deal_history
 from emulators.truth.seasons import deal_creation_weight, dwell_pace
 from emulators.truth.store import PIPELINES, RENEWALS_PIPELINE, PipelineDef
@@ -53,6 +53,7 @@ class SandboxConfig:
         d = asdict(self)
         d["end_date"] = self.end_date.isoformat()
         d["schema_version"] = store.SCHEMA_VERSION
+        d["ads_version"] = ads.VERSION  # ad-spend hook (emulators/truth/ads.py)
         if d["scenario"] is None:  # scenario hook: a plain sandbox's config (and bytes) unchanged
             del d["scenario"]
         return d
@@ -678,6 +679,8 @@ def _write(config: SandboxConfig, path: Path, progress: ProgressCallback | None)
         owners = _insert_reference(conn, config, start_ms, end_ms)
         ids, cum = _gen_contacts(conn, rng, config, owners, progress)
         _gen_deals(conn, rng, config, owners, ids, cum, progress)
+        # ad-spend hook: campaigns and daily spend over the contacts (own RNG; CRM rows unchanged)
+        ads.generate(conn, seed=config.seed, start=period(config)[0], end_date=config.end_date)
         if config.scenario is not None:  # --- anomaly-scenario hook: inject, same transaction ---
             from evaluation.scenarios import inject
 

@@ -56,3 +56,28 @@ def test_secrets_derive_from_settings_and_reach_dagster_as_env_var_names(monkeyp
     config = resource_config(HubSpotSettings)
     assert isinstance(config["access_token"], EnvVar)
     assert "pat-na1-abc" not in [v for v in config.values() if isinstance(v, str)]
+
+
+def test_ad_sources_settings_secrets_and_shared_start_date(monkeypatch: pytest.MonkeyPatch) -> None:
+    from core.source_settings import GoogleAdsSettings, MetaSettings
+    from orchestration.resources import GoogleAdsResource
+
+    for cls in (GoogleAdsSettings, MetaSettings):
+        for name in cls.model_fields:
+            monkeypatch.delenv(cls.env_name(name), raising=False)
+    assert not GoogleAdsSettings.from_env().is_configured and not MetaSettings.from_env().is_configured
+    assert set(GoogleAdsSettings.secret_env()) == {
+        "GOOGLE_ADS_DEVELOPER_TOKEN",
+        "GOOGLE_ADS_CLIENT_SECRET",
+        "GOOGLE_ADS_REFRESH_TOKEN",
+    } and MetaSettings.secret_env() == ("META_ACCESS_TOKEN",)
+    assert {"GOOGLE_ADS_REFRESH_TOKEN", "META_ACCESS_TOKEN"} <= set(SECRET_ENV_VARS)
+    monkeypatch.setenv("ADS_START_DATE", "2024-02-01")
+    monkeypatch.setenv("META_ACCESS_TOKEN", "EAAsecret123456")
+    monkeypatch.setenv("META_AD_ACCOUNT_IDS", "act_1")
+    assert GoogleAdsSettings.env_name("start_date") == "ADS_START_DATE"
+    assert GoogleAdsSettings.from_env().start_date == MetaSettings.from_env().start_date == "2024-02-01"
+    config = resource_config(MetaSettings)
+    assert isinstance(config["access_token"], EnvVar)
+    assert MetaSettings.from_env().is_configured
+    assert GoogleAdsResource().reread_days == GoogleAdsSettings.from_env().reread_days == 30

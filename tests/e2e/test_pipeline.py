@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import duckdb
 import pytest
 
-from tests.conftest import CANARY_TOKEN, ROOT
+from tests.conftest import ADS_CANARIES, CANARY_TOKEN, META_CANARY, ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -154,15 +154,26 @@ def test_progress_reaches_the_dagster_log(demo_warehouse):
     assert "live in API" in text and "(match)" in text
 
 
-def test_canary_token_appears_nowhere(demo_warehouse):
-    token = CANARY_TOKEN.encode()
-    places = [demo_warehouse.dagster_home, ROOT / "dbt_project" / "target"]
+# HubSpot's token and every ad-platform secret (the OAuth client id is not a secret)
+CANARIES = (CANARY_TOKEN, META_CANARY, *(v for k, v in ADS_CANARIES.items() if k != "client_id"))
+
+
+@pytest.mark.parametrize("canary", CANARIES)
+def test_canary_token_appears_nowhere(demo_warehouse, canary):
+    token = canary.encode()
+    places = [demo_warehouse.dagster_home, ROOT / "dbt_project" / "target", demo_warehouse.warehouse.parent]
     for place in places:
         for path in place.rglob("*"):
             if path.is_file():
                 assert token not in path.read_bytes(), f"token leaked into {path}"
-    assert token not in demo_warehouse.warehouse.read_bytes()
-    assert all(CANARY_TOKEN not in m for m in demo_warehouse.log_messages)
+    assert all(canary not in m for m in demo_warehouse.log_messages)
     for result in (demo_warehouse.first_run, demo_warehouse.second_run):
         for event in result.all_events:
-            assert CANARY_TOKEN not in str(event), "token leaked into a Dagster event"
+            assert canary not in str(event), "token leaked into a Dagster event"
+
+
+def test_ad_sources_synced_and_reported_progress(demo_warehouse):
+    text = "\n".join(demo_warehouse.log_messages)
+    assert "google_ads customers/1234567890" in text and "campaign-days (backfill)" in text
+    assert "meta act_101000000000002" in text and "(re-read window)" in text
+    assert "OAuth access token refreshed" in text

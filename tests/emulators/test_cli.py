@@ -73,3 +73,37 @@ def test_build_info_serve(tmp_path: Path) -> None:
     lines = stdout.strip().splitlines()
     assert len(lines) == 1 and url in lines[0]
     assert secret not in stdout and secret not in stderr
+
+
+def test_serve_the_ad_apis(tmp_path: Path) -> None:
+    db = tmp_path / "ads.sqlite"
+    _run("build", "--out", str(db), "--deals", "40", "--contacts", "120", "--seed", "3")
+    secret = "EAAclisecrettoken1234567"
+    for api, probe in (
+        ("meta", "/v25.0/act_101000000000001"),
+        ("google_ads", "/v26/customers:listAccessibleCustomers"),
+    ):
+        port_file = tmp_path / f"{api}.port"
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "emulators", "serve", "--api", api, "--db", str(db), "--port-file", str(port_file)],
+            cwd=ROOT,
+            env={**os.environ, "SANDBOX_TOKEN": secret},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            deadline = time.time() + 20
+            while not port_file.exists() and time.time() < deadline:
+                time.sleep(0.05)
+            url = port_file.read_text().strip()
+            if api == "meta":
+                r = requests.get(url + probe, headers={"Authorization": f"Bearer {secret}"}, timeout=5)
+                assert r.status_code == 200 and r.json()["currency"] == "USD"
+            else:  # no OAuth access token: 401 as Google answers
+                assert requests.get(url + probe, timeout=5).status_code == 401
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            stdout, stderr = proc.communicate(timeout=10)
+        assert proc.returncode == 0, stderr
+        assert secret not in stdout + stderr and url in stdout

@@ -14,8 +14,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from tests.reference import pipeline
-from tests.reference.funnel import MART_COLUMNS, MART_KEYS
+from tests.reference import marketing, pipeline
+from tests.reference.funnel import MART_COLUMNS as FUNNEL_COLUMNS
+from tests.reference.funnel import MART_KEYS as FUNNEL_KEYS
+
+MART_COLUMNS = {**FUNNEL_COLUMNS, **marketing.MART_COLUMNS}
+MART_KEYS = {**FUNNEL_KEYS, **marketing.MART_KEYS}
 
 MART_COLUMNS = {**MART_COLUMNS, **pipeline.MART_COLUMNS}
 MART_KEYS = {**MART_KEYS, **pipeline.MART_KEYS}
@@ -44,6 +48,7 @@ COUNT_COLUMNS = frozenset(
         "open_at_period_end",
         "stuck_count",
     }
+    | marketing.COUNT_COLUMNS
 )
 SHOW = 5
 

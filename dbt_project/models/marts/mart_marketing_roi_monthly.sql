@@ -1,0 +1,155 @@
+-- One row per month × channel with spend or leads (contract §8 `marts.mart_marketing_roi_monthly`).
+-- Cohort-aligned: a lead belongs to its UTC creation month and its current channel (every CRM
+-- together); its deals and revenue count in that month, whenever they close. Spend joins by
+-- channel and the month of `spend_date` (the account's own day). Ratios are null without spend
+-- or with a zero denominator, never infinite.
+with
+
+leads as (
+
+    select * from {{ ref('int_leads_unioned') }}
+
+),
+
+deals as (
+
+    select * from {{ ref('fct_deals') }}
+
+),
+
+spend_days as (
+
+    select * from {{ ref('fct_ad_spend_daily') }}
+
+),
+
+monthly_spend as (
+
+    select
+        {{ month_start('spend_date') }} as month,
+        channel,
+        sum(spend_reporting) as spend_reporting
+    from spend_days
+    group by {{ month_start('spend_date') }}, channel
+
+),
+
+lead_cohorts as (
+
+    select
+        {{ month_start('created_at') }} as month,
+        channel,
+        source,
+        source_lead_id
+    from leads
+
+),
+
+monthly_leads as (
+
+    select month, channel, count(*) as leads
+    from lead_cohorts
+    group by month, channel
+
+),
+
+cohort_deals as (
+
+    -- deals (live, created before as_of: fct_deals) whose primary contact is a cohort lead
+    select
+        lead_cohorts.month,
+        lead_cohorts.channel,
+        {{ dbt.concat(["lead_cohorts.source", "':'", "lead_cohorts.source_lead_id"]) }} as lead_id,
+        deals.deal_id,
+        deals.outcome,
+        deals.amount_reporting
+    from lead_cohorts
+    inner join deals
+        on deals.source = lead_cohorts.source
+        and deals.primary_contact_id = lead_cohorts.source_lead_id
+
+),
+
+monthly_deals as (
+
+    select
+        month,
+        channel,
+        count(distinct deal_id) as deals_created,
+        count(distinct case when outcome = 'won' then lead_id end) as new_customers,
+        sum(case when outcome = 'won' then coalesce(amount_reporting, 0) else 0 end) as won_revenue_reporting
+    from cohort_deals
+    group by month, channel
+
+),
+
+months_channels as (
+
+    select month, channel from monthly_spend
+    union
+    select month, channel from monthly_leads
+
+),
+
+maturity as (
+
+    select cast(percentile_cont(0.9) within group (order by cycle_days) as {{ type_double() }}) as p90_cycle_days
+    from deals
+    where outcome = 'won'
+
+),
+
+joined as (
+
+    select
+        months_channels.month,
+        months_channels.channel,
+        coalesce(monthly_spend.spend_reporting, 0) as spend_reporting,
+        coalesce(monthly_leads.leads, 0) as leads,
+        coalesce(monthly_deals.deals_created, 0) as deals_created,
+        coalesce(monthly_deals.new_customers, 0) as new_customers,
+        coalesce(monthly_deals.won_revenue_reporting, 0) as won_revenue_reporting,
+        {{ days_between(
+            dbt.dateadd('month', 1, 'cast(months_channels.month as timestamp)'),
+            as_of()
+        ) }} as days_since_month_end,
+        maturity.p90_cycle_days
+    from months_channels
+    cross join maturity
+    left join monthly_spend
+        on months_channels.month = monthly_spend.month and months_channels.channel = monthly_spend.channel
+    left join monthly_leads
+        on months_channels.month = monthly_leads.month and months_channels.channel = monthly_leads.channel
+    left join monthly_deals
+        on months_channels.month = monthly_deals.month and months_channels.channel = monthly_deals.channel
+
+),
+
+final as (
+
+    select
+        month,
+        channel,
+        cast(spend_reporting as {{ type_double() }}) as spend_reporting,
+        cast(leads as {{ dbt.type_int() }}) as leads,
+        cast(case when spend_reporting > 0 and leads > 0 then spend_reporting / leads end as {{ type_double() }})
+            as cost_per_lead,
+        cast(deals_created as {{ dbt.type_int() }}) as deals_created,
+        cast(new_customers as {{ dbt.type_int() }}) as new_customers,
+        cast(won_revenue_reporting as {{ type_double() }}) as won_revenue_reporting,
+        cast(
+            case when spend_reporting > 0 and new_customers > 0 then spend_reporting / new_customers end
+            as {{ type_double() }}
+        ) as cac,
+        cast(case when spend_reporting > 0 then won_revenue_reporting / spend_reporting end as {{ type_double() }})
+            as roas,
+        cast(
+            case when spend_reporting > 0 then (won_revenue_reporting - spend_reporting) / spend_reporting end
+            as {{ type_double() }}
+        ) as roi,
+        coalesce(days_since_month_end >= p90_cycle_days, false) as is_mature
+    from joined
+
+)
+
+select * from final
