@@ -15,8 +15,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from connectors.google_ads import defaults as google_ads_defaults
 from connectors.hubspot import defaults as hubspot_defaults
-from connectors.pipedrive import defaults as pipedrive_defaults
 from connectors.meta import defaults as meta_defaults
+from connectors.pipedrive import defaults as pipedrive_defaults
 from core.settings import SettingsError
 
 OFF_WORDS = frozenset({"off", "none", "0"})

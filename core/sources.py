@@ -15,10 +15,10 @@ from connectors.google_ads.schema import STREAM_TABLES as GOOGLE_ADS_STREAM_TABL
 from connectors.google_ads.schema import TABLES as GOOGLE_ADS_TABLES
 from connectors.hubspot.schema import STREAM_TABLES as HUBSPOT_STREAM_TABLES
 from connectors.hubspot.schema import TABLES as HUBSPOT_TABLES
-from connectors.pipedrive.schema import STREAM_TABLES as PIPEDRIVE_STREAM_TABLES
-from connectors.pipedrive.schema import TABLES as PIPEDRIVE_TABLES
 from connectors.meta.schema import STREAM_TABLES as META_STREAM_TABLES
 from connectors.meta.schema import TABLES as META_TABLES
+from connectors.pipedrive.schema import STREAM_TABLES as PIPEDRIVE_STREAM_TABLES
+from connectors.pipedrive.schema import TABLES as PIPEDRIVE_TABLES
 from core.source_settings import GoogleAdsSettings, HubSpotSettings, MetaSettings, PipedriveSettings, SourceSettings
 
 
