@@ -113,6 +113,8 @@ class PipedriveSettings(SourceSettings):
     batch_size: int = pipedrive_defaults.BATCH_SIZE
 
     _off = field_validator("rate_limit_per_2s", mode="before")(_off_to_none)
+
+
 class GoogleAdsSettings(SourceSettings):
     """Google Ads: the developer token and the OAuth client + refresh token (all four) enable it."""
 

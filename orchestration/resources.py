@@ -17,13 +17,13 @@ from connectors.google_ads.source import GoogleAdsSource
 from connectors.hubspot import defaults
 from connectors.hubspot.client import HubSpotClient
 from connectors.hubspot.source import HubSpotSource
-from connectors.pipedrive import defaults as pipedrive_defaults
-from connectors.pipedrive.client import PipedriveClient
-from connectors.pipedrive.source import PipedriveSource
 from connectors.meta import defaults as meta_defaults
 from connectors.meta.client import MetaClient
 from connectors.meta.parse import account_ids as meta_account_ids
 from connectors.meta.source import MetaSource
+from connectors.pipedrive import defaults as pipedrive_defaults
+from connectors.pipedrive.client import PipedriveClient
+from connectors.pipedrive.source import PipedriveSource
 from core.source_settings import GoogleAdsSettings, HubSpotSettings, MetaSettings, PipedriveSettings, SourceSettings
 
 
@@ -119,6 +119,9 @@ class PipedriveResource(ConfigurableResource):
             overlap_seconds=self.overlap_seconds,
             full_sweep_every_hours=self.full_sweep_hours,
             batch_size=self.batch_size,
+        )
+
+
 class GoogleAdsResource(ConfigurableResource):
     """Google Ads access. Unconfigured (any of the four credentials unset) means skipped.
 
