@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 Row = dict[str, Any]
@@ -96,3 +97,14 @@ class AuthError(ConnectorError):
 
 class RateLimitExhausted(ConnectorError):
     """Retries on 429 ran out."""
+
+
+def sweep_due(state: dict[str, Any], now: datetime, every_hours: float) -> bool:
+    """True when no full id sweep ran within ``every_hours`` before ``now``."""
+    last = state.get("last_full_sweep_at")
+    if not last:
+        return True
+    last_dt = datetime.fromisoformat(last)
+    if last_dt.tzinfo is None:
+        last_dt = last_dt.replace(tzinfo=UTC)
+    return now - last_dt >= timedelta(hours=every_hours)

@@ -27,10 +27,11 @@ The owners and pipelines streams are full refreshes; their cursor ``{"version": 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from connectors.common import ConnectorError
+from connectors.common import sweep_due as sweep_due  # re-exported: the HubSpot source reads it as cur.sweep_due
 from core.epoch import to_ms
 
 CURSOR_VERSION = 1
@@ -69,14 +70,3 @@ def load_state(state: dict[str, Any] | None, stream: str, now: datetime) -> dict
             "stored cursor of this stream to run a full backfill."
         )
     return merged
-
-
-def sweep_due(state: dict[str, Any], now: datetime, every_hours: float) -> bool:
-    """True when no full id sweep ran within ``every_hours`` before ``now``."""
-    last = state.get("last_full_sweep_at")
-    if not last:
-        return True
-    last_dt = datetime.fromisoformat(last)
-    if last_dt.tzinfo is None:
-        last_dt = last_dt.replace(tzinfo=UTC)
-    return now - last_dt >= timedelta(hours=every_hours)

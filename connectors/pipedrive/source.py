@@ -23,8 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from connectors.common import Batch, ConnectorError, ProgressFn, Row, Sweep, TableWrite
-from connectors.hubspot import cursor as cur
+from connectors.common import Batch, ConnectorError, ProgressFn, Row, Sweep, TableWrite, sweep_due
 from connectors.pipedrive import defaults
 from connectors.pipedrive.client import NotFound, PipedriveClient
 from connectors.pipedrive.parse import (
@@ -38,6 +37,7 @@ from connectors.pipedrive.parse import (
     rfc3339,
     stage_row,
 )
+from core.epoch import aware, iso
 
 CURSOR_VERSION = 1
 DEAL_STATUSES = "open,won,lost,deleted"
@@ -72,7 +72,7 @@ class PipedriveSource:
         self.progress: ProgressFn = progress or client.progress
 
     def sync(self, stream: str, state: dict[str, Any] | None, *, now: datetime) -> Iterator[Batch]:
-        now = cur.aware(now)
+        now = aware(now)
         if stream == "pipelines":
             yield self._sync_pipelines(now)
         elif stream == "leads":
@@ -99,7 +99,7 @@ class PipedriveSource:
                 TableWrite("stages", stages, replace_all=True),
                 TableWrite("deal_field_options", options, replace_all=True),
             ],
-            cursor={"version": CURSOR_VERSION, "last_sync_at": cur.iso(now)},
+            cursor={"version": CURSOR_VERSION, "last_sync_at": iso(now)},
             stats=self._stats(run, "full", run.pages, len(pipelines) + len(stages) + len(options)),
         )
 
@@ -107,7 +107,7 @@ class PipedriveSource:
         """Both lead lists in full: converted leads disappear from them, so the sweep of this
         read is what excludes them."""
         run = _Run("leads")
-        cursor = {"version": CURSOR_VERSION, "last_sync_at": cur.iso(now)}
+        cursor = {"version": CURSOR_VERSION, "last_sync_at": iso(now)}
         for path in (f"{self.client.v1}/leads", f"{self.client.v1}/leads/archived"):
             rows: list[Row] = []
             for page in self.client.iter_v1(path, {"sort": "update_time ASC"}):
@@ -150,9 +150,9 @@ class PipedriveSource:
                 with_flow=False,
             )
         if whole:
-            st["last_full_sweep_at"] = cur.iso(now)
+            st["last_full_sweep_at"] = iso(now)
             yield self._sweep_batch(stream, dict(st), run)
-        elif cur.sweep_due(st, now, self.full_sweep_every_hours):
+        elif sweep_due(st, now, self.full_sweep_every_hours):
             yield from self._sweep(stream, st, now)
 
     def _since(self, params: dict[str, Any], st: dict[str, Any], key: str) -> dict[str, Any]:
@@ -230,7 +230,7 @@ class PipedriveSource:
                 items = page.get("data") or []
                 run.ids.update(str(o["id"]) for o in items)
                 self._page_read(run, "sweep", len(items))
-        st["last_full_sweep_at"] = cur.iso(now)
+        st["last_full_sweep_at"] = iso(now)
         yield self._sweep_batch(stream, dict(st), run)
 
     def _sweep_batch(self, stream: str, cursor: dict[str, Any], run: _Run) -> Batch:
