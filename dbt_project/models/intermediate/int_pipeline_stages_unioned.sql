@@ -38,6 +38,7 @@ final as (
         stage_label,
         display_order,
         is_closed,
+        probability as stage_probability,
         is_archived
     from pipedrive_stages
 
