@@ -76,4 +76,4 @@ lock: $(VENV)/.installed
 	@$(VENV)/bin/uv pip compile requirements.in -o requirements.lock --no-header --quiet
 
 clean:
-	rm -rf dbt_project/target dbt_project/logs .pytest_cache
+	rm -rf dbt_project/target dbt_project/logs .pytest_cache .mypy_cache .ruff_cache

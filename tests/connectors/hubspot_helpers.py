@@ -56,6 +56,7 @@ class LoadedWarehouse:
         self.loader = RawLoader(self.con, "raw_hubspot", TABLES.values())
         self.loader.ensure_tables()
         self.batches: list[Batch] = []
+        self._tables: dict[str, dict[tuple, Row]] | None = None  # read back once per sync
 
     def sync(self, source: HubSpotSource, stream: str, now: datetime = NOW) -> list[Batch]:
         start = len(self.batches)
@@ -65,10 +66,13 @@ class LoadedWarehouse:
                     check_row(write.table, row)
             self.loader.write_batch(batch, sync_id=f"test-{len(self.batches)}")
             self.batches.append(batch)
+            self._tables = None
         return self.batches[start:]
 
     @property
     def tables(self) -> dict[str, dict[tuple, Row]]:
+        if self._tables is not None:
+            return self._tables
         out: dict[str, dict[tuple, Row]] = {}
         for name, schema in TABLES.items():
             columns = list(schema.columns)
@@ -77,6 +81,7 @@ class LoadedWarehouse:
             out[name] = {
                 tuple(r[columns.index(k)] for k in schema.key): dict(zip(columns, r, strict=True)) for r in rows
             }
+        self._tables = out
         return out
 
     @property
