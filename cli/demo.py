@@ -34,6 +34,22 @@ def _wait_for_port_file(path: Path, proc: subprocess.Popen, timeout_s: float = 6
     raise RuntimeError("the sandbox did not start listening in time")
 
 
+def _forget_warehouse_of_a_rebuilt_sandbox(db: Path, config) -> None:
+    """A sandbox rebuilt from a new generator version is another CRM: the demo's own warehouse
+    (the default path only) would otherwise sync it incrementally over the old one's history."""
+    from emulators.truth import store
+
+    if os.environ.get("WAREHOUSE_PATH") != "data/demo/warehouse.duckdb" or not db.exists():
+        return
+    if store.read_config_json(db) == config.to_json():
+        return
+    warehouse = resolve_path(os.environ["WAREHOUSE_PATH"])
+    for path in (warehouse, Path(str(warehouse) + ".wal")):
+        if path.exists():
+            print(f"    the sandbox changed: starting {path.relative_to(ROOT)} afresh")
+            path.unlink()
+
+
 def run_demo(*, deals: int = 600, contacts: int = 2000, seed: int = 7) -> int:
     from emulators.truth.generator import SandboxConfig, build_sandbox, end_date_of
 
@@ -47,7 +63,9 @@ def run_demo(*, deals: int = 600, contacts: int = 2000, seed: int = 7) -> int:
 
     _step(1, f"Building the sandbox CRM ({contacts} contacts, {deals} deals, seed {seed}) in {db.relative_to(ROOT)}")
     started = time.monotonic()
-    build_sandbox(SandboxConfig(seed=seed, n_contacts=contacts, n_deals=deals), db)
+    config = SandboxConfig(seed=seed, n_contacts=contacts, n_deals=deals)
+    _forget_warehouse_of_a_rebuilt_sandbox(db, config)
+    build_sandbox(config, db)
     print(f"    ready in {time.monotonic() - started:.1f}s (rebuilt only when missing)")
     _step(2, "Starting the sandbox HubSpot API on loopback")
     proc = subprocess.Popen(

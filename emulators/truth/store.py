@@ -38,7 +38,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 # Bumped whenever generated content changes, so a cached sandbox file is rebuilt.
-SCHEMA_VERSION = "3"  # 2: amount / close-date / currency histories (histories.py); 3: seasons.py
+SCHEMA_VERSION = "4"  # 3: amount / close-date / currency histories (histories.py); 4: seasons.py
 
 DDL = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

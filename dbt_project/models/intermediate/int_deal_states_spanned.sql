@@ -212,22 +212,21 @@ rates_fingerprint as (
 
 deal_fingerprints as (
 
+    -- xor of one fingerprint per span (each names its start day, so none cancels another)
     select
         states.deal_id,
-        {{ fingerprint(
-            "cast(max(rates_fingerprint.rates_hash) as " ~ dbt.type_string() ~ ") || '#' || cast(min(states.created_at) as " ~ dbt.type_string() ~ ") || '#' || "
-            ~ string_agg_ordered(
-                "cast(states.span_start_date as " ~ dbt.type_string() ~ ")"
-                ~ " || '/' || coalesce(states.pipeline_id, '') || '/' || coalesce(states.stage_id, '')"
-                ~ " || '/' || coalesce(cast(states.funnel_step_order as " ~ dbt.type_string() ~ "), '')"
-                ~ " || '/' || coalesce(cast(states.stage_entered_at as " ~ dbt.type_string() ~ "), '')"
-                ~ " || '/' || coalesce(cast(states.stage_probability as " ~ dbt.type_string() ~ "), '')"
-                ~ " || '/' || coalesce(cast(states.amount as " ~ dbt.type_string() ~ "), '')"
-                ~ " || '/' || states.amount_basis || '/' || states.currency_code"
-                ~ " || '/' || coalesce(cast(states.expected_close_date as " ~ dbt.type_string() ~ "), '')",
-                "states.span_start_date"
-            )
-        ) }} as deal_inputs_hash
+        bit_xor({{ fingerprint(
+            "cast(states.span_start_date as " ~ dbt.type_string() ~ ")"
+            ~ " || '/' || coalesce(states.pipeline_id, '') || '/' || coalesce(states.stage_id, '')"
+            ~ " || '/' || coalesce(cast(states.funnel_step_order as " ~ dbt.type_string() ~ "), '')"
+            ~ " || '/' || coalesce(cast(states.stage_entered_at as " ~ dbt.type_string() ~ "), '')"
+            ~ " || '/' || coalesce(cast(states.stage_probability as " ~ dbt.type_string() ~ "), '')"
+            ~ " || '/' || coalesce(cast(states.amount as " ~ dbt.type_string() ~ "), '')"
+            ~ " || '/' || states.amount_basis || '/' || states.currency_code"
+            ~ " || '/' || coalesce(cast(states.expected_close_date as " ~ dbt.type_string() ~ "), '')"
+            ~ " || '/' || cast(states.created_at as " ~ dbt.type_string() ~ ")"
+            ~ " || '/' || cast(rates_fingerprint.rates_hash as " ~ dbt.type_string() ~ ")"
+        ) }}) as deal_inputs_hash
     from states
     cross join rates_fingerprint
     group by states.deal_id
