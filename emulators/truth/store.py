@@ -42,7 +42,7 @@ from core.epoch import iso_to_ms as iso_to_ms
 from core.epoch import ms_to_iso as ms_to_iso
 
 # Bumped whenever generated content changes, so a cached sandbox file is rebuilt.
-SCHEMA_VERSION = "3"  # 2: amount / close-date / currency histories (histories.py); 3: seasons.py
+SCHEMA_VERSION = "4"  # 3: amount / close-date / currency histories (histories.py); 4: seasons.py
 
 DDL = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

@@ -99,7 +99,7 @@ def test_dagster_materializations_carry_the_forecast_and_accuracy(demo_warehouse
     }
     monthly = events[AssetKey(["marts", "mart_forecast_monthly"])]
     for (method, h), value in _live(reference_forecast).items():
-        name = f"{method}_h{h}"
+        name = f"hubspot.{method}_h{h}"
         if value is None:
             assert name not in monthly
         else:
@@ -107,6 +107,6 @@ def test_dagster_materializations_carry_the_forecast_and_accuracy(demo_warehouse
     accuracy = events[AssetKey(["marts", "mart_forecast_accuracy"])]
     for r in reference_forecast["mart_forecast_accuracy"]:
         for measure in ("wape", "skill_vs_naive"):
-            name = f"{r['method']}_h{r['horizon_months']}_{measure}"
+            name = f"{r['source']}.{r['method']}_h{r['horizon_months']}_{measure}"
             if r[measure] is not None:
                 assert same(measure, accuracy[name].value, r[measure]), name
