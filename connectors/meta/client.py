@@ -104,7 +104,7 @@ class MetaClient(JsonHttpClient):
         error = (body or {}).get("error") if isinstance(body, dict) else None
         error = error if isinstance(error, dict) else {}
         try:
-            code = int(error.get("code")) if error.get("code") is not None else None
+            code = int(str(error.get("code"))) if error.get("code") is not None else None
         except (TypeError, ValueError):
             code = None
         sub = error.get("error_subcode")

@@ -62,7 +62,7 @@ class MetaSource:
     def _campaigns(self, now: datetime) -> Iterator[Batch]:
         for aid in self.account_ids:
             account = account_row(aid, self.client.get(f"act_{aid}", {"fields": ",".join(ACCOUNT_FIELDS)}))
-            rows = []
+            rows: list[dict[str, Any]] = []
             params = {"fields": ",".join(CAMPAIGN_FIELDS), "limit": self.page_limit}
             for page in self.client.iter_pages(f"act_{aid}/campaigns", params):
                 rows.extend(campaign_row(aid, item) for item in page.get("data") or [])
@@ -93,7 +93,8 @@ class MetaSource:
                     "time_range": json.dumps({"since": since.isoformat(), "until": until.isoformat()}),
                     "limit": self.page_limit,
                 }
-                rows, pages = [], 0
+                rows: list[dict[str, Any]] = []
+                pages = 0
                 for page in self.client.iter_pages(f"act_{aid}/insights", params):
                     pages += 1
                     rows.extend(insight_row(aid, item) for item in page.get("data") or [])

@@ -6,6 +6,8 @@ from typing import Any
 
 import duckdb
 
+from warehouse.db import fetch_one
+
 Rows = list[dict[str, Any]]
 
 
@@ -16,9 +18,9 @@ def rows(con: duckdb.DuckDBPyConnection, sql: str) -> Rows:
 
 
 def has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    found = con.execute(
-        "select count(*) from information_schema.tables where table_schema = 'marts' and table_name = ?", [table]
-    ).fetchone()[0]
+    found = fetch_one(
+        con, "select count(*) from information_schema.tables where table_schema = 'marts' and table_name = ?", [table]
+    )[0]
     return bool(found)
 
 
@@ -30,16 +32,18 @@ def build_info(con: duckdb.DuckDBPyConnection) -> Rows:
 
 def headline(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """The tiles at the top: leads, won deals, win rate, won value, average won deal, median cycle."""
-    leads = con.execute("select coalesce(sum(new_leads), 0) from marts.mart_lead_volume_daily").fetchone()[0]
-    won, lost, won_value, no_amount = con.execute(
+    leads = fetch_one(con, "select coalesce(sum(new_leads), 0) from marts.mart_lead_volume_daily")[0]
+    won, lost, won_value, no_amount = fetch_one(
+        con,
         "select coalesce(sum(won_count), 0), coalesce(sum(lost_count), 0), sum(won_amount_reporting), "
-        "coalesce(sum(won_without_amount_count), 0) from marts.mart_deal_outcomes_monthly"
-    ).fetchone()
-    avg_value, median_cycle, open_deals = con.execute(
+        "coalesce(sum(won_without_amount_count), 0) from marts.mart_deal_outcomes_monthly",
+    )
+    avg_value, median_cycle, open_deals = fetch_one(
+        con,
         "select avg(amount_reporting) filter (where outcome = 'won'), "
         "median(cycle_days) filter (where outcome = 'won'), count(*) filter (where outcome = 'open') "
-        "from marts.fct_deals"
-    ).fetchone()
+        "from marts.fct_deals",
+    )
     return {
         "leads": int(leads),
         "won_deals": int(won),

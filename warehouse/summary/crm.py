@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -27,7 +28,7 @@ def sources(marts_db: Path) -> list[str]:
         ]
 
 
-def kpi_summary(marts_db: Path, source: str | None = None) -> dict[str, object]:
+def kpi_summary(marts_db: Path, source: str | None = None) -> dict[str, Any]:
     """Headline KPIs over all time up to as_of_date, in the reporting currency (one source, or all)."""
     where, args = ("where source = ?", [source]) if source else ("", [])
     with duckdb.connect(str(marts_db), read_only=True) as con:

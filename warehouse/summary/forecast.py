@@ -6,15 +6,18 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.db import fetch_one
+
 
 def forecast_summary(marts_db: Path) -> list[dict[str, object]]:
     """Next month's forecast per source and method (the live origin's horizon 0) beside the
     method's back-tested WAPE, bias and skill at that horizon; [] when the marts are absent."""
     with duckdb.connect(str(marts_db), read_only=True) as con:
-        present = con.execute(
+        present = fetch_one(
+            con,
             "select count(*) from information_schema.tables where table_schema = 'marts' "
-            "and table_name in ('mart_forecast_monthly', 'mart_forecast_accuracy')"
-        ).fetchone()[0]
+            "and table_name in ('mart_forecast_monthly', 'mart_forecast_accuracy')",
+        )[0]
         if present < 2:
             return []
         rows = con.execute(

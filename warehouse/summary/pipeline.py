@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
 
-def pipeline_summary(marts_db: Path) -> dict[str, object]:
+def pipeline_summary(marts_db: Path) -> dict[str, Any]:
     """Open pipeline by step on the latest snapshot day, velocity and bottlenecks of its month."""
     with duckdb.connect(str(marts_db), read_only=True) as con:
         steps = con.execute(
