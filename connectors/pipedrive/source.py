@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from connectors import timeutil as cur
 from connectors.common import Batch, ConnectorError, ProgressFn, Row, Sweep, TableWrite
-from connectors.hubspot import cursor as cur
 from connectors.pipedrive import defaults
 from connectors.pipedrive.client import NotFound, PipedriveClient
 from connectors.pipedrive.parse import (
