@@ -102,12 +102,11 @@ class LoadReport:
 def load_source(
     source: HubSpotSource, con: duckdb.DuckDBPyConnection, *, sync_id: str, now: datetime | None = None
 ) -> dict[str, int]:
-    """One sync of every HubSpot stream into ``con`` (as the Dagster raw assets do)."""
+    """One sync of every HubSpot stream into ``con`` (as the Dagster raw assets do). The other
+    sources' raw tables are created empty, as for a source that is not configured."""
+    for other in SOURCES:
+        RawLoader(con, other.schema, other.tables.values()).ensure_tables()
     loader = RawLoader(con, HUBSPOT.schema, HUBSPOT.tables.values())
-    loader.ensure_tables()
-    for other in SOURCES:  # the other sources are not loaded: empty raw tables, as Dagster creates them
-        if other is not HUBSPOT:
-            RawLoader(con, other.schema, other.tables.values()).ensure_tables()
     now = now or datetime.now(UTC)
     records: dict[str, int] = {}
     for stream, tables in HUBSPOT.stream_tables.items():
