@@ -157,9 +157,10 @@ class PipedriveSource:
 
     def _since(self, params: dict[str, Any], st: dict[str, Any], key: str) -> dict[str, Any]:
         """``params`` plus ``updated_since`` = the pass's cursor minus the overlap (if any)."""
-        if st.get(key) is None:
+        since = parse_time(st.get(key))
+        if since is None:
             return dict(params)
-        return {**params, "updated_since": rfc3339(parse_time(st[key]) - self.overlap)}
+        return {**params, "updated_since": rfc3339(since - self.overlap)}
 
     def _pass(
         self,
@@ -188,9 +189,11 @@ class PipedriveSource:
                 chunk, pending = pending[: self.batch_size], pending[self.batch_size :]
                 rows = [parse(o) for o in chunk]
                 run.ids.update(r["id"] for r in rows)
-                newest = max((r["update_time"] for r in rows if r["update_time"]), key=parse_time, default=None)
-                if newest and (st.get(key) is None or parse_time(newest) > parse_time(st[key])):
-                    st[key] = newest
+                times = [(t, r["update_time"]) for r in rows if (t := parse_time(r["update_time"])) is not None]
+                newest = max(times, key=lambda pair: pair[0], default=None)
+                current = parse_time(st.get(key))
+                if newest is not None and (current is None or newest[0] > current):
+                    st[key] = newest[1]
                 writes = [TableWrite(stream, rows)]
                 if with_flow:
                     writes.append(self._flows([r for r in rows if not r["is_deleted"]], run))
