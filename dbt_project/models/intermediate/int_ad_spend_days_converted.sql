@@ -44,11 +44,11 @@ needed_rates as (
                 partition by needed.currency_code, needed.spend_date
                 order by reporting_rates.rate_date desc
             ) as rate_rank
-        from (select distinct currency_code, spend_date from spend_days) needed
+        from (select distinct currency_code, spend_date from spend_days) as needed
         inner join reporting_rates
             on needed.currency_code = reporting_rates.currency_code
-            and reporting_rates.rate_date <= needed.spend_date
-    ) ranked
+            and needed.spend_date >= reporting_rates.rate_date
+    ) as ranked
     where rate_rank = 1
 
 ),
@@ -66,4 +66,4 @@ final as (
 
 )
 
-select * from final
+select * from final  -- noqa: AM04

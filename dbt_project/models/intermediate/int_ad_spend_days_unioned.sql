@@ -84,7 +84,7 @@ row_names as (
                 order by loaded_at desc, spend_date desc
             ) as name_rank
         from stats
-    ) ranked
+    ) as ranked
     where name_rank = 1
 
 ),

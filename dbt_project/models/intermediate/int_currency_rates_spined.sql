@@ -48,8 +48,8 @@ final as (
         dated_rates.rate
     from dated_rates
     inner join days
-        on days.day >= dated_rates.rate_date
-        and (dated_rates.next_rate_date is null or days.day < dated_rates.next_rate_date)
+        on dated_rates.rate_date <= days.day
+        and (dated_rates.next_rate_date is null or dated_rates.next_rate_date > days.day)
 
     union all
 

@@ -13,7 +13,8 @@ deals as (
 digits as (
 
     {% for d in range(10) -%}
-    select {{ d }} as digit {% if not loop.last %}union all{% endif %}
+    select {{ d }} as digit {% if not loop.last %}
+    union all{% endif %}
     {% endfor %}
 
 ),
@@ -26,17 +27,21 @@ numbers as (
         + 100 * hundreds.digit
         + 1000 * thousands.digit
         + 10000 * ten_thousands.digit as day_number
-    from digits ones
-    cross join digits tens
-    cross join digits hundreds
-    cross join digits thousands
-    cross join digits ten_thousands
+    from digits as ones
+    cross join digits as tens
+    cross join digits as hundreds
+    cross join digits as thousands
+    cross join digits as ten_thousands
 
 ),
 
 days as (
 
-    select cast({{ dbt.dateadd('day', 'numbers.day_number', 'cast(cast(deals.first_created_at as date) as timestamp)') }} as date) as day
+    select
+        cast(
+            {{ dbt.dateadd('day', 'numbers.day_number', 'cast(cast(deals.first_created_at as date) as timestamp)') }}
+            as date
+        ) as day
     from numbers
     cross join deals
     where deals.first_created_at is not null

@@ -58,12 +58,12 @@ stage_spans as (
     from (
         select
             visits.*,
-            cast(entered_at as date) as span_start_date,
+            cast(visits.entered_at as date) as span_start_date,
             row_number() over (
-                partition by deal_id, cast(entered_at as date) order by visit_number desc
+                partition by visits.deal_id, cast(visits.entered_at as date) order by visits.visit_number desc
             ) as day_rank
         from visits
-    ) ranked
+    ) as ranked
     where day_rank = 1
 
 ),
@@ -92,7 +92,7 @@ property_spans as (
             ) as day_rank
         from changes
         where changed_at < {{ as_of() }}
-    ) ranked
+    ) as ranked
     where day_rank = 1
 
 ),
@@ -190,7 +190,7 @@ states as (
         and stage_spans.stage_id = pipeline_stages.stage_id
     left join properties_with_history on segments.deal_id = properties_with_history.deal_id
     {% for p in properties -%}
-    left join property_spans {{ p }}_spans
+    left join property_spans as {{ p }}_spans
         on segments.deal_id = {{ p }}_spans.deal_id
         and {{ p }}_spans.property = '{{ p }}'
         and segments.span_start_date >= {{ p }}_spans.span_start_date
@@ -206,7 +206,7 @@ rates_fingerprint as (
             "currency_code || '=' || cast(rate_date as " ~ dbt.type_string() ~ ") || '=' || cast(rate as " ~ dbt.type_string() ~ ")",
             "currency_code, rate_date"
         )) }} as rates_hash
-    from (select distinct currency_code, rate_date, rate from rates) distinct_rates
+    from (select distinct currency_code, rate_date, rate from rates) as distinct_rates
 
 ),
 

@@ -16,7 +16,10 @@ flagged as (
     select
         visits.*,
         case
-            when lag(funnel_step) over (partition by deal_id order by visit_number) = funnel_step then 0
+            when
+                lag(visits.funnel_step) over (partition by visits.deal_id order by visits.visit_number)
+                = visits.funnel_step
+                then 0
             else 1
         end as is_step_visit_start
     from visits
@@ -27,8 +30,8 @@ numbered as (
 
     select
         flagged.*,
-        sum(is_step_visit_start) over (
-            partition by deal_id order by visit_number rows between unbounded preceding and current row
+        sum(flagged.is_step_visit_start) over (
+            partition by flagged.deal_id order by flagged.visit_number rows between unbounded preceding and current row
         ) as step_visit_number
     from flagged
 
@@ -53,9 +56,13 @@ with_next as (
 
     select
         merged.*,
-        lead(started_at) over (partition by deal_id order by step_visit_number) as exited_at,
-        lead(funnel_step) over (partition by deal_id order by step_visit_number) as next_funnel_step,
-        lead(funnel_step_order) over (partition by deal_id order by step_visit_number) as next_funnel_step_order
+        lead(merged.started_at) over (partition by merged.deal_id order by merged.step_visit_number) as exited_at,
+        lead(merged.funnel_step)
+            over (partition by merged.deal_id order by merged.step_visit_number)
+            as next_funnel_step,
+        lead(merged.funnel_step_order)
+            over (partition by merged.deal_id order by merged.step_visit_number)
+            as next_funnel_step_order
     from merged
 
 ),

@@ -37,8 +37,8 @@ open_at_origin as (
     from origins
     inner join snapshot
         on
-            snapshot.source = origins.source
-            and snapshot.snapshot_date = origins.origin_date
+        origins.source = snapshot.source
+        and origins.origin_date = snapshot.snapshot_date
 
 ),
 
@@ -58,7 +58,7 @@ final as (
         deals.amount_reporting as final_amount_reporting
     from open_at_origin
     left join deals
-        on deals.deal_id = open_at_origin.deal_id
+        on open_at_origin.deal_id = deals.deal_id
 
 )
 

@@ -1,6 +1,7 @@
 -- One row per source × forecast origin × horizon (contract §7, `mart_forecast_monthly`).
 -- Back-test origins: the last day of every month from the month of the first live deal (of any
--- source, as every monthly mart of §7) to the month before `as_of_date`; the live origin: `as_of_date` itself. The target
+-- source, as every monthly mart) to the month before `as_of_date`; the live origin: `as_of_date`
+-- itself. The target
 -- months of origin o are the month of o + 1 day (horizon 0) and the two after it.
 with
 
@@ -54,7 +55,7 @@ backtest_origins as (
         first_months.source,
         first_months.first_month,
         cast(
-            {{ dbt.dateadd('day', -1, dbt.dateadd('month', 'month_numbers.generated_number', 'first_months.first_month')) }}
+            {{ dbt.dateadd('day', -1, dbt.dateadd('month', 'month_numbers.generated_number', 'first_months.first_month')) }}  -- noqa: LT05
             as date
         ) as origin_date,
         true as is_backtest
@@ -94,7 +95,10 @@ targets as (
         origins.first_month,
         horizons.horizon_months,
         cast({{ dbt.dateadd('day', 1, 'origins.origin_date') }} as timestamp) as origin_end,
-        cast({{ dbt.dateadd('month', 'horizons.horizon_months', month_start(dbt.dateadd('day', 1, 'origins.origin_date'))) }} as date)
+        cast(
+            {{ dbt.dateadd('month', 'horizons.horizon_months', month_start(dbt.dateadd('day', 1, 'origins.origin_date'))) }}  -- noqa: LT05
+            as date
+        )
             as target_month
     from origins
     cross join horizons

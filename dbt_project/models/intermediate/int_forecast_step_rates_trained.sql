@@ -65,9 +65,9 @@ step_outcomes as (
     from target_steps
     left join open_deals
         on
-            open_deals.source = target_steps.source
-            and open_deals.origin_date = target_steps.origin_date
-            and open_deals.funnel_step_order = target_steps.funnel_step_order
+        target_steps.source = open_deals.source
+        and target_steps.origin_date = open_deals.origin_date
+        and target_steps.funnel_step_order = open_deals.funnel_step_order
     group by
         target_steps.source,
         target_steps.origin_date,
@@ -89,9 +89,9 @@ training as (
     from training_origins
     inner join step_outcomes
         on
-            step_outcomes.source = training_origins.source
-            and step_outcomes.origin_date = training_origins.training_origin_date
-            and step_outcomes.horizon_months = training_origins.horizon_months
+        training_origins.source = step_outcomes.source
+        and training_origins.training_origin_date = step_outcomes.origin_date
+        and training_origins.horizon_months = step_outcomes.horizon_months
     group by
         training_origins.source,
         training_origins.origin_date,
@@ -120,10 +120,10 @@ final as (
     from step_outcomes
     left join training
         on
-            training.source = step_outcomes.source
-            and training.origin_date = step_outcomes.origin_date
-            and training.horizon_months = step_outcomes.horizon_months
-            and training.funnel_step_order = step_outcomes.funnel_step_order
+        step_outcomes.source = training.source
+        and step_outcomes.origin_date = training.origin_date
+        and step_outcomes.horizon_months = training.horizon_months
+        and step_outcomes.funnel_step_order = training.funnel_step_order
 
 )
 

@@ -56,8 +56,8 @@ pipeline as (
     from targets
     left join open_deals
         on
-            open_deals.source = targets.source
-            and open_deals.origin_date = targets.origin_date
+        targets.source = open_deals.source
+        and targets.origin_date = open_deals.origin_date
     group by targets.source, targets.origin_date, targets.horizon_months
 
 ),
@@ -76,9 +76,9 @@ won_in_target as (
     from targets
     inner join won_deals
         on
-            won_deals.source = targets.source
-            and won_deals.closed_at >= targets.target_month
-            and won_deals.closed_at < targets.target_end
+        targets.source = won_deals.source
+        and targets.target_month <= won_deals.closed_at
+        and targets.target_end > won_deals.closed_at
     group by targets.source, targets.origin_date, targets.horizon_months
 
 ),
@@ -92,9 +92,9 @@ run_rate as (
     from targets
     inner join won_deals
         on
-            won_deals.source = targets.source
-            and won_deals.closed_at >= {{ dbt.dateadd('month', -3, 'targets.target_month') }}
-            and won_deals.closed_at < targets.target_month
+        targets.source = won_deals.source
+        and won_deals.closed_at >= {{ dbt.dateadd('month', -3, 'targets.target_month') }}
+        and targets.target_month > won_deals.closed_at
     where targets.horizon_months = 0
     group by targets.source, targets.origin_date
 
@@ -124,25 +124,27 @@ final as (
         ) as actual_won_amount_reporting,
         cast(
             case
-                when {{ dbt.dateadd('month', -3, month_start(dbt.dateadd('day', 1, 'targets.origin_date'))) }} >= targets.first_month
+                when
+                    {{ dbt.dateadd('month', -3, month_start(dbt.dateadd('day', 1, 'targets.origin_date'))) }}
+                    >= targets.first_month
                     then coalesce(run_rate.won_amount_reporting, 0) / 3.0
             end as {{ type_double() }}
         ) as naive_amount_reporting
     from targets
     inner join pipeline
         on
-            pipeline.source = targets.source
-            and pipeline.origin_date = targets.origin_date
-            and pipeline.horizon_months = targets.horizon_months
+        targets.source = pipeline.source
+        and targets.origin_date = pipeline.origin_date
+        and targets.horizon_months = pipeline.horizon_months
     left join won_in_target
         on
-            won_in_target.source = targets.source
-            and won_in_target.origin_date = targets.origin_date
-            and won_in_target.horizon_months = targets.horizon_months
+        targets.source = won_in_target.source
+        and targets.origin_date = won_in_target.origin_date
+        and targets.horizon_months = won_in_target.horizon_months
     left join run_rate
         on
-            run_rate.source = targets.source
-            and run_rate.origin_date = targets.origin_date
+        targets.source = run_rate.source
+        and targets.origin_date = run_rate.origin_date
 
 )
 

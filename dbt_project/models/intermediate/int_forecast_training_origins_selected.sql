@@ -23,11 +23,11 @@ candidates as (
     from targets
     inner join targets as training
         on
-            training.source = targets.source
-            and training.horizon_months = targets.horizon_months
-            and training.is_backtest
-            and training.origin_date < targets.origin_date
-            and training.target_end <= targets.origin_end
+        targets.source = training.source
+        and targets.horizon_months = training.horizon_months
+        and training.is_backtest
+        and targets.origin_date > training.origin_date
+        and targets.origin_end >= training.target_end
 
 ),
 

@@ -100,8 +100,8 @@ expanded as (
         {{ dbt.dateadd('day', 1, 'cast(days.day as timestamp)') }} as end_of_day
     from spans_to_build
     inner join days
-        on days.day >= spans_to_build.build_from_date
-        and days.day < spans_to_build.span_end_date
+        on spans_to_build.build_from_date <= days.day
+        and spans_to_build.span_end_date > days.day
 
 ),
 

@@ -37,7 +37,7 @@ source_loads as (
                 select loaded_at from hubspot_deals
                 union all
                 select loaded_at from hubspot_contacts
-            ) loads
+            ) as loads
         ) as last_loaded_at
 
 ),
@@ -50,9 +50,15 @@ final as (
         cast({{ as_of() }} as timestamp) as as_of,
         cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as built_at,
         cast(source_loads.last_loaded_at as timestamp) as last_loaded_at,
-        cast((select count(*) from deals where deals.source = source_loads.source) as {{ dbt.type_int() }})
+        cast((
+            select count(*) from deals
+            where deals.source = source_loads.source
+        ) as {{ dbt.type_int() }})
             as deal_count,
-        cast((select count(*) from leads where leads.source = source_loads.source) as {{ dbt.type_int() }})
+        cast((
+            select count(*) from leads
+            where leads.source = source_loads.source
+        ) as {{ dbt.type_int() }})
             as lead_count,
         '{{ var("reporting_currency", "USD") }}' as reporting_currency
     from source_loads

@@ -30,10 +30,10 @@ scored as (
     from forecasts
     left join forecasts as naive
         on
-            naive.source = forecasts.source
-            and naive.origin_date = forecasts.origin_date
-            and naive.target_month = forecasts.target_month
-            and naive.method = 'naive'
+        forecasts.source = naive.source
+        and forecasts.origin_date = naive.origin_date
+        and forecasts.target_month = naive.target_month
+        and naive.method = 'naive'
     where
         forecasts.actual_won_amount_reporting > 0
         and forecasts.forecast_amount_reporting is not null
@@ -73,9 +73,9 @@ final as (
     from combinations
     left join errors
         on
-            errors.source = combinations.source
-            and errors.method = combinations.method
-            and errors.horizon_months = combinations.horizon_months
+        combinations.source = errors.source
+        and combinations.method = errors.method
+        and combinations.horizon_months = errors.horizon_months
 
 )
 

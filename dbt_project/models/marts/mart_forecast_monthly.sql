@@ -59,9 +59,9 @@ new_business as (
     from training_origins
     inner join targets as training_targets
         on
-            training_targets.source = training_origins.source
-            and training_targets.origin_date = training_origins.training_origin_date
-            and training_targets.horizon_months = training_origins.horizon_months
+        training_origins.source = training_targets.source
+        and training_origins.training_origin_date = training_targets.origin_date
+        and training_origins.horizon_months = training_targets.horizon_months
     group by training_origins.source, training_origins.origin_date, training_origins.horizon_months
 
 ),
@@ -84,14 +84,14 @@ forecasts as (
     from targets
     inner join empirical_pipeline
         on
-            empirical_pipeline.source = targets.source
-            and empirical_pipeline.origin_date = targets.origin_date
-            and empirical_pipeline.horizon_months = targets.horizon_months
+        targets.source = empirical_pipeline.source
+        and targets.origin_date = empirical_pipeline.origin_date
+        and targets.horizon_months = empirical_pipeline.horizon_months
     left join new_business
         on
-            new_business.source = targets.source
-            and new_business.origin_date = targets.origin_date
-            and new_business.horizon_months = targets.horizon_months
+        targets.source = new_business.source
+        and targets.origin_date = new_business.origin_date
+        and targets.horizon_months = new_business.horizon_months
 
 ),
 
@@ -117,9 +117,9 @@ final as (
     from targets
     inner join forecasts
         on
-            forecasts.source = targets.source
-            and forecasts.origin_date = targets.origin_date
-            and forecasts.horizon_months = targets.horizon_months
+        targets.source = forecasts.source
+        and targets.origin_date = forecasts.origin_date
+        and targets.horizon_months = forecasts.horizon_months
     cross join methods
 
 )

@@ -87,7 +87,7 @@ thresholds as (
     from periods
     inner join exits
         on exits.exited_at > {{ dbt.dateadd('day', -window_days, 'periods.period_end') }}
-        and exits.exited_at <= periods.period_end
+        and periods.period_end >= exits.exited_at
     group by periods.month, exits.source, exits.funnel_step
 
 ),
@@ -103,11 +103,11 @@ open_at_end as (
         snapshots.amount_reporting,
         step_visits.started_at as step_started_at
     from periods
-    inner join snapshots on snapshots.snapshot_date = periods.period_date
+    inner join snapshots on periods.period_date = snapshots.snapshot_date
     inner join step_visits
         on snapshots.deal_id = step_visits.deal_id
-        and step_visits.started_at < periods.period_end
-        and (step_visits.exited_at is null or step_visits.exited_at >= periods.period_end)
+        and periods.period_end > step_visits.started_at
+        and (step_visits.exited_at is null or periods.period_end <= step_visits.exited_at)
 
 ),
 
@@ -118,15 +118,15 @@ open_summary as (
         open_at_end.source,
         open_at_end.funnel_step,
         count(*) as open_at_period_end,
-        sum(case when is_stuck then 1 else 0 end) as stuck_count,
-        coalesce(sum(case when is_stuck then open_at_end.amount_reporting end), 0) as stuck_amount_reporting
+        sum(case when open_at_end.is_stuck then 1 else 0 end) as stuck_count,
+        coalesce(sum(case when open_at_end.is_stuck then open_at_end.amount_reporting end), 0) as stuck_amount_reporting
     from (
         select
             open_at_end.*,
             coalesce(
                 thresholds.window_exits >= {{ min_exits }}
                 and {{ days_between('open_at_end.step_started_at', 'open_at_end.period_end') }}
-                    > thresholds.stuck_threshold_days,
+                > thresholds.stuck_threshold_days,
                 false
             ) as is_stuck
         from open_at_end
@@ -134,7 +134,7 @@ open_summary as (
             on open_at_end.month = thresholds.month
             and open_at_end.source = thresholds.source
             and open_at_end.funnel_step = thresholds.funnel_step
-    ) open_at_end
+    ) as open_at_end
     group by open_at_end.month, open_at_end.source, open_at_end.funnel_step
 
 ),

@@ -65,8 +65,8 @@ cohort_deals as (
         deals.amount_reporting
     from lead_cohorts
     inner join deals
-        on deals.source = lead_cohorts.source
-        and deals.primary_contact_id = lead_cohorts.source_lead_id
+        on lead_cohorts.source = deals.source
+        and lead_cohorts.source_lead_id = deals.primary_contact_id
 
 ),
 

@@ -31,7 +31,7 @@ periods as (
         {{ dbt.dateadd('day', 1, 'cast(days.period_date as timestamp)') }} as period_end,
         sources.source
     from days
-    cross join (select distinct source from deals) sources
+    cross join (select distinct source from deals) as sources  -- noqa: ST05
 
 ),
 
@@ -40,8 +40,8 @@ open_counts as (
     select periods.month, periods.source, count(snapshots.deal_id) as open_deal_count
     from periods
     left join snapshots
-        on snapshots.snapshot_date = periods.period_date
-        and snapshots.source = periods.source
+        on periods.period_date = snapshots.snapshot_date
+        and periods.source = snapshots.source
     group by periods.month, periods.source
 
 ),
@@ -57,10 +57,10 @@ closed_in_window as (
         avg(case when deals.outcome = 'won' then deals.cycle_days end) as avg_cycle_days_won
     from periods
     left join deals
-        on deals.source = periods.source
+        on periods.source = deals.source
         and deals.outcome in ('won', 'lost')
         and deals.closed_at > {{ dbt.dateadd('day', -180, 'periods.period_end') }}
-        and deals.closed_at <= periods.period_end
+        and periods.period_end >= deals.closed_at
     group by periods.month, periods.source
 
 ),

@@ -2,7 +2,7 @@
 {#- (order, step, next step) of the open deal steps: won has no next step -#}
 {%- set deal_steps = [] -%}
 {%- for i in range(all_deal_steps | length - 1) -%}
-    {%- do deal_steps.append((all_deal_steps[i][0], all_deal_steps[i][1], all_deal_steps[i + 1][1])) -%}
+{%- do deal_steps.append((all_deal_steps[i][0], all_deal_steps[i][1], all_deal_steps[i + 1][1])) -%}
 {%- endfor -%}
 -- One row per cohort month x source x funnel step 1-4 with entries
 -- (docs/metrics.md).

@@ -21,18 +21,18 @@ latest as (
 renamed as (
 
     select
-        cast(account_id as {{ dbt.type_string() }}) as account_id,
-        cast(campaign_id as {{ dbt.type_string() }}) as campaign_id,
-        cast(date_start as date) as spend_date,
-        campaign_name,
-        upper(account_currency) as currency_code,
-        cast(spend as {{ type_double() }}) as spend,
-        cast(impressions as {{ dbt.type_bigint() }}) as impressions,
-        cast(clicks as {{ dbt.type_bigint() }}) as clicks,
-        coalesce({{ meta_action_value('actions', 'lead') }}, 0) as platform_conversions,
-        _loaded_at as loaded_at
+        cast(latest.account_id as {{ dbt.type_string() }}) as account_id,
+        cast(latest.campaign_id as {{ dbt.type_string() }}) as campaign_id,
+        cast(latest.date_start as date) as spend_date,
+        latest.campaign_name,
+        upper(latest.account_currency) as currency_code,
+        cast(latest.spend as {{ type_double() }}) as spend,
+        cast(latest.impressions as {{ dbt.type_bigint() }}) as impressions,
+        cast(latest.clicks as {{ dbt.type_bigint() }}) as clicks,
+        coalesce({{ meta_action_value('latest.actions', 'lead') }}, 0) as platform_conversions,
+        latest._loaded_at as loaded_at
     from latest
-    where version_rank = 1
+    where latest.version_rank = 1
 
 )
 

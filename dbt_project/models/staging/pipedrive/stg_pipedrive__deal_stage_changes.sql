@@ -42,7 +42,7 @@ ordered as (
 
     select
         flow.*,
-        row_number() over (partition by deal_id order by changed_at, change_id) as flow_sequence
+        row_number() over (partition by flow.deal_id order by flow.changed_at, flow.change_id) as flow_sequence
     from flow
 
 ),
@@ -60,7 +60,7 @@ earliest_of_kind as (
             old_value,
             row_number() over (partition by deal_id, field_key order by flow_sequence) as kind_rank
         from ordered
-    ) ranked
+    ) as ranked
     where kind_rank = 1
     group by deal_id
 
@@ -98,11 +98,11 @@ grouped as (
     -- gaps and islands: each stage_id (status) entry opens a group the later rows belong to
     select
         events.*,
-        sum(case when new_stage_id is not null then 1 else 0 end) over (
-            partition by deal_id order by flow_sequence rows between unbounded preceding and current row
+        sum(case when events.new_stage_id is not null then 1 else 0 end) over (
+            partition by events.deal_id order by events.flow_sequence rows between unbounded preceding and current row
         ) as stage_group,
-        sum(case when new_status is not null then 1 else 0 end) over (
-            partition by deal_id order by flow_sequence rows between unbounded preceding and current row
+        sum(case when events.new_status is not null then 1 else 0 end) over (
+            partition by events.deal_id order by events.flow_sequence rows between unbounded preceding and current row
         ) as status_group
     from events
 
