@@ -39,7 +39,7 @@ def test_every_staging_model_depends_on_its_raw_asset():
     assert AssetKey(["raw_hubspot", "deal_property_history"]) in changes.parent_keys
     # the spend marts sit in the same graph, next to the CRM sources
     roi = upstream_raw(AssetKey(["marts", "mart_marketing_roi_monthly"]), set())
-    assert {k.path[0] for k in roi} == {"raw_hubspot", "raw_google_ads", "raw_meta"}
+    assert {k.path[0] for k in roi} == {"raw_hubspot", "raw_pipedrive", "raw_google_ads", "raw_meta"}
     stats = graph.get(AssetKey(["staging", "stg_google_ads__campaign_stats"]))
     assert AssetKey(["raw_google_ads", "campaign_stats"]) in stats.parent_keys
     insights = graph.get(AssetKey(["staging", "stg_meta__campaign_insights"]))
