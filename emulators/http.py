@@ -48,7 +48,7 @@ class LoopbackServer:
     def __init__(self, host: str, port: int) -> None:
         self.host, self.port = host, port
         self._lock = threading.Lock()
-        self._faults: list[Fault] = []
+        self._faults: list[Any] = []
         self.request_count = 0
         self.path_counts: Counter[str] = Counter()
         self.status_counts: Counter[int] = Counter()
@@ -96,10 +96,12 @@ class LoopbackServer:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def inject_faults(self, faults: list[Fault] | Fault) -> None:
-        """Queue faults; each is served for its next ``times`` matching requests."""
+    def inject_faults(self, faults: list[Any] | Any) -> None:
+        """Queue faults (this module's `Fault` or an emulator's own fault type with
+        ``path_contains``, ``times`` and ``method``); each is served for its next ``times``
+        matching requests."""
         with self._lock:
-            self._faults.extend([faults] if isinstance(faults, Fault) else faults)
+            self._faults.extend(faults if isinstance(faults, list) else [faults])
 
     def clear_faults(self) -> None:
         with self._lock:
@@ -111,7 +113,7 @@ class LoopbackServer:
             self.path_counts.clear()
             self.status_counts.clear()
 
-    def _take_queued_fault(self, method: str, path: str) -> Fault | None:
+    def _take_queued_fault(self, method: str, path: str) -> Any:
         """The first queued fault matching the request (call with ``self._lock`` held)."""
         for f in self._faults:
             if f.path_contains in path and (f.method is None or f.method == method):

@@ -12,13 +12,13 @@ import json
 import random
 import socket
 import sys
-import threading
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from emulators.http import LoopbackServer
 
 
 @dataclass
@@ -50,30 +50,29 @@ class Response:
 @dataclass
 class Fault:
     """Served instead of the real answer for the next ``times`` requests whose path contains
-    ``path_contains``; ``response=None`` serves the API's transient error."""
+    ``path_contains`` (and of ``method``, if given); ``response=None`` serves the API's
+    transient error."""
 
     path_contains: str = ""
     response: Response | None = None
     times: int = 1
+    method: str | None = None
 
 
-class JsonServer:
-    """Serve ``handle`` on ``http://127.0.0.1:<port>``; a context manager."""
+class JsonServer(LoopbackServer):
+    """Serve ``handle`` on ``http://127.0.0.1:<port>``; a context manager. The listener, the
+    fault queue and the counters are the shared `emulators.http.LoopbackServer`'s."""
 
     name = "sandbox"
 
     def __init__(self, *, fail_rate: float = 0.0, fail_seed: int = 0, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.host, self.port = host, port
+        super().__init__(host, port)
+        self.thread_name = f"sandbox-{self.name}"
         self.fail_rate = fail_rate
         self._fail_rng = random.Random(fail_seed)
-        self._lock = threading.Lock()
-        self._faults: list[Fault] = []
-        self.request_count = 0
-        self.path_counts: Counter[str] = Counter()
-        self.status_counts: Counter[int] = Counter()
-        self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-        self.base_url = ""
+
+    def handler_base(self) -> type:
+        return _Handler
 
     # -------------------------------------------------------------- to implement
     def handle(self, request: Request) -> Response:
@@ -86,43 +85,7 @@ class JsonServer:
     def canonical_path(self, path: str) -> str:
         return path
 
-    # -------------------------------------------------------------- lifecycle
-    def start(self) -> str:
-        handler = type("Handler", (_Handler,), {"app": self})
-        self._httpd = _HTTPServer((self.host, self.port), handler)
-        self.port = self._httpd.server_address[1]
-        self.base_url = f"http://{self.host}:{self.port}"
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True, name=f"sandbox-{self.name}"
-        )
-        self._thread.start()
-        return self.base_url
-
-    def stop(self) -> None:
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
-        if self._thread is not None:
-            self._thread.join(5)
-            self._thread = None
-
-    def __enter__(self) -> JsonServer:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
     # -------------------------------------------------------------- test hooks
-    def inject_faults(self, faults: list[Fault] | Fault) -> None:
-        with self._lock:
-            self._faults.extend([faults] if isinstance(faults, Fault) else faults)
-
-    def clear_faults(self) -> None:
-        with self._lock:
-            self._faults.clear()
-
     def stats(self) -> dict[str, Any]:
         with self._lock:
             return {
@@ -136,11 +99,7 @@ class JsonServer:
         with self._lock:
             self.request_count += 1
             self.path_counts[self.canonical_path(request.path)] += 1
-            fault = next((f for f in self._faults if f.path_contains in request.path), None)
-            if fault is not None:
-                fault.times -= 1
-                if fault.times <= 0:
-                    self._faults.remove(fault)
+            fault = self._take_queued_fault(request.method, request.path)
             random_failure = fault is None and self.fail_rate > 0 and self._fail_rng.random() < self.fail_rate
         if fault is not None:
             response = fault.response or self.transient(request)
@@ -155,16 +114,6 @@ class JsonServer:
         with self._lock:
             self.status_counts[response.status] += 1
         return response
-
-
-class _HTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, _request: Any, _client_address: Any) -> None:
-        exc = sys.exc_info()[1]
-        if isinstance(exc, (ConnectionError, TimeoutError)):
-            return
-        sys.stderr.write(f"sandbox server: {type(exc).__name__}: {exc}\n")
 
 
 class _Handler(BaseHTTPRequestHandler):
