@@ -18,7 +18,13 @@ from tests.reference.analyst import ADDED_COLUMNS, ADDED_KEYS, analyst_marts
 
 @pytest.fixture(scope="module")
 def reference(demo_warehouse) -> dict[str, list[dict]]:
-    return analyst_marts(demo_warehouse.truth, as_of_date=demo_warehouse.as_of_date, seeds_dir=demo_warehouse.seeds_dir)
+    # the shared fixture syncs HubSpot and both ad platforms (tests/conftest.py); Pipedrive is not configured
+    return analyst_marts(
+        demo_warehouse.truth,
+        as_of_date=demo_warehouse.as_of_date,
+        seeds_dir=demo_warehouse.seeds_dir,
+        loaded_sources=("hubspot", "google_ads", "meta"),
+    )
 
 
 @pytest.mark.slow

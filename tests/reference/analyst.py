@@ -204,9 +204,16 @@ def outcome_rows(marts: dict[str, list[Row]]) -> list[Row]:
 
 
 def analyst_marts(
-    truth: Any, *, as_of_date: date, seeds_dir: Path | str, reporting_currency: str = "USD"
+    truth: Any,
+    *,
+    as_of_date: date,
+    seeds_dir: Path | str,
+    reporting_currency: str = "USD",
+    loaded_sources: tuple[str, ...] = ("hubspot",),
 ) -> dict[str, list[Row]]:
-    """Reference rows of every added table and column (see :data:`ADDED_COLUMNS`)."""
+    """Reference rows of every added table and column (see :data:`ADDED_COLUMNS`) for a
+    warehouse where HubSpot's CRM and the ``loaded_sources`` (HubSpot and ad platforms: no
+    deals or leads of their own) have loaded."""
     seeds = Path(seeds_dir)
     marts = funnel.marts_from_truth(
         truth, as_of_date=as_of_date, seeds_dir=seeds, reporting_currency=reporting_currency
@@ -249,13 +256,14 @@ def analyst_marts(
     ]
     build = [
         {
-            "source": "hubspot",
+            "source": source,
             "as_of_date": as_of_date,
             "as_of": as_of,
-            "deal_count": len(marts["fct_deals"]),
-            "lead_count": len(leads),
+            "deal_count": len(marts["fct_deals"]) if source == "hubspot" else 0,
+            "lead_count": len(leads) if source == "hubspot" else 0,
             "reporting_currency": reporting_currency,
         }
+        for source in loaded_sources
     ]
     return {
         **dims,

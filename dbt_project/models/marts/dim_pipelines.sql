@@ -8,6 +8,12 @@ hubspot_pipelines as (
 
 ),
 
+pipedrive_pipelines as (
+
+    select * from {{ ref('stg_pipedrive__pipelines') }}
+
+),
+
 stages as (
 
     select * from {{ ref('int_pipeline_stages_unioned') }}
@@ -18,6 +24,11 @@ unioned as (
 
     select source, pipeline_id, pipeline_label, display_order, is_archived
     from hubspot_pipelines
+
+    union all
+
+    select source, pipeline_id, pipeline_label, display_order, is_archived
+    from pipedrive_pipelines
 
 ),
 

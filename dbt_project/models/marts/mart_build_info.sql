@@ -1,5 +1,5 @@
--- One row per source: as of which day the marts are, when they were built, and when each
--- source last loaded. Published with the marts, so a reader of the copy knows how fresh it is.
+-- One row per source that has loaded at least once (CRMs and ad platforms): as of which day the
+-- marts are, when they were built, and when each source last loaded. Published with the marts, so a reader of the copy knows how fresh it is.
 -- `built_at` is dbt's own run start time (`run_started_at`), not a clock read by the SQL.
 -- A new source adds one import CTE and one `union all` branch in `source_loads`.
 with
@@ -13,6 +13,24 @@ hubspot_deals as (
 hubspot_contacts as (
 
     select * from {{ ref('stg_hubspot__contacts') }}
+
+),
+
+pipedrive_deals as (
+
+    select * from {{ ref('stg_pipedrive__deals') }}
+
+),
+
+google_ads_campaign_stats as (
+
+    select * from {{ ref('stg_google_ads__campaign_stats') }}
+
+),
+
+meta_campaign_insights as (
+
+    select * from {{ ref('stg_meta__campaign_insights') }}
 
 ),
 
@@ -40,6 +58,18 @@ source_loads as (
             ) as loads
         ) as last_loaded_at
 
+    union all
+
+    select 'pipedrive' as source, max(loaded_at) as last_loaded_at from pipedrive_deals
+
+    union all
+
+    select 'google_ads' as source, max(loaded_at) as last_loaded_at from google_ads_campaign_stats
+
+    union all
+
+    select 'meta' as source, max(loaded_at) as last_loaded_at from meta_campaign_insights
+
 ),
 
 final as (
@@ -62,6 +92,7 @@ final as (
             as lead_count,
         '{{ var("reporting_currency", "USD") }}' as reporting_currency
     from source_loads
+    where source_loads.last_loaded_at is not null
 
 )
 
