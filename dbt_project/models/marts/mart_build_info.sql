@@ -1,5 +1,6 @@
--- One row per source that has loaded at least once (CRMs and ad platforms): as of which day the
--- marts are, when they were built, and when each source last loaded. Published with the marts, so a reader of the copy knows how fresh it is.
+-- One row per source that has loaded at least once (CRMs and ad platforms): as of which day
+-- the marts are, when they were built, and when each source last loaded. Published with the
+-- marts, so a reader of the copy knows how fresh it is.
 -- `built_at` is dbt's own run start time (`run_started_at`), not a clock read by the SQL.
 -- A new source adds one import CTE and one `union all` branch in `source_loads`.
 with
