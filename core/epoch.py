@@ -8,6 +8,9 @@ import time
 from datetime import UTC, date, datetime
 from typing import Any, overload
 
+DAY_MS = 86_400_000
+HOUR_MS = 3_600_000
+
 
 def aware(dt: datetime) -> datetime:
     """``dt`` as an aware UTC datetime (naive values are taken as UTC)."""

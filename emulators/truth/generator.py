@@ -19,14 +19,31 @@ from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+from core.epoch import DAY_MS, HOUR_MS
 from emulators.truth import ads, store
 from emulators.truth.histories import enrich_deal_history
-from emulators.truth.seasons import deal_creation_weight, dwell_pace
-from emulators.truth.store import PIPELINES, RENEWALS_PIPELINE, PipelineDef
+from emulators.truth.profile import (
+    CHANNEL_WEIGHTS,
+    CO_FORM,
+    CO_PREFIX,
+    CO_SUFFIX,
+    CURRENCY_WEIGHTS,
+    DOMAINS,
+    FIRST_NAMES,
+    LAST_NAMES,
+    LEAD_STATUS_WEIGHTS,
+    LIFECYCLE_WEIGHTS,
+    OWNER_WEIGHTS,
+    OWNERS,
+    P_REPEAT,
+    PRODUCTS,
+    SOURCE_DATA,
+)
+from emulators.truth.seasons import deal_creation_weight
+from emulators.truth.stages import days_ms, simulate_stages
+from emulators.truth.store import PIPELINES, RENEWALS_PIPELINE
 
 SANDBOX_END_DATE = date(2026, 10, 31)
-DAY_MS = 86_400_000
-HOUR_MS = 3_600_000
 CHUNK = 10_000
 
 CONTACT_ID_START = 99_001  # crosses 100000 early: lexicographic id sorts break visibly
@@ -69,115 +86,6 @@ def period(config: SandboxConfig) -> tuple[date, int, int, int]:
 
 
 # ---------------------------------------------------------------- reference vocabularies
-
-FIRST_NAMES = (
-    "Anna",
-    "Ben",
-    "Carla",
-    "David",
-    "Elena",
-    "Farid",
-    "Greta",
-    "Hugo",
-    "Ines",
-    "Jonas",
-    "Kira",
-    "Liam",
-    "Maya",
-    "Noah",
-    "Olga",
-    "Pablo",
-    "Quinn",
-    "Rosa",
-    "Sven",
-    "Tara",
-    "Umar",
-    "Vera",
-    "Wei",
-    "Xenia",
-    "Yusuf",
-    "Zoe",
-)
-LAST_NAMES = (
-    "Adams",
-    "Berg",
-    "Costa",
-    "Dubois",
-    "Eriksen",
-    "Fischer",
-    "Garcia",
-    "Hansen",
-    "Ito",
-    "Jensen",
-    "Kowalski",
-    "Lopez",
-    "Müller",
-    "Nakamura",
-    "O'Brien",
-    "Patel",
-    "Rossi",
-    "Schmidt",
-    "Tanaka",
-    "Usman",
-    "Vogel",
-    "Walsh",
-    "Young",
-    "Zhang",
-)
-DOMAINS = ("example.com", "acme.io", "globex.net", "initech.co", "umbrella.org", "hooli.dev")
-CO_PREFIX = ("Nor", "Blue", "Quant", "Hex", "Lumen", "Verd", "Astra", "Core", "Nova", "Terra")
-CO_SUFFIX = ("tech", "wave", "ify", "labs", "soft", "works", "data", "logic", "grid", "line")
-CO_FORM = ("Inc", "GmbH", "Ltd", "LLC", "SA", "BV")
-PRODUCTS = ("Platform licence", "Pilot", "Expansion", "Annual plan", "Onboarding", "Add-on seats")
-
-CHANNEL_WEIGHTS = (0.27, 0.16, 0.10, 0.07, 0.09, 0.08, 0.14, 0.06, 0.03)
-SOURCE_DATA: dict[str, tuple[tuple[str, ...], tuple[str | None, ...]]] = {
-    "ORGANIC_SEARCH": (("google", "bing", "duckduckgo"), ("{keyword unavailable}",)),
-    "PAID_SEARCH": (
-        ("google", "google", "bing"),
-        ("brand_search", "generic_crm_software", "competitor_terms", "retargeting_search"),
-    ),
-    "PAID_SOCIAL": (
-        ("Facebook", "LinkedIn", "Instagram"),
-        ("prospecting_lookalike", "retargeting_q", "webinar_promo", "ebook_pipeline_guide"),
-    ),
-    "SOCIAL_MEDIA": (("LinkedIn", "Twitter", "Facebook"), (None,)),
-    "EMAIL_MARKETING": (("Monthly newsletter", "Product update", "Webinar invite"), (None,)),
-    "REFERRALS": (("g2.com", "capterra.com", "partner-portal.io"), (None,)),
-    "DIRECT_TRAFFIC": ((None,), (None,)),
-    "OFFLINE": (("IMPORT", "CRM_UI", "API", "INTEGRATION"), (None,)),
-    "OTHER_CAMPAIGNS": (("partner_webinar", "trade_show_2026"), (None,)),
-}
-LIFECYCLE_WEIGHTS = (0.14, 0.44, 0.16, 0.10, 0.08, 0.06, 0.01, 0.01)
-LEAD_STATUS_WEIGHTS = (0.22, 0.16, 0.14, 0.10, 0.12, 0.12, 0.09, 0.05)
-CURRENCY_WEIGHTS = (0.70, 0.15, 0.11, 0.04)
-
-OWNERS = (
-    ("Mara", "Lindqvist", ["Enterprise"]),
-    ("Tobias", "Keller", ["Enterprise"]),
-    ("Priya", "Raman", ["Mid-Market"]),
-    ("Jamal", "Owens", ["Mid-Market"]),
-    ("Chloé", "Martin", ["SMB"]),
-    ("Diego", "Ferreira", ["SMB"]),
-    ("Hannah", "Berg", ["Renewals"]),
-    ("Oskar", "Nyberg", ["SMB"]),  # archived half-way through the period
-)
-OWNER_WEIGHTS = (0.16, 0.14, 0.15, 0.14, 0.13, 0.12, 0.08, 0.08)
-
-# Stage process: per open stage (median dwell days, P(lost) when leaving the stage).
-PROCESS: dict[str, tuple[tuple[float, float], ...]] = {
-    "default": ((4.0, 0.28), (7.0, 0.30), (11.0, 0.30), (8.0, 0.25), (6.0, 0.30)),
-    RENEWALS_PIPELINE.id: ((10.0, 0.15), (14.0, 0.20), (6.0, 0.10)),
-}
-DWELL_SIGMA = 0.85
-P_REGRESS = 0.03
-P_STALL = 0.07  # per open stage: the deal sits there ~10x longer (stale pipeline)
-P_SKIP = 0.05
-P_REOPEN = 0.04
-P_CLOSED_SWITCH = 0.01
-P_REPEAT = 0.05
-ENTRY_WEIGHTS = (0.80, 0.12, 0.05, 0.03)
-
 
 # ---------------------------------------------------------------- small helpers
 
@@ -226,10 +134,6 @@ def _times_in_day(rng: random.Random, k: int, day_ms: int) -> list[int]:
     return out
 
 
-def _days_ms(rng: random.Random, median_days: float, sigma: float = DWELL_SIGMA) -> int:
-    return max(60_000, int(rng.lognormvariate(math.log(median_days), sigma) * DAY_MS))
-
-
 def _source(rng: random.Random, user_id: int) -> tuple[str, str | None, int | None]:
     r = rng.random()
     if r < 0.60:
@@ -246,84 +150,6 @@ def _round_amount(rng: random.Random, x: float) -> str:
         return f"{x:.2f}"
     step = 10 if x < 1000 else 100
     return str(max(step, round(x / step) * step))
-
-
-# ---------------------------------------------------------------- the stage process
-
-
-def simulate_stages(
-    rng: random.Random, pipe: PipelineDef, created: int, end_ms: int, legacy_entry: bool
-) -> list[tuple[str, int, bool]]:
-    """True dealstage sequence: [(stage_id, ts, is_open_to_closed_move)], oldest first.
-
-    The first entry's timestamp is ``created``; nothing is at or after ``end_ms``.
-    """
-    opens = pipe.open_stages
-    won, lost = pipe.won_stage, pipe.lost_stage
-    params = PROCESS[pipe.id]
-    n_open = len(opens)
-    out: list[tuple[str, int, bool]] = []
-    t = created
-    if legacy_entry:
-        legacy = next(s.id for s in pipe.stages if s.archived)
-        out.append((legacy, t, False))
-        t += _days_ms(rng, 6.0)
-        if t >= end_ms:
-            return out
-        i = 0
-        out.append((opens[0], t, False))
-    else:
-        weights = ENTRY_WEIGHTS[: min(n_open - 1, len(ENTRY_WEIGHTS))]
-        i = rng.choices(range(len(weights)), weights)[0]
-        out.append((opens[i], t, False))
-    closed: str | None = None
-    reopened = False
-    pace = rng.lognormvariate(0.0, 0.5)
-    while True:
-        if closed is None:
-            stall = 10.0 if rng.random() < P_STALL else 1.0
-            t += _days_ms(rng, params[i][0] * pace * stall * dwell_pace(t))
-            if t >= end_ms:
-                break
-            if i > 0 and rng.random() < P_REGRESS:
-                i = max(0, i - (1 if rng.random() < 0.7 else 2))
-                out.append((opens[i], t, False))
-                continue
-            if rng.random() < params[i][1]:
-                closed = lost
-            elif rng.random() < P_SKIP and i + 2 <= n_open:
-                if i + 2 == n_open:
-                    closed = won
-                else:
-                    i += 2
-            elif i + 1 < n_open:
-                i += 1
-            else:
-                closed = won
-            if closed is not None:
-                out.append((closed, t, True))
-            else:
-                out.append((opens[i], t, False))
-            continue
-        # closed: maybe reopen once, maybe correct won->lost, else stop
-        if not reopened and rng.random() < P_REOPEN:
-            t += _days_ms(rng, 12.0)
-            if t >= end_ms:
-                break
-            reopened = True
-            i = n_open - 1 if closed == won else rng.randrange(max(1, n_open - 1))
-            closed = None
-            out.append((opens[i], t, False))
-            continue
-        if closed == won and rng.random() < P_CLOSED_SWITCH:
-            t += _days_ms(rng, 3.0)
-            if t < end_ms:
-                out.append((lost, t, False))  # closed -> closed: closedate unchanged
-        break
-    return out
-
-
-# ---------------------------------------------------------------- builders
 
 
 def _insert_reference(
@@ -449,7 +275,7 @@ def _contact_row(rng, cid, created, end_ms, owner_ids, owner_w) -> list:
     reached = 0
     for k in range(target):
         if k > 0:
-            t += _days_ms(rng, (2.0, 6.0, 9.0, 20.0)[k - 1], 0.9)
+            t += days_ms(rng, (2.0, 6.0, 9.0, 20.0)[k - 1], 0.9)
         if t >= end_ms:
             break
         entered[k] = t
@@ -459,12 +285,12 @@ def _contact_row(rng, cid, created, end_ms, owner_ids, owner_w) -> list:
     lead_status = None if rng.random() < 0.3 else rng.choices(store.LEAD_STATUSES, LEAD_STATUS_WEIGHTS)[0]
     owner = rng.choices(owner_ids, owner_w)[0] if rng.random() < 0.6 else None
     last_ts = max([created] + [e for e in entered if e is not None])
-    lastmod = last_ts + _days_ms(rng, 1.5, 1.2)
+    lastmod = last_ts + days_ms(rng, 1.5, 1.2)
     if lastmod >= end_ms:
         lastmod = last_ts + int(rng.random() * (end_ms - last_ts))
     archived, archived_at = 0, None
     if rng.random() < 0.02:
-        at = lastmod + _days_ms(rng, 10.0)
+        at = lastmod + days_ms(rng, 10.0)
         if at < end_ms:
             archived, archived_at, lastmod = 1, at, at
     return [
@@ -509,7 +335,7 @@ def _maybe_merge(rng: random.Random, buf: list[list], end_ms: int, *, contact: b
     loser = buf[max(0, len(buf) - 2 - rng.randrange(min(40, len(buf) - 1)))]
     if loser is winner or loser[arch] or loser[mids]:
         return
-    at = max(winner[1 if contact else 3], loser[lm]) + _days_ms(rng, 0.5)
+    at = max(winner[1 if contact else 3], loser[lm]) + days_ms(rng, 0.5)
     if at >= end_ms:
         return
     loser[arch], loser[arch_at], loser[into], loser[lm] = 1, at, winner[0], at
@@ -620,7 +446,7 @@ def _deal(
     # closedate: expected date at creation, set on every open -> closed move ----------
     close_hist = []
     if rng.random() < 0.65:
-        close_hist.append((created + _days_ms(rng, 45.0, 0.6), created, src0))
+        close_hist.append((created + days_ms(rng, 45.0, 0.6), created, src0))
     closed_entry = {t: src for (s, t, src) in entries}
     for _stage, t, to_closed in stages:
         if to_closed:
@@ -634,12 +460,12 @@ def _deal(
     last_ts = max(h[4] for h in hist)
     lastmod = last_ts
     if rng.random() < 0.25:  # calculated-property / integration no-op touches
-        touch = last_ts + _days_ms(rng, 2.0, 1.0)
+        touch = last_ts + days_ms(rng, 2.0, 1.0)
         if touch < end_ms:
             lastmod = touch
     archived, archived_at = 0, None
     if rng.random() < 0.02:
-        at = lastmod + _days_ms(rng, 10.0)
+        at = lastmod + days_ms(rng, 10.0)
         if at < end_ms:
             archived, archived_at, lastmod = 1, at, at
     name = f"{rng.choice(CO_PREFIX)}{rng.choice(CO_SUFFIX)} {rng.choice(CO_FORM)} - {rng.choice(PRODUCTS)}"

@@ -23,9 +23,9 @@ from __future__ import annotations
 import math
 import random
 
+from core.epoch import DAY_MS
 from emulators.truth import store
 
-DAY_MS = 86_400_000
 P_AMOUNT_LATE = 0.25  # the amount is entered days after creation
 P_AMOUNT_BLANK_FIRST = 0.3  # ... of those: an explicit "" entry at creation first
 P_AMOUNT_REVISION = 0.2  # an extra revision while the deal is open

@@ -13,9 +13,6 @@ from core.funnel import hubspot_stage_orders
 from emulators.truth import store
 from emulators.truth.store import STAGE_INDEX
 
-DAY_MS = 86_400_000
-HOUR_MS = 3_600_000
-
 STEP_ORDER: dict[str, int | None] = hubspot_stage_orders()
 """Canonical step order of each sandbox stage (None = lost), from the dbt seed funnel_stage_mapping."""
 PRESENTATION_STAGES = frozenset(s for s, o in STEP_ORDER.items() if o == 3)

@@ -7,10 +7,9 @@ import sqlite3
 from collections import defaultdict
 from datetime import date, timedelta
 
+from core.epoch import DAY_MS, HOUR_MS
 from emulators.truth import store
 from evaluation.scenarios.deals import (
-    DAY_MS,
-    HOUR_MS,
     live_deal_ids,
     load_deal,
     period_end_ms,

@@ -8,10 +8,10 @@ import random
 import sqlite3
 from datetime import date, timedelta
 
+from core.epoch import DAY_MS
 from emulators.truth import store
 from emulators.truth.store import DEFAULT_PIPELINE, STAGE_INDEX
 from evaluation.scenarios.deals import (
-    DAY_MS,
     NEGOTIATION_STAGES,
     PRESENTATION_STAGES,
     STEP_ORDER,
@@ -138,6 +138,8 @@ def _dwell_spike(conn: sqlite3.Connection, _rng: random.Random, inj: Injection, 
 
 def _stuck_deals(conn: sqlite3.Connection, rng: random.Random, inj: Injection, end_d: date) -> None:
     from emulators.truth import generator as g
+    from emulators.truth.profile import CO_FORM, CO_PREFIX, CO_SUFFIX, CURRENCY_WEIGHTS, PRODUCTS
+    from emulators.truth.stages import days_ms
 
     lo_d, hi_d = end_d - timedelta(days=120), end_d - timedelta(days=60)
     inj.window = [lo_d.isoformat(), hi_d.isoformat()]
@@ -157,13 +159,13 @@ def _stuck_deals(conn: sqlite3.Connection, rng: random.Random, inj: Injection, e
         path = list(DEFAULT_PIPELINE.open_stages[: DEFAULT_PIPELINE.open_stages.index(stage) + 1])
         times = [t_neg]
         for _s in path[:-1]:
-            times.insert(0, times[0] - g._days_ms(rng, 6.0, 0.6))
+            times.insert(0, times[0] - days_ms(rng, 6.0, 0.6))
         created = times[0]
         src = ("CRM_UI", None, None)
         owner = rng.choice(owners)
         amount = g._round_amount(rng, rng.lognormvariate(math.log(8000.0), 0.9))
-        currency = rng.choices(store.CURRENCIES, g.CURRENCY_WEIGHTS)[0]
-        expected_close = created + g._days_ms(rng, 45.0, 0.6)
+        currency = rng.choices(store.CURRENCIES, CURRENCY_WEIGHTS)[0]
+        expected_close = created + days_ms(rng, 45.0, 0.6)
         hist = {
             "dealstage": [[s, t, *src] for s, t in zip(path, times, strict=True)],
             "pipeline": [[DEFAULT_PIPELINE.id, created, *src]],
@@ -171,7 +173,7 @@ def _stuck_deals(conn: sqlite3.Connection, rng: random.Random, inj: Injection, e
             "amount": [[amount, created, *src]],
             "closedate": [[store.ms_to_iso(expected_close), created, *src]],
         }
-        name = f"{rng.choice(g.CO_PREFIX)}{rng.choice(g.CO_SUFFIX)} {rng.choice(g.CO_FORM)} - {rng.choice(g.PRODUCTS)}"
+        name = f"{rng.choice(CO_PREFIX)}{rng.choice(CO_SUFFIX)} {rng.choice(CO_FORM)} - {rng.choice(PRODUCTS)}"
         row = {
             "id": did,
             "dealname": name,
