@@ -133,6 +133,10 @@ def test_report_renders_every_chart_with_the_marts_numbers(report):
                 "() => Object.fromEntries([...document.querySelectorAll('table.figures')].map(t => [t.dataset.chart,"
                 " [...t.querySelectorAll('tbody tr')].map(r => [...r.cells].map(c => c.dataset.value))]))"
             )
+            columns = page.evaluate(
+                "() => Object.fromEntries([...document.querySelectorAll('table.figures')].map(t => [t.dataset.chart,"
+                " [...t.querySelectorAll('thead th')].map(c => c.textContent)]))"
+            )
             page_as_of = page.get_attribute("#as-of-date", "data-value")
             page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
         finally:
@@ -152,7 +156,7 @@ def test_report_renders_every_chart_with_the_marts_numbers(report):
         m: (int(w), int(x)) for m, w, x in monthly
     }
     assert immature > 0 and sum(1 for r in tables["conversion_trend"] if r[4] == "no") == immature
-    _check_new_marts(tables, marts_checks)
+    _check_new_marts(tables, columns, marts_checks)
 
 
 def _new_marts_expectations(con: duckdb.DuckDBPyConnection) -> dict:
@@ -184,6 +188,14 @@ def _new_marts_expectations(con: duckdb.DuckDBPyConnection) -> dict:
             "from marts.fct_deals where outcome = 'won' group by 1"
         ).fetchall()
     )
+    # Months already over: their horizon-0 forecast is the one made at the previous month's end.
+    crm_weighted_h0 = dict(
+        con.execute(
+            "select target_month::varchar, sum(forecast_amount_reporting) from marts.mart_forecast_monthly "
+            "where method = 'crm_weighted' and horizon_months = 0 and origin_date = target_month - 1 "
+            "and actual_won_amount_reporting is not null group by 1"
+        ).fetchall()
+    )
     wape = {
         (s, m, str(h)): w
         for s, m, h, w in con.execute(
@@ -195,19 +207,21 @@ def _new_marts_expectations(con: duckdb.DuckDBPyConnection) -> dict:
         "select channel, sum(spend_reporting), sum(leads), sum(won_revenue_reporting) "
         "from marts.mart_marketing_roi_monthly group by 1"
     ).fetchall():
-        roi[channel] = (spend, int(leads), revenue / spend if spend else None)
+        cost_per_lead = spend / leads if spend and leads else None  # null without spend or leads
+        roi[channel] = (spend, int(leads), revenue / spend if spend else None, cost_per_lead)
     return {
         "last_day": last_day.isoformat(),
         "open_last_day": open_last_day,
         "velocity": velocity,
         "flagged": flagged,
         "won_by_month": won_by_month,
+        "crm_weighted_h0": crm_weighted_h0,
         "wape": wape,
         "roi": roi,
     }
 
 
-def _check_new_marts(tables: dict, want: dict) -> None:
+def _check_new_marts(tables: dict, columns: dict, want: dict) -> None:
     shown = {r[1]: r[3] for r in tables["pipeline_value"] if r[0] == want["last_day"]}
     assert shown.keys() == want["open_last_day"].keys() and shown, shown
     assert all(_close(shown[k], v) for k, v in want["open_last_day"].items())
@@ -221,12 +235,17 @@ def _check_new_marts(tables: dict, want: dict) -> None:
     actuals = [(r[0], r[1]) for r in tables["forecast_vs_actuals"] if r[1] != ""]
     assert actuals and all(_close(a, want["won_by_month"].get(m, 0.0)) for m, a in actuals)
     assert any(float(a) > 0 for _, a in actuals)
+    method = columns["forecast_vs_actuals"].index("crm_weighted")
+    shown_h0 = {r[0]: r[method] for r in tables["forecast_vs_actuals"] if r[1] != ""}
+    assert want["crm_weighted_h0"] and shown_h0.keys() == want["crm_weighted_h0"].keys()
+    assert all(_close(shown_h0[m], f) for m, f in want["crm_weighted_h0"].items())
 
     wape = {(r[0], r[1], r[2]): r[4] for r in tables["forecast_accuracy"]}
     assert wape.keys() == want["wape"].keys() and wape
     assert all(_close(wape[k], v) for k, v in want["wape"].items())
 
-    roi = {r[0]: (r[1], r[2], r[7]) for r in tables["marketing_roi"]}
+    roi = {r[0]: (r[1], r[2], r[7], r[3]) for r in tables["marketing_roi"]}
     assert roi.keys() == want["roi"].keys() and any(r[2] is not None for r in want["roi"].values())
-    for channel, (spend, leads, roas) in want["roi"].items():
-        assert _close(roi[channel][0], spend) and int(roi[channel][1]) == leads and _close(roi[channel][2], roas)
+    for channel, (spend, leads, roas, cost_per_lead) in want["roi"].items():
+        assert _close(roi[channel][0], spend) and int(roi[channel][1]) == leads, channel
+        assert _close(roi[channel][2], roas) and _close(roi[channel][3], cost_per_lead), channel
