@@ -31,7 +31,18 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-CHART_KEYS = ["leads_by_channel", "funnel", "conversion_trend", "outcomes_by_month"]
+CHART_KEYS = [
+    "leads_by_channel",
+    "funnel",
+    "conversion_trend",
+    "outcomes_by_month",
+    "pipeline_value",
+    "velocity",
+    "bottlenecks",
+    "forecast_vs_actuals",
+    "forecast_accuracy",
+    "marketing_roi",
+]
 
 
 @pytest.fixture(scope="module")
@@ -84,6 +95,7 @@ def test_report_renders_every_chart_with_the_marts_numbers(report):
             "where not is_mature"
         ).fetchone()[0]
         as_of = con.execute("select max(as_of_date)::varchar from marts.mart_build_info").fetchone()[0]
+        marts_checks = _new_marts_expectations(con)
 
     blocked: list[str] = []
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -121,6 +133,10 @@ def test_report_renders_every_chart_with_the_marts_numbers(report):
                 "() => Object.fromEntries([...document.querySelectorAll('table.figures')].map(t => [t.dataset.chart,"
                 " [...t.querySelectorAll('tbody tr')].map(r => [...r.cells].map(c => c.dataset.value))]))"
             )
+            columns = page.evaluate(
+                "() => Object.fromEntries([...document.querySelectorAll('table.figures')].map(t => [t.dataset.chart,"
+                " [...t.querySelectorAll('thead th')].map(c => c.textContent)]))"
+            )
             page_as_of = page.get_attribute("#as-of-date", "data-value")
             page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
         finally:
@@ -140,3 +156,96 @@ def test_report_renders_every_chart_with_the_marts_numbers(report):
         m: (int(w), int(x)) for m, w, x in monthly
     }
     assert immature > 0 and sum(1 for r in tables["conversion_trend"] if r[4] == "no") == immature
+    _check_new_marts(tables, columns, marts_checks)
+
+
+def _new_marts_expectations(con: duckdb.DuckDBPyConnection) -> dict:
+    """What the pipeline, forecast and marketing charts must show, queried here from the marts
+    (the actuals from `fct_deals`, the ROI ratios computed in Python from the summed columns)."""
+    last_day = con.execute("select max(snapshot_date) from marts.mart_pipeline_by_stage_daily").fetchone()[0]
+    open_last_day = dict(
+        con.execute(
+            "select funnel_step, sum(open_amount_reporting) from marts.mart_pipeline_by_stage_daily "
+            "where snapshot_date = ? group by 1",
+            [last_day],
+        ).fetchall()
+    )
+    velocity = {
+        (m, s): v
+        for m, s, v in con.execute(
+            "select month::varchar, source, velocity_per_day from marts.mart_pipeline_velocity_monthly"
+        ).fetchall()
+    }
+    flagged = set(
+        con.execute(
+            "select month::varchar, source, funnel_step from marts.mart_funnel_bottlenecks_monthly "
+            "where is_conversion_bottleneck or is_value_bottleneck"
+        ).fetchall()
+    )
+    won_by_month = dict(
+        con.execute(
+            "select date_trunc('month', closed_at)::date::varchar, sum(coalesce(amount_reporting, 0)) "
+            "from marts.fct_deals where outcome = 'won' group by 1"
+        ).fetchall()
+    )
+    # Months already over: their horizon-0 forecast is the one made at the previous month's end.
+    crm_weighted_h0 = dict(
+        con.execute(
+            "select target_month::varchar, sum(forecast_amount_reporting) from marts.mart_forecast_monthly "
+            "where method = 'crm_weighted' and horizon_months = 0 and origin_date = target_month - 1 "
+            "and actual_won_amount_reporting is not null group by 1"
+        ).fetchall()
+    )
+    wape = {
+        (s, m, str(h)): w
+        for s, m, h, w in con.execute(
+            "select source, method, horizon_months, wape from marts.mart_forecast_accuracy"
+        ).fetchall()
+    }
+    roi = {}
+    for channel, spend, leads, revenue in con.execute(
+        "select channel, sum(spend_reporting), sum(leads), sum(won_revenue_reporting) "
+        "from marts.mart_marketing_roi_monthly group by 1"
+    ).fetchall():
+        cost_per_lead = spend / leads if spend and leads else None  # null without spend or leads
+        roi[channel] = (spend, int(leads), revenue / spend if spend else None, cost_per_lead)
+    return {
+        "last_day": last_day.isoformat(),
+        "open_last_day": open_last_day,
+        "velocity": velocity,
+        "flagged": flagged,
+        "won_by_month": won_by_month,
+        "crm_weighted_h0": crm_weighted_h0,
+        "wape": wape,
+        "roi": roi,
+    }
+
+
+def _check_new_marts(tables: dict, columns: dict, want: dict) -> None:
+    shown = {r[1]: r[3] for r in tables["pipeline_value"] if r[0] == want["last_day"]}
+    assert shown.keys() == want["open_last_day"].keys() and shown, shown
+    assert all(_close(shown[k], v) for k, v in want["open_last_day"].items())
+
+    velocity = {(r[0], r[1]): r[6] for r in tables["velocity"]}
+    assert velocity.keys() == want["velocity"].keys() and any(v for v in velocity.values())
+    assert all(_close(velocity[k], v) for k, v in want["velocity"].items())
+
+    assert want["flagged"] and {(r[0], r[1], r[2]) for r in tables["bottlenecks"]} == want["flagged"]
+
+    actuals = [(r[0], r[1]) for r in tables["forecast_vs_actuals"] if r[1] != ""]
+    assert actuals and all(_close(a, want["won_by_month"].get(m, 0.0)) for m, a in actuals)
+    assert any(float(a) > 0 for _, a in actuals)
+    method = columns["forecast_vs_actuals"].index("crm_weighted")
+    shown_h0 = {r[0]: r[method] for r in tables["forecast_vs_actuals"] if r[1] != ""}
+    assert want["crm_weighted_h0"] and shown_h0.keys() == want["crm_weighted_h0"].keys()
+    assert all(_close(shown_h0[m], f) for m, f in want["crm_weighted_h0"].items())
+
+    wape = {(r[0], r[1], r[2]): r[4] for r in tables["forecast_accuracy"]}
+    assert wape.keys() == want["wape"].keys() and wape
+    assert all(_close(wape[k], v) for k, v in want["wape"].items())
+
+    roi = {r[0]: (r[1], r[2], r[7], r[3]) for r in tables["marketing_roi"]}
+    assert roi.keys() == want["roi"].keys() and any(r[2] is not None for r in want["roi"].values())
+    for channel, (spend, leads, roas, cost_per_lead) in want["roi"].items():
+        assert _close(roi[channel][0], spend) and int(roi[channel][1]) == leads, channel
+        assert _close(roi[channel][2], roas) and _close(roi[channel][3], cost_per_lead), channel

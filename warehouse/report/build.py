@@ -17,7 +17,8 @@ import duckdb
 from plotly.offline import get_plotlyjs
 
 from warehouse.report import data
-from warehouse.report.charts import CHARTS, Chart
+from warehouse.report.charts import CHARTS
+from warehouse.report.figure import Chart
 
 MARTS_FILE = "sales_marts.duckdb"
 REPORT_FILE = "report.html"
@@ -52,6 +53,8 @@ def fmt(value: Any, kind: str = "text", currency: str = "") -> str:
         return f"{float(value):.1%}"
     if kind == "money":
         return f"{float(value):,.0f} {currency}".strip()
+    if kind == "ratio":
+        return f"{float(value):.2f}×"
     if kind == "days":
         return f"{float(value):.1f} d"
     if isinstance(value, datetime):
@@ -107,7 +110,8 @@ def chart_html(chart: Chart, first_index: int) -> str:
     return (
         f'<section class="chart" data-chart="{chart.key}" id="section-{first_index}">'
         f"<h2>{html.escape(chart.title)}</h2><p class='note'>{html.escape(chart.note)}</p>{figure}"
-        f'<details><summary>figures</summary><table class="figures" data-chart="{chart.key}">'
+        f"<details{' open' if chart.table_open else ''}><summary>figures</summary>"
+        f'<table class="figures" data-chart="{chart.key}">'
         f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></details></section>"
     )
 

@@ -9,49 +9,17 @@ numbers with the marts).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
 
 import duckdb
 import plotly.graph_objects as go
 
 from warehouse.report import data
-
-STEP_COLORS = {1: "#4C78A8", 2: "#F58518", 3: "#54A24B", 4: "#B279A2"}
-
-
-@dataclass
-class Table:
-    columns: list[str]
-    rows: list[list[Any]] = field(default_factory=list)
-    """Raw values; the page formats them and keeps the raw value in `data-value`."""
-    formats: dict[str, str] = field(default_factory=dict)
-    """column -> `int`, `pct`, `money`, `days` or `text` (default)."""
-
-
-@dataclass
-class Chart:
-    key: str
-    title: str
-    note: str
-    figure: go.Figure
-    table: Table
-
-
-ChartFn = Callable[[duckdb.DuckDBPyConnection], Chart | None]
-
-
-def _layout(fig: go.Figure, **kwargs: Any) -> go.Figure:
-    fig.update_layout(
-        template="plotly_white",
-        height=380,
-        margin={"l": 60, "r": 30, "t": 30, "b": 50},
-        legend={"orientation": "h", "y": -0.2},
-        **kwargs,
-    )
-    return fig
+from warehouse.report.charts_forecast import forecast_accuracy, forecast_vs_actuals
+from warehouse.report.charts_marketing import marketing_roi
+from warehouse.report.charts_pipeline import bottlenecks, pipeline_value, velocity
+from warehouse.report.figure import STEP_COLORS, Chart, ChartFn, Table
+from warehouse.report.figure import layout as _layout
 
 
 def leads_by_channel(con: duckdb.DuckDBPyConnection) -> Chart | None:
@@ -188,4 +156,15 @@ def outcomes_by_month(con: duckdb.DuckDBPyConnection) -> Chart | None:
     )
 
 
-CHARTS: list[ChartFn] = [leads_by_channel, funnel, conversion_trend, outcomes_by_month]
+CHARTS: list[ChartFn] = [
+    leads_by_channel,
+    funnel,
+    conversion_trend,
+    outcomes_by_month,
+    pipeline_value,
+    velocity,
+    bottlenecks,
+    forecast_vs_actuals,
+    forecast_accuracy,
+    marketing_roi,
+]
