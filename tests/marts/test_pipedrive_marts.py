@@ -13,9 +13,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import CANARY_TOKEN, ROOT, hubspot_resource
+from tests.conftest import CANARY_TOKEN, ROOT, ad_resources, hubspot_resource
 from tests.marts.compare import compare_rows, read_mart
+from tests.reference.analyst import LEAD_COLUMNS, analyst_marts, pipedrive_deal_lead_rows
 from tests.reference.funnel import MART_COLUMNS, marts_from_truth
+from tests.reference.marketing import marketing_marts_from_truth
 from tests.reference.pipedrive import pipedrive_marts_from_truth
 
 pytestmark = pytest.mark.slow
@@ -79,7 +81,9 @@ def test_make_run_with_only_pipedrive_and_failing_requests_matches_the_reference
         assert PD_TOKEN not in text
 
 
-def test_both_crms_configured_the_marts_hold_both(tmp_path, sandbox_db, sandbox_url, demo_warehouse, pd_reference):
+def test_both_crms_configured_the_marts_hold_both(
+    tmp_path, sandbox_db, sandbox_url, ad_servers, demo_warehouse, pd_reference
+):
     from dagster import DagsterInstance, materialize
 
     from emulators.pipedrive import PipedriveServer
@@ -94,7 +98,10 @@ def test_both_crms_configured_the_marts_hold_both(tmp_path, sandbox_db, sandbox_
                 api_token=PD_TOKEN, base_url=server.base_url, backoff_base_s=0.01, rate_limit_per_2s=None
             )
             resources = build_resources(
-                str(tmp_path / "warehouse.duckdb"), hubspot=hubspot_resource(sandbox_url), pipedrive=pipedrive
+                str(tmp_path / "warehouse.duckdb"),
+                hubspot=hubspot_resource(sandbox_url),
+                pipedrive=pipedrive,
+                **ad_resources(ad_servers),
             )
             (tmp_path / "home").mkdir()
             with DagsterInstance.local_temp(str(tmp_path / "home")) as instance:
@@ -119,3 +126,35 @@ def test_both_crms_configured_the_marts_hold_both(tmp_path, sandbox_db, sandbox_
         warehouse, hubspot_reference, "hubspot"
     )
     assert not problems, "\n".join(problems)
+    assert_roi_and_lead_columns_hold_both_crms(warehouse, sandbox_db, demo_warehouse)
+
+
+def assert_roi_and_lead_columns_hold_both_crms(warehouse: Path, sandbox_db: Path, demo_warehouse) -> None:
+    """Every row of `mart_marketing_roi_monthly` (leads of both CRMs, Pipedrive labels mapped onto
+    the spend channels, Pipedrive deals counted by `source_lead_id`) and `fct_deals.lead_id` /
+    `lead_channel` of every deal equal the reference computed from the ground truth."""
+    seeds = ROOT / "dbt_project" / "seeds"
+    as_of = demo_warehouse.as_of_date
+    both = marketing_marts_from_truth(
+        demo_warehouse.truth, sandbox_db, as_of_date=as_of, seeds_dir=seeds, with_pipedrive=True
+    )["mart_marketing_roi_monthly"]
+    columns, rows = read_mart(warehouse, "mart_marketing_roi_monthly")
+    diff = compare_rows("mart_marketing_roi_monthly", rows, both, columns)
+    assert not diff, diff.report()
+    hubspot_only = marketing_marts_from_truth(demo_warehouse.truth, sandbox_db, as_of_date=as_of, seeds_dir=seeds)
+
+    def paid(rows: list[dict], column: str) -> int:
+        return sum(r[column] for r in rows if r["channel"] == "paid_search")
+
+    for column in ("leads", "deals_created", "new_customers"):  # Pipedrive's paid leads meet the spend
+        assert paid(both, column) > paid(hubspot_only["mart_marketing_roi_monthly"], column), column
+    assert not {r["channel"] for r in both} & {"paid search", "paid social"}
+
+    lead_rows = analyst_marts(demo_warehouse.truth, as_of_date=as_of, seeds_dir=seeds)["fct_deals"]
+    expected = [{c: r[c] for c in LEAD_COLUMNS} for r in lead_rows]
+    expected += pipedrive_deal_lead_rows(sandbox_db, as_of_date=as_of, seeds_dir=seeds)
+    columns, rows = read_mart(warehouse, "fct_deals")
+    diff = compare_rows("fct_deals", rows, expected, columns, columns=LEAD_COLUMNS, keys=("deal_id",))
+    assert not diff, diff.report()
+    pd_rows = [r for r in expected if r["deal_id"].startswith("pipedrive:")]
+    assert any(r["lead_id"] for r in pd_rows) and any(r["lead_id"] is None and r["lead_channel"] for r in pd_rows)

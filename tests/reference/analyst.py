@@ -6,7 +6,9 @@ reference (:mod:`tests.reference.funnel`): its rows are the input, never the war
 
 - names next to ids: ``dim_owners``, ``dim_pipelines``, ``dim_pipeline_stages``, and the
   label / name columns of ``fct_deals`` and ``fct_deal_stage_history``;
-- ``fct_deals.lead_channel``: the channel of the primary contact as a lead;
+- ``fct_deals.lead_id`` / ``lead_channel``: the lead the deal came from (HubSpot: its primary
+  contact; Pipedrive: its ``source_lead_id``) and that lead's channel (Pipedrive without one: the
+  deal's own Source channel);
 - ``mart_stage_conversion_monthly.maturity_days`` / ``cohort_age_days`` / ``is_mature``;
 - ``mart_deal_outcomes_monthly.won_without_amount_count``;
 - ``mart_build_info`` (the figures that do not depend on the wall clock).
@@ -25,7 +27,7 @@ from tests.reference.funnel import Row, as_of_instant, channel_of, days_between,
 
 # Added columns per mart, and the keys of the added tables (for tests.marts.compare).
 ADDED_COLUMNS: dict[str, tuple[str, ...]] = {
-    "fct_deals": ("deal_id", "pipeline_label", "current_stage_label", "owner_name", "lead_channel"),
+    "fct_deals": ("deal_id", "pipeline_label", "current_stage_label", "owner_name", "lead_id", "lead_channel"),
     "fct_deal_stage_history": ("deal_id", "visit_number", "pipeline_label", "stage_label"),
     "mart_stage_conversion_monthly": (
         "cohort_month",
@@ -63,6 +65,7 @@ ADDED_KEYS: dict[str, tuple[str, ...]] = {
     "mart_build_info": ("source",),
 }
 MATURITY_QUANTILE = 0.9
+LEAD_COLUMNS = ("deal_id", "lead_id", "lead_channel")  # the fct_deals columns every CRM's reference gives
 
 
 def quantile_cont(values: list[float], q: float) -> float | None:
@@ -203,6 +206,55 @@ def outcome_rows(marts: dict[str, list[Row]]) -> list[Row]:
     ]
 
 
+def deal_lead_rows(
+    deals: list[Row],
+    leads: list[Row],
+    deal_leads: dict[str, str],
+    deal_channels: dict[str, Any] | None = None,
+) -> list[Row]:
+    """``fct_deals.lead_id`` and ``lead_channel`` of every deal.
+
+    "`lead_id`: the lead the deal records when the CRM keeps one (Pipedrive `source_lead_id`),
+    else its primary contact when that contact is a lead; null when there is no such live lead."
+    "`lead_channel`: the `channel` of its lead ...; without such a lead, the deal's own channel
+    where the CRM keeps one on the deal (Pipedrive: the deal's Source channel label, lower-cased,
+    `unknown` when unset); null for a HubSpot deal without a primary contact."
+    ``leads``: live leads created before ``as_of`` (``source``, ``source_contact_id``,
+    ``channel``); ``deal_channels``: deal_id → the deal's own channel label (Pipedrive deals)."""
+    from tests.reference.marketing import deal_lead
+
+    channel = {(c["source"], str(c["source_contact_id"])): channel_of(c.get("channel")) for c in leads}
+    own = deal_channels or {}
+    out = []
+    for d in deals:
+        key = deal_lead(d, deal_leads)
+        if key is not None and key in channel:
+            out.append({"deal_id": d["deal_id"], "lead_id": f"{key[0]}:{key[1]}", "lead_channel": channel[key]})
+        else:
+            fallback = channel_of(own[d["deal_id"]]) if d["deal_id"] in own else None
+            out.append({"deal_id": d["deal_id"], "lead_id": None, "lead_channel": fallback})
+    return out
+
+
+def pipedrive_deal_lead_rows(
+    sandbox: Path | str, *, as_of_date: date, seeds_dir: Path | str, reporting_currency: str = "USD"
+) -> list[Row]:
+    """:func:`deal_lead_rows` of the sandbox's Pipedrive deals (columns :data:`LEAD_COLUMNS`)."""
+    from tests.reference import pipedrive
+
+    inputs = pipedrive.pipedrive_inputs(sandbox)
+    marts = pipedrive.pipedrive_marts_from_truth(
+        sandbox, as_of_date=as_of_date, seeds_dir=seeds_dir, reporting_currency=reporting_currency
+    )
+    as_of = as_of_instant(as_of_date)
+    leads = [c for c in inputs["leads"] if to_utc(c["created_at"]) < as_of]
+    links = {
+        funnel.deal_key(a["source"], a["source_deal_id"]): str(a["source_contact_id"]) for a in inputs["lead_links"]
+    }
+    own = {funnel.deal_key(c["source"], c["source_deal_id"]): c["channel"] for c in inputs["deal_channels"]}
+    return deal_lead_rows(marts["fct_deals"], leads, links, own)
+
+
 def analyst_marts(
     truth: Any,
     *,
@@ -230,9 +282,9 @@ def analyst_marts(
     }
     pipe_label = {(p["source"], p["pipeline_id"]): p["pipeline_label"] for p in dims["dim_pipelines"]}
     names = {(o["source"], o["owner_id"]): o["owner_name"] for o in dims["dim_owners"]}
+    lead_of = {r["deal_id"]: r for r in deal_lead_rows(marts["fct_deals"], leads, {})}
     deals = []
     for d in marts["fct_deals"]:
-        contact = live.get((d["source"], d["primary_contact_id"])) if d["primary_contact_id"] else None
         deals.append(
             {
                 "deal_id": d["deal_id"],
@@ -241,8 +293,8 @@ def analyst_marts(
                     (d["source"], d["pipeline_id"], d["current_stage_id"]), d["current_stage_id"]
                 ),
                 "owner_name": names.get((d["source"], d["owner_id"])),
-                # "the `channel` of its primary contact as a lead; null when no primary contact"
-                "lead_channel": channel_of(contact.get("channel")) if contact else None,
+                "lead_id": lead_of[d["deal_id"]]["lead_id"],
+                "lead_channel": lead_of[d["deal_id"]]["lead_channel"],
             }
         )
     history = [

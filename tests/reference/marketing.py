@@ -17,6 +17,11 @@ Generic inputs:
     ``fct_deals`` reference rows.
 ``channel_mapping``
     the ``campaign_channel_mapping`` seed rows.
+``lead_channel_mapping``
+    the ``lead_channel_mapping`` seed rows (source, CRM channel → marketing channel).
+``deal_leads``
+    ``deal_id`` → the CRM's id of the lead a Pipedrive deal was converted from (its
+    ``source_lead_id``); other deals use their ``primary_contact_id``.
 """
 
 from __future__ import annotations
@@ -130,7 +135,31 @@ def _ratio(num: float, den: float, spend: float) -> float | None:
     return num / den
 
 
-def roi_rows(fct_spend: list[Row], leads: list[Row], deals: list[Row], *, as_of_date: date) -> list[Row]:
+def marketing_channel(source: str, channel: str, lead_channel_mapping: Iterable[Mapping[str, Any]]) -> str:
+    """The lead's channel as the ROI mart reports it: the ``lead_channel_mapping`` row of its
+    (source, channel), else the channel as it is (decision recorded in docs/decisions.md)."""
+    for m in lead_channel_mapping:
+        if m["source"] == source and m["channel"] == channel:
+            return str(m["marketing_channel"])
+    return channel
+
+
+def deal_lead(deal: Mapping[str, Any], deal_leads: Mapping[str, str]) -> tuple[str, str] | None:
+    """ "`deals_created` (live deals created before `as_of` whose `primary_contact_id` is a lead
+    of the cohort; Pipedrive: whose `source_lead_id` is)": the (source, lead id) to look up."""
+    lead = deal_leads.get(deal["deal_id"]) if deal["source"] == "pipedrive" else deal["primary_contact_id"]
+    return None if lead is None else (deal["source"], str(lead))
+
+
+def roi_rows(
+    fct_spend: list[Row],
+    leads: list[Row],
+    deals: list[Row],
+    *,
+    as_of_date: date,
+    lead_channel_mapping: Iterable[Mapping[str, Any]] = (),
+    deal_leads: Mapping[str, str] | None = None,
+) -> list[Row]:
     """``mart_marketing_roi_monthly``: "one row per month × channel with spend or leads"; leads
     "every CRM source together"; "a cohort is the lead's UTC creation month and its channel the
     current one. Spend joins by channel and the month of `spend_date`. Counts and money sums are
@@ -140,18 +169,20 @@ def roi_rows(fct_spend: list[Row], leads: list[Row], deals: list[Row], *, as_of_
     spend: dict[tuple[date, str], float] = defaultdict(float)
     for s in fct_spend:
         spend[month_of(s["spend_date"]), s["channel"]] += s["spend_reporting"]
+    mapping = list(lead_channel_mapping)
     cohort_of: dict[tuple[str, str], tuple[date, str]] = {}
     lead_count: dict[tuple[date, str], int] = defaultdict(int)
     for lead in leads:
-        key = (month_of(to_utc(lead["created_at"])), lead["channel"])
+        channel = marketing_channel(lead["source"], lead["channel"], mapping)
+        key = (month_of(to_utc(lead["created_at"])), channel)
         cohort_of[lead["source"], str(lead["source_lead_id"])] = key
         lead_count[key] += 1
     deals_created: dict[tuple[date, str], int] = defaultdict(int)
     customers: dict[tuple[date, str], set] = defaultdict(set)
     revenue: dict[tuple[date, str], float] = defaultdict(float)
     for d in deals:
-        lead_key = (d["source"], str(d["primary_contact_id"]))
-        if d["primary_contact_id"] is None or lead_key not in cohort_of:
+        lead_key = deal_lead(d, deal_leads or {})
+        if lead_key is None or lead_key not in cohort_of:
             continue
         key = cohort_of[lead_key]
         deals_created[key] += 1
@@ -230,12 +261,35 @@ def leads_from_inputs(contacts: Iterable[Mapping[str, Any]], as_of_date: date) -
 
 
 def marketing_marts_from_truth(
-    truth: Any, db: Path | str, *, as_of_date: date, seeds_dir: Path | str, reporting_currency: str = "USD"
+    truth: Any,
+    db: Path | str,
+    *,
+    as_of_date: date,
+    seeds_dir: Path | str,
+    reporting_currency: str = "USD",
+    with_pipedrive: bool = False,
 ) -> dict[str, list[Row]]:
-    """Both marketing marts from the sandbox truth and the seeds in ``seeds_dir``."""
+    """Both marketing marts from the sandbox truth and the seeds in ``seeds_dir``; with
+    ``with_pipedrive`` the sandbox's Pipedrive leads and deals join HubSpot's ("every CRM source
+    together")."""
     seeds = Path(seeds_dir)
     crm = funnel.marts_from_truth(truth, as_of_date=as_of_date, seeds_dir=seeds, reporting_currency=reporting_currency)
     leads = leads_from_inputs(funnel.hubspot_inputs(truth)["contacts"], as_of_date)
+    deals = list(crm["fct_deals"])
+    deal_leads: dict[str, str] = {}
+    if with_pipedrive:
+        from tests.reference import pipedrive
+
+        inputs = pipedrive.pipedrive_inputs(db)
+        pd_marts = pipedrive.pipedrive_marts_from_truth(
+            db, as_of_date=as_of_date, seeds_dir=seeds, reporting_currency=reporting_currency
+        )
+        leads += leads_from_inputs(inputs["leads"], as_of_date)
+        deals += pd_marts["fct_deals"]
+        deal_leads = {
+            funnel.deal_key(link["source"], link["source_deal_id"]): str(link["source_contact_id"])
+            for link in inputs["lead_links"]
+        }
     rates = funnel.RateTable(read_seed(seeds / "currency_rates.csv"))
     fct = spend_rows(
         spend_days_from_truth(db),
@@ -246,5 +300,12 @@ def marketing_marts_from_truth(
     )
     return {
         "fct_ad_spend_daily": fct,
-        "mart_marketing_roi_monthly": roi_rows(fct, leads, crm["fct_deals"], as_of_date=as_of_date),
+        "mart_marketing_roi_monthly": roi_rows(
+            fct,
+            leads,
+            deals,
+            as_of_date=as_of_date,
+            lead_channel_mapping=read_seed(seeds / "lead_channel_mapping.csv"),
+            deal_leads=deal_leads,
+        ),
     }

@@ -106,7 +106,7 @@ def _inputs(conn: sqlite3.Connection) -> dict[str, list[Row]]:
     labels = {opt: label for opt, label in pd.CHANNEL_OPTIONS}
     extras = {r["deal_id"]: r for r in conn.execute("SELECT * FROM pd_deal_leads")}
     person_of = dict(conn.execute("SELECT deal_id, min(contact_id) FROM deal_contacts GROUP BY deal_id").fetchall())
-    deals, history, links = [], [], []
+    deals, history, links, deal_channels = [], [], [], []
     live_lead_deals: list[tuple[str, int, int | None, str]] = []
     for row in conn.execute("SELECT * FROM deals ORDER BY id").fetchall():
         did = str(row["id"])
@@ -145,6 +145,10 @@ def _inputs(conn: sqlite3.Connection) -> dict[str, list[Row]]:
         entries[0]["changed_at"] = created
         history.extend(entries)
         extra = extras.get(row["id"])
+        # the deal's own Source channel ("the option of the deal field `channel`"), as a label
+        deal_channels.append(
+            {"source": SOURCE, "source_deal_id": did, "channel": labels.get(extra["channel"]) if extra else None}
+        )
         if not excluded and extra is not None and extra["source_lead_id"]:
             live_lead_deals.append((extra["source_lead_id"], created, extra["channel"], did))
         if row["id"] in person_of:  # "primary_contact_id = person_id when that person is live"
@@ -182,6 +186,7 @@ def _inputs(conn: sqlite3.Connection) -> dict[str, list[Row]]:
         "deal_contacts": links,
         "leads": list(leads.values()),
         "lead_links": lead_links,
+        "deal_channels": deal_channels,
     }
 
 

@@ -8,7 +8,7 @@ from datetime import date, datetime
 import pytest
 
 from tests.reference.funnel import RateTable, ReferenceError
-from tests.reference.marketing import quantile_cont, roi_rows, spend_rows
+from tests.reference.marketing import marketing_channel, quantile_cont, roi_rows, spend_rows
 
 RATES = RateTable(
     [
@@ -113,3 +113,61 @@ def test_roi_rules_leads_without_spend_spend_without_leads():
 def test_quantile_cont_interpolates():
     assert quantile_cont([10.0, 20.0], 0.9) == pytest.approx(19.0)
     assert quantile_cont([], 0.9) is None and quantile_cont([3.0], 0.9) == 3.0
+
+
+def test_pipedrive_converted_lead_counts_by_source_lead_id_and_its_label_maps_to_paid_search():
+    """A Pipedrive lead labelled `paid search` joins HubSpot's `paid_search` leads and the spend;
+    its deal counts through the deal's `source_lead_id`, never through the person id."""
+    spend = [{"spend_date": date(2026, 3, 3), "channel": "paid_search", "spend_reporting": 150.0}]
+    lead_id = "5f0c2a1e-0b1d-4c2e-9f3a-1b2c3d4e5f60"
+    leads = [
+        {"source": "hubspot", "source_lead_id": "1", "created_at": datetime(2026, 3, 5), "channel": "paid_search"},
+        {
+            "source": "pipedrive",
+            "source_lead_id": lead_id,
+            "created_at": datetime(2026, 3, 9),
+            "channel": "paid search",
+        },
+        {"source": "pipedrive", "source_lead_id": "x-2", "created_at": datetime(2026, 3, 12), "channel": "trade show"},
+    ]
+    won = {"source": "pipedrive", "outcome": "won", "cycle_days": 5.0}
+    deals = [
+        {**won, "deal_id": "pipedrive:41", "primary_contact_id": "1", "amount_reporting": 300.0},
+        {**won, "deal_id": "pipedrive:42", "primary_contact_id": "1", "amount_reporting": 900.0},  # no lead
+    ]
+    mapping = [
+        {"source": "hubspot", "channel": "paid_search", "marketing_channel": "paid_search"},
+        {"source": "pipedrive", "channel": "paid search", "marketing_channel": "paid_search"},
+    ]
+    rows = roi_rows(
+        spend, leads, deals, as_of_date=AS_OF, lead_channel_mapping=mapping, deal_leads={"pipedrive:41": lead_id}
+    )
+    by_channel = {r["channel"]: r for r in rows}
+    assert set(by_channel) == {"paid_search", "trade show"}  # an unmapped label stays as it is
+    paid = by_channel["paid_search"]
+    assert (paid["leads"], paid["deals_created"], paid["new_customers"], paid["won_revenue_reporting"]) == (
+        2,
+        1,
+        1,
+        300.0,
+    )
+    assert (paid["cost_per_lead"], paid["cac"], paid["roas"], paid["roi"]) == (75.0, 150.0, 2.0, 1.0)
+    assert by_channel["trade show"]["deals_created"] == 0
+
+
+def test_lead_channel_mapping_seed_maps_every_sandbox_pipedrive_label_to_its_hubspot_channel():
+    """Each Source-channel option the Pipedrive truth generates stands for one HubSpot channel
+    (``CHANNEL_OF_HUBSPOT``); the seed maps its lower-cased label onto that channel, and HubSpot's
+    channels onto themselves, so Pipedrive's paid leads meet the ad spend."""
+    from emulators.truth import pipedrive as pd
+    from tests.conftest import ROOT
+    from tests.reference.funnel import read_seed
+
+    mapping = read_seed(ROOT / "dbt_project" / "seeds" / "lead_channel_mapping.csv")
+    label = dict(pd.CHANNEL_OPTIONS)
+    for hubspot_channel, option in pd.CHANNEL_OF_HUBSPOT.items():
+        canonical = hubspot_channel.lower()
+        assert marketing_channel("pipedrive", label[option].lower(), mapping) == canonical
+        assert marketing_channel("hubspot", canonical, mapping) == canonical
+    assert marketing_channel("pipedrive", "paid search", mapping) == "paid_search"
+    assert marketing_channel("pipedrive", "unknown", mapping) == "unknown"

@@ -16,6 +16,13 @@ pipedrive_deals as (
 
 ),
 
+pipedrive_channel_options as (
+
+    select option_id, option_label from {{ ref('stg_pipedrive__deal_field_options') }}
+    where field_code = 'channel'
+
+),
+
 unioned as (
 
     select
@@ -29,6 +36,9 @@ unioned as (
         created_at,
         close_date_at,
         owner_id,
+        -- a HubSpot deal records no lead of its own: its lead is its primary contact (fct_deals)
+        cast(null as {{ dbt.type_string() }}) as source_lead_id,
+        cast(null as {{ dbt.type_string() }}) as channel,
         -- HubSpot archives merged-away deals, so is_archived covers merges
         (is_archived or is_deleted) as is_excluded
     from hubspot_deals
@@ -36,20 +46,35 @@ unioned as (
     union all
 
     select
-        source,
-        deal_id as source_deal_id,
-        deal_name,
-        pipeline_id,
+        pipedrive_deals.source,
+        pipedrive_deals.deal_id as source_deal_id,
+        pipedrive_deals.deal_name,
+        pipedrive_deals.pipeline_id,
         -- won/lost are a status in Pipedrive: the stage a closed deal is in is `won`/`lost`
-        case when status in ('won', 'lost') then status else stage_id end as stage_id,
-        amount,
-        currency_code,
-        created_at,
-        cast(expected_close_date as timestamp) as close_date_at,
-        owner_id,
+        case
+            when pipedrive_deals.status in ('won', 'lost') then pipedrive_deals.status
+            else pipedrive_deals.stage_id
+        end as stage_id,
+        pipedrive_deals.amount,
+        pipedrive_deals.currency_code,
+        pipedrive_deals.created_at,
+        cast(pipedrive_deals.expected_close_date as timestamp) as close_date_at,
+        pipedrive_deals.owner_id,
+        -- the lead the deal was converted from, and the deal's own Source channel (label of the
+        -- deal field `channel` option, lower-cased as it is; null or no such option: `unknown`)
+        pipedrive_deals.source_lead_id,
+        case
+            when
+                pipedrive_channel_options.option_label is null
+                or trim(pipedrive_channel_options.option_label) = ''
+                then 'unknown'
+            else lower(pipedrive_channel_options.option_label)
+        end as channel,
         -- archived (/deals/archived) and deleted (status deleted, is_deleted, gone) deals
-        (is_archived or is_deleted) as is_excluded
+        (pipedrive_deals.is_archived or pipedrive_deals.is_deleted) as is_excluded
     from pipedrive_deals
+    left join pipedrive_channel_options
+        on pipedrive_deals.channel_option_id = pipedrive_channel_options.option_id
 
 ),
 
@@ -66,7 +91,9 @@ final as (
         currency_code,
         created_at,
         close_date_at,
-        owner_id
+        owner_id,
+        source_lead_id,
+        channel
     from unioned
     where not is_excluded
         and created_at < {{ as_of() }}

@@ -105,19 +105,22 @@ final as (
         milestones.visit_count,
         amounts.rate as fx_rate,
         amounts.rate_date as fx_rate_date,
-        -- names next to the ids, and the first-touch channel (the primary contact's lead channel)
+        -- names next to the ids, the deal's lead and its first-touch channel
         coalesce(pipelines.pipeline_label, coalesce(milestones.current_pipeline_id, deals.pipeline_id))
             as pipeline_label,
         coalesce(stages.stage_label, milestones.current_stage_id) as current_stage_label,
         owners.owner_name,
-        leads.channel as lead_channel
+        -- the lead the deal came from: the lead the deal records (Pipedrive `source_lead_id`),
+        -- else its primary contact when that contact is a lead (HubSpot contacts are leads)
+        leads.lead_id,
+        coalesce(leads.channel, deals.channel) as lead_channel
     from deals
     inner join milestones on deals.deal_id = milestones.deal_id
     left join amounts on deals.deal_id = amounts.deal_id
     left join primary_contacts on deals.deal_id = primary_contacts.deal_id
     left join leads
         on deals.source = leads.source
-        and primary_contacts.primary_contact_id = leads.source_lead_id
+        and coalesce(deals.source_lead_id, primary_contacts.primary_contact_id) = leads.source_lead_id
     left join pipelines
         on deals.source = pipelines.source
         and coalesce(milestones.current_pipeline_id, deals.pipeline_id) = pipelines.pipeline_id

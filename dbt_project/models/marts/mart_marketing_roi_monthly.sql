@@ -1,8 +1,9 @@
 -- One row per month × channel with spend or leads (contract §8 `marts.mart_marketing_roi_monthly`).
 -- Cohort-aligned: a lead belongs to its UTC creation month and its current channel (every CRM
--- together); its deals and revenue count in that month, whenever they close. Spend joins by
--- channel and the month of `spend_date` (the account's own day). Ratios are null without spend
--- or with a zero denominator, never infinite.
+-- together, each CRM's channel mapped onto the marketing channel by the seed
+-- `lead_channel_mapping`); its deals (by `fct_deals.lead_id`) and revenue count in that month,
+-- whenever they close. Spend joins by channel and the month of `spend_date` (the account's day).
+-- Ratios are null without spend or with a zero denominator, never infinite.
 with
 
 leads as (
@@ -23,6 +24,12 @@ spend_days as (
 
 ),
 
+channel_mapping as (
+
+    select * from {{ ref('lead_channel_mapping') }}
+
+),
+
 monthly_spend as (
 
     select
@@ -36,12 +43,15 @@ monthly_spend as (
 
 lead_cohorts as (
 
+    -- the CRM's channel mapped onto the marketing channel spend carries (seed; unmapped: as is)
     select
-        {{ month_start('created_at') }} as month,
-        channel,
-        source,
-        source_lead_id
+        {{ month_start('leads.created_at') }} as month,
+        coalesce(channel_mapping.marketing_channel, leads.channel) as channel,
+        leads.lead_id
     from leads
+    left join channel_mapping
+        on leads.source = channel_mapping.source
+        and leads.channel = channel_mapping.channel
 
 ),
 
@@ -55,18 +65,18 @@ monthly_leads as (
 
 cohort_deals as (
 
-    -- deals (live, created before as_of: fct_deals) whose primary contact is a cohort lead
+    -- deals (live, created before as_of: fct_deals) whose lead is a cohort lead: the primary
+    -- contact (HubSpot) or the lead the deal was converted from (Pipedrive), fct_deals.lead_id
     select
         lead_cohorts.month,
         lead_cohorts.channel,
-        {{ dbt.concat(["lead_cohorts.source", "':'", "lead_cohorts.source_lead_id"]) }} as lead_id,
+        lead_cohorts.lead_id,
         deals.deal_id,
         deals.outcome,
         deals.amount_reporting
     from lead_cohorts
     inner join deals
-        on lead_cohorts.source = deals.source
-        and lead_cohorts.source_lead_id = deals.primary_contact_id
+        on lead_cohorts.lead_id = deals.lead_id
 
 ),
 
