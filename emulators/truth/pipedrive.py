@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 import random
 import sqlite3
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -212,6 +213,29 @@ def _change_id(ts_ms: int, k: int) -> int:
     return ts_ms * 4 + k
 
 
+# HubSpot property -> Pipedrive flow field_key of the deal properties the pipeline snapshots read
+FLOW_PROPERTIES: dict[str, str] = {
+    "amount": "value",
+    "deal_currency_code": "currency",
+    "closedate": "expected_close_date",
+}
+
+
+def flow_value_text(field_key: str, hubspot_value: str | None) -> str | None:
+    """A HubSpot property value as Pipedrive's flow logs it (strings): ``value`` is the number
+    (``"0"`` when empty: Pipedrive stores 0 for a deal without a value), ``currency`` the code,
+    ``expected_close_date`` the UTC day ``YYYY-MM-DD``; an empty currency or date is null."""
+    if hubspot_value in (None, ""):
+        return "0" if field_key == "value" else None
+    assert hubspot_value is not None
+    if field_key == "value":
+        v = float(hubspot_value)
+        return str(int(v)) if v.is_integer() else repr(v)
+    if field_key == "expected_close_date":
+        return time.strftime("%Y-%m-%d", time.gmtime(store.iso_to_ms(hubspot_value) // 1000))
+    return hubspot_value.upper()
+
+
 def deal_flow(conn: sqlite3.Connection, deal_id: int) -> tuple[list[FlowChange], str, int, int]:
     """The deal's flow changes (oldest first), final status, final stage id and pipeline id.
 
@@ -219,33 +243,48 @@ def deal_flow(conn: sqlite3.Connection, deal_id: int) -> tuple[list[FlowChange],
     won/lost is a ``status`` change; leaving a closed stage for an open one is a reopen (a
     ``status`` change to ``open``), preceded by a ``stage_id`` change at the same instant when
     the deal reopens in another stage (moved while closed). Closed -> closed is a status change.
-    A few closed deals get their stage moved while closed (no reopen). Amount edits become
-    ``value`` changes (ignored by the funnel). Merged-away deals end with a status ``deleted``.
+    A few closed deals get their stage moved while closed (no reopen). Amount, currency and
+    close-date edits become ``value``, ``currency`` and ``expected_close_date`` changes
+    (:func:`flow_value_text`; ignored by the funnel): the value a deal was created with is no
+    change (it is the ``old_value`` of the first one), a value first set after creation is a
+    change from the empty value, and an edit that leaves the logged text unchanged (a close
+    date moved within its day) is none. Merged-away deals end with a status ``deleted``.
+    Change ids ascend in true order (several changes at one instant: the order they were made).
     """
     rows = conn.execute(
         "SELECT property, seq, value, timestamp FROM deal_history WHERE deal_id = ? "
-        "AND property IN ('dealstage', 'amount') ORDER BY timestamp, property DESC, seq",
+        "AND property IN ('dealstage', 'amount', 'deal_currency_code', 'closedate') "
+        "ORDER BY timestamp, property DESC, seq",
         (deal_id,),
     ).fetchall()
-    deal = conn.execute("SELECT merged_into, hs_lastmodifieddate FROM deals WHERE id = ?", (deal_id,)).fetchone()
+    deal = conn.execute(
+        "SELECT merged_into, hs_lastmodifieddate, createdate FROM deals WHERE id = ?", (deal_id,)
+    ).fetchone()
     rng = random.Random(f"pipedrive-flow:{deal_id}")
     out: list[FlowChange] = []
     status, held = "open", None
-    last_amount: str | None = None
-    k = 0
+    logged: dict[str, str | None] = {}  # field_key -> the value the deal holds (once known)
+    created = int(deal["createdate"]) if deal is not None else 0
+    at_instant: dict[int, int] = {}  # changes made so far at each instant (orders their ids)
 
     def emit(field: str, old: str | None, new: str | None, ts: int) -> None:
-        nonlocal k
-        out.append(FlowChange(_change_id(ts, k % 4), deal_id, field, old, new, ts))
-        k += 1
+        k = at_instant.get(ts, 0)
+        at_instant[ts] = k + 1
+        out.append(FlowChange(_change_id(ts, k), deal_id, field, old, new, ts))
 
     stage_times = [r[3] for r in rows if r[0] == "dealstage"]
     lastmod = int(deal["hs_lastmodifieddate"]) if deal is not None else 0
     for prop, _seq, value, ts in rows:
-        if prop == "amount":
-            if last_amount is not None:
-                emit("value", last_amount, value, ts)
-            last_amount = value
+        if prop in FLOW_PROPERTIES:
+            field = FLOW_PROPERTIES[prop]
+            text = flow_value_text(field, value)
+            if field not in logged and ts <= created:
+                logged[field] = text  # the value the deal was created with
+            else:
+                old = logged.get(field, flow_value_text(field, None))
+                if text != old:
+                    emit(field, old, text, ts)
+                logged[field] = text
             continue
         stage = pd_stage(value)
         if held is None:  # the creation entry: the deal's initial stage

@@ -37,6 +37,11 @@ def test_every_staging_model_depends_on_its_raw_asset():
     assert AssetKey(["raw_hubspot", "deals"]) in deals.parent_keys
     changes = graph.get(AssetKey(["staging", "stg_hubspot__deal_property_changes"]))
     assert AssetKey(["raw_hubspot", "deal_property_history"]) in changes.parent_keys
+    changes = graph.get(AssetKey(["staging", "stg_pipedrive__deal_property_changes"]))
+    assert AssetKey(["raw_pipedrive", "deal_flow"]) in changes.parent_keys
+    # the pipeline snapshots read both CRMs' property histories
+    unioned = graph.get(AssetKey(["intermediate", "int_deal_property_changes_unioned"])).parent_keys
+    assert {AssetKey(["staging", f"stg_{s}__deal_property_changes"]) for s in ("hubspot", "pipedrive")} <= unioned
     # the spend marts sit in the same graph, next to the CRM sources
     roi = upstream_raw(AssetKey(["marts", "mart_marketing_roi_monthly"]), set())
     assert {k.path[0] for k in roi} == {"raw_hubspot", "raw_pipedrive", "raw_google_ads", "raw_meta"}

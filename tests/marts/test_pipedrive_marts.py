@@ -1,6 +1,7 @@
 """Pipedrive end to end: the emulator over HTTP -> connector -> raw -> dbt -> marts, compared row by
-row with the independent reference (``tests/reference/pipedrive.py``) computed from the ground
-truth. Once through `python -m cli.main run` (what `make run` calls) with only the Pipedrive
+row with the independent reference (``tests/reference/pipedrive.py``, and
+``tests/reference/pipedrive_pipeline.py`` for the pipeline-over-time and forecast marts) computed
+from the ground truth: every row of every contracted mart, counts exact, figures to 1e-6. Once through `python -m cli.main run` (what `make run` calls) with only the Pipedrive
 variables set and a fifth of the requests failing; once with both CRMs configured."""
 
 from __future__ import annotations
@@ -15,15 +16,19 @@ import pytest
 
 from tests.conftest import CANARY_TOKEN, ROOT, ad_resources, hubspot_resource
 from tests.marts.compare import compare_rows, read_mart
+from tests.reference import pipeline
 from tests.reference.analyst import LEAD_COLUMNS, analyst_marts, pipedrive_deal_lead_rows
+from tests.reference.forecast import FORECAST_COLUMNS, FORECAST_KEYS, forecast_marts_from_truth
 from tests.reference.funnel import MART_COLUMNS, marts_from_truth
 from tests.reference.marketing import marketing_marts_from_truth
 from tests.reference.pipedrive import pipedrive_marts_from_truth
+from tests.reference.pipedrive_pipeline import pipedrive_forecast_marts_from_truth, pipedrive_pipeline_marts_from_truth
 
 pytestmark = pytest.mark.slow
 
 PD_TOKEN = "pd-e2e-canary-token-91c07d2e5b"
-MARTS = sorted(MART_COLUMNS)
+MARTS = sorted(MART_COLUMNS) + sorted(pipeline.MART_COLUMNS)
+FORECAST_MARTS = sorted(FORECAST_COLUMNS)
 
 
 def compare_source(warehouse: Path, expected: dict[str, list[dict]], source: str) -> list[str]:
@@ -35,13 +40,30 @@ def compare_source(warehouse: Path, expected: dict[str, list[dict]], source: str
         diff = compare_rows(mart, mine, expected[mart], columns)
         if diff:
             problems.append(diff.report())
+    for mart in FORECAST_MARTS:
+        columns, rows = read_mart(warehouse, mart)
+        mine = [r for r in rows if r["source"] == source]
+        assert expected[mart], f"the reference computed no {source} rows for {mart}"
+        diff = compare_rows(
+            mart, mine, expected[mart], columns, columns=FORECAST_COLUMNS[mart], keys=FORECAST_KEYS[mart]
+        )
+        if diff:
+            problems.append(diff.report())
     return problems
+
+
+def all_references(funnel: dict, pipeline_marts: dict, forecast: dict) -> dict[str, list[dict]]:
+    return {**funnel, **pipeline_marts, **forecast}
 
 
 @pytest.fixture(scope="module")
 def pd_reference(sandbox_db, demo_warehouse):
-    return pipedrive_marts_from_truth(
-        sandbox_db, as_of_date=demo_warehouse.as_of_date, seeds_dir=ROOT / "dbt_project" / "seeds"
+    as_of, seeds = demo_warehouse.as_of_date, ROOT / "dbt_project" / "seeds"
+    pipeline_marts = pipedrive_pipeline_marts_from_truth(sandbox_db, as_of_date=as_of, seeds_dir=seeds)
+    return all_references(
+        pipedrive_marts_from_truth(sandbox_db, as_of_date=as_of, seeds_dir=seeds),
+        pipeline_marts,
+        pipedrive_forecast_marts_from_truth(sandbox_db, as_of_date=as_of, seeds_dir=seeds, pipeline=pipeline_marts),
     )
 
 
@@ -116,11 +138,14 @@ def test_both_crms_configured_the_marts_hold_both(
     assert PD_TOKEN not in messages and CANARY_TOKEN not in messages
     warehouse = tmp_path / "warehouse.duckdb"
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        for mart in MARTS:
+        for mart in MARTS + FORECAST_MARTS:
             sources = {r[0] for r in con.execute(f"select distinct source from marts.{mart}").fetchall()}
             assert sources == {"hubspot", "pipedrive"}, mart
-    hubspot_reference = marts_from_truth(
-        demo_warehouse.truth, as_of_date=demo_warehouse.as_of_date, seeds_dir=ROOT / "dbt_project" / "seeds"
+    truth, as_of, seeds = demo_warehouse.truth, demo_warehouse.as_of_date, ROOT / "dbt_project" / "seeds"
+    hubspot_reference = all_references(
+        marts_from_truth(truth, as_of_date=as_of, seeds_dir=seeds),
+        pipeline.pipeline_marts_from_truth(truth, as_of_date=as_of, seeds_dir=seeds),
+        forecast_marts_from_truth(truth, as_of_date=as_of, seeds_dir=seeds),
     )
     problems = compare_source(warehouse, pd_reference, "pipedrive") + compare_source(
         warehouse, hubspot_reference, "hubspot"

@@ -3,14 +3,21 @@
 -- source's branch (amount: the number as text; currency: upper-case code; close_date: the UTC
 -- day, `YYYY-MM-DD`); an empty value is null (not set). Entries at or after `as_of` are kept
 -- (they tell that a property has history); the models reading this ignore their values.
--- A new CRM adds one import CTE and one `union all` branch (Pipedrive: flow `dealChange`
--- items with field_key `value`, `currency`, `expected_close_date`).
+-- A new CRM adds one import CTE and one `union all` branch. Pipedrive: flow `dealChange` items
+-- with field_key `value`, `currency`, `expected_close_date`, plus each property's value at
+-- creation (row 0, the earliest change's `old_value`); `value` `0` is an amount of 0.
 with
 
 hubspot_property_changes as (
 
     select * from {{ ref('stg_hubspot__deal_property_changes') }}
     where property_name in ('amount', 'deal_currency_code', 'closedate')
+
+),
+
+pipedrive_property_changes as (
+
+    select * from {{ ref('stg_pipedrive__deal_property_changes') }}
 
 ),
 
@@ -38,6 +45,25 @@ unioned as (
         -- the CRM's order: oldest first, equal timestamps in the API's order
         change_sequence as source_change_sequence
     from hubspot_property_changes
+
+    union all
+
+    select
+        {{ dbt.concat(["source", "':'", "deal_id"]) }} as deal_id,
+        case field_key
+            when 'value' then 'amount'
+            when 'currency' then 'currency'
+            else 'close_date'
+        end as property,
+        case field_key
+            when 'value' then nullif(trim(property_value), '')
+            when 'currency' then upper(nullif(trim(property_value), ''))
+            else cast(cast(nullif(trim(property_value), '') as date) as {{ dbt.type_string() }})
+        end as value,
+        changed_at,
+        -- oldest first: log_time, ties by change id; 0 is the value at creation
+        change_sequence as source_change_sequence
+    from pipedrive_property_changes
 
 ),
 
