@@ -62,7 +62,7 @@ PIPEDRIVE = SourceDefinition(
     resource_key="pipedrive",
 )
 
-# Marketing sources: campaign spend per day (contract §8).
+# Marketing sources: campaign spend per day (docs/metrics.md).
 GOOGLE_ADS = SourceDefinition(
     name="google_ads",
     schema="raw_google_ads",

@@ -104,7 +104,7 @@ def ad_servers(sandbox_db: Path) -> Iterator[AdServers]:
 
 
 def ads_env(servers: AdServers) -> dict[str, str]:
-    """The §8 variables pointing at the ad emulators (canary secrets)."""
+    """The docs/metrics.md variables pointing at the ad emulators (canary secrets)."""
     g = servers.google_ads.base_url
     return {
         "GOOGLE_ADS_DEVELOPER_TOKEN": ADS_CANARIES["developer_token"],

@@ -39,7 +39,7 @@ COUNT_COLUMNS = frozenset(
         "advanced_count",
         "won_count",
         "lost_count",
-        # pipeline over time (contract §7)
+        # pipeline over time (docs/metrics.md)
         "open_deal_count",
         "deals_missing_amount",
         "overdue_deal_count",

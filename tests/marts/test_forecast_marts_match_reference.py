@@ -1,4 +1,4 @@
-"""Every row of the two forecast marts (contract §7) equals the reference computation.
+"""Every row of the two forecast marts (docs/metrics.md) equals the reference computation.
 
 The reference (``tests/reference/forecast.py``, over the funnel and pipeline references) reads
 the sandbox CRM's ground truth and the seeds, never the warehouse. Rows are matched by key;

@@ -1,4 +1,4 @@
-"""The marketing marts (contract §8) equal the plain-Python reference computed from the sandbox's
+"""The marketing marts (docs/metrics.md) equal the plain-Python reference computed from the sandbox's
 ground truth, row by row, and the edge cases the contract names are really in the data."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Every row of the four pipeline-over-time marts (contract §7) equals the reference.
+"""Every row of the four pipeline-over-time marts (docs/metrics.md) equals the reference.
 
 The reference (``tests/reference/pipeline.py``, ``tests/reference/bottlenecks.py``) reads the
 sandbox CRM's ground truth (stage and property histories, stage probabilities) and the seeds,

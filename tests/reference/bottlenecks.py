@@ -1,4 +1,4 @@
-"""Reference computation of ``mart_funnel_bottlenecks_monthly`` (contract §7), from the visits
+"""Reference computation of ``mart_funnel_bottlenecks_monthly`` (docs/metrics.md), from the visits
 and deal rows of :mod:`tests.reference.funnel` and the snapshot rows of
 :mod:`tests.reference.pipeline`. Written from the contract, not from the dbt model."""
 

@@ -1,4 +1,4 @@
-"""Independent reference computation of the forecast marts (contract §7, docs/forecast.md).
+"""Independent reference computation of the forecast marts (docs/metrics.md, docs/forecast.md).
 
 ``mart_forecast_monthly`` and ``mart_forecast_accuracy`` from two generic inputs, written from the
 contract without reading the dbt models:

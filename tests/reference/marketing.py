@@ -1,4 +1,4 @@
-"""Independent reference computation of the marketing marts (contract §8), in plain Python.
+"""Independent reference computation of the marketing marts (docs/metrics.md), in plain Python.
 
 Written from the contract's words (quoted in the docstrings), never from the dbt models. The
 CRM side (leads, ``fct_deals``) reuses :mod:`tests.reference.funnel`; the ad side reads the

@@ -1,8 +1,8 @@
-"""Independent reference for the Pipedrive rows of the marts (contract §5 on top of §3-4).
+"""Independent reference for the Pipedrive rows of the marts (docs/metrics.md on top of docs/metrics.md-4).
 
 Reads the sandbox's ground truth (the SQLite file and its Pipedrive view in
 :mod:`emulators.truth.pipedrive`), never the warehouse or the dbt models, turns it into the
-generic inputs of :func:`tests.reference.funnel.compute_marts` by the §5 rules below, and lets
+generic inputs of :func:`tests.reference.funnel.compute_marts` by the docs/metrics.md rules below, and lets
 that module compute the marts. Quoted contract lines sit in the docstrings.
 
 Precision: v2 times have whole seconds and flow ``log_time`` has whole seconds, so deal
@@ -31,7 +31,7 @@ def _sec(ms: int) -> int:
 def stage_entries(
     deal_id: str, current_stage: str, changes: Iterable[Mapping[str, Any]], pipeline_of: Mapping[str, str]
 ) -> list[Row]:
-    """Generic stage-history entries of one deal from its flow changes (§5 "Stage history").
+    """Generic stage-history entries of one deal from its flow changes (docs/metrics.md "Stage history").
 
     ``changes``: dicts with ``id`` (int), ``field_key``, ``old_value``, ``new_value`` (strings)
     and ``log_time`` (epoch ms, whole seconds). Entry 0 is the initial state at ``created_at``

@@ -1,5 +1,5 @@
 """Independent reference for the Pipedrive rows of the pipeline-over-time and forecast marts
-(contract §7 with §5; rules in docs/decisions.md "Pipedrive property history").
+(docs/metrics.md with docs/metrics.md; rules in docs/decisions.md "Pipedrive property history").
 
 Reads the sandbox's ground truth (the SQLite file and its Pipedrive view in
 :mod:`emulators.truth.pipedrive`), never the warehouse or the dbt models. Deals and stage
@@ -99,7 +99,7 @@ def property_history(sandbox: Path | str) -> list[Row]:
 def pipedrive_pipeline_marts_from_truth(
     sandbox: Path | str, *, as_of_date: date, seeds_dir: Path | str, reporting_currency: str = "USD"
 ) -> dict[str, list[Row]]:
-    """The four §7 pipeline marts' Pipedrive rows for the sandbox file and the seeds."""
+    """The four docs/metrics.md pipeline marts' Pipedrive rows for the sandbox file and the seeds."""
     from tests.reference.pipeline import compute_pipeline_marts
 
     inputs = pipedrive_inputs(sandbox)

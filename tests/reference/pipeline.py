@@ -1,6 +1,6 @@
-"""Independent reference computation of the pipeline-over-time marts (contract §7).
+"""Independent reference computation of the pipeline-over-time marts (docs/metrics.md).
 
-Written from ``warehouse-contract.md`` §7 without reading the dbt models. Pure Python over the
+Written from ``warehouse-contract.md`` docs/metrics.md without reading the dbt models. Pure Python over the
 same generic inputs as :mod:`tests.reference.funnel` (whose visit, deal and money helpers it
 reuses), plus:
 
@@ -300,7 +300,7 @@ def compute_pipeline_marts(
     reporting_currency: str = "USD",
     default_currency: str | None = None,
 ) -> dict[str, list[Row]]:
-    """The four §7 marts from generic inputs (module docstring and :mod:`tests.reference.funnel`)."""
+    """The four docs/metrics.md marts from generic inputs (module docstring and :mod:`tests.reference.funnel`)."""
     from tests.reference.bottlenecks import bottleneck_rows
 
     as_of = funnel.as_of_instant(as_of_date)

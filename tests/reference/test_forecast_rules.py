@@ -1,4 +1,4 @@
-"""Hand-worked cases for the forecast reference (contract §7, docs/forecast.md).
+"""Hand-worked cases for the forecast reference (docs/metrics.md, docs/forecast.md).
 
 Every expected figure is worked out by hand in the comments, from the rules, never from the
 code under test.

@@ -1,4 +1,4 @@
-"""The marketing reference on hand-made inputs: each rule of contract §8 with a figure worked out
+"""The marketing reference on hand-made inputs: each rule of docs/metrics.md with a figure worked out
 by hand (so the reference itself is tested, not only its agreement with dbt)."""
 
 from __future__ import annotations

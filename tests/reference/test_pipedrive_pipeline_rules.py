@@ -1,4 +1,4 @@
-"""Hand-worked cases for the Pipedrive end-of-day state (contract §7 with §5), through the
+"""Hand-worked cases for the Pipedrive end-of-day state (docs/metrics.md with docs/metrics.md), through the
 reference (:mod:`tests.reference.pipedrive_pipeline` on :mod:`tests.reference.pipeline`).
 
 Every expected value was worked out by hand from the rules (docs/decisions.md "Pipedrive property

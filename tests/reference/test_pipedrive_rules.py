@@ -1,4 +1,4 @@
-"""Hand-written cases for each Pipedrive rule of contract §5, through the reference
+"""Hand-written cases for each Pipedrive rule of docs/metrics.md, through the reference
 (:mod:`tests.reference.pipedrive` on top of :mod:`tests.reference.funnel`). Expected values are
 worked out by hand from the contract's words."""
 

@@ -1,4 +1,4 @@
-"""One hand-worked case per rule of contract §7 for the pipeline reference.
+"""One hand-worked case per rule of docs/metrics.md for the pipeline reference.
 
 Every expected value was worked out by hand from the contract, not by running the code. Deals
 are in HubSpot's default pipeline (stage probabilities 0.2 / 0.4 / 0.6 / 0.8 / 0.9); ``end(D)``

@@ -1,6 +1,6 @@
 {%- set properties = ['amount', 'currency', 'close_date'] -%}
 -- One row per deal × span of days over which its end-of-day state is constant (warehouse
--- contract §7, "End of day"). The state at the end of day D (`end(D)`, next midnight UTC,
+-- docs/metrics.md, "End of day"). The state at the end of day D (`end(D)`, next midnight UTC,
 -- exclusive) is: the stage visit with entered_at < end(D) <= exited_at, i.e. the last visit
 -- entered on or before D; and for amount, currency and expected close date the newest change
 -- dated before end(D) (equal times: the CRM's order), null when the property has history but

@@ -1,4 +1,4 @@
--- One row per deal × step visit (warehouse contract §7, `mart_funnel_bottlenecks_monthly`): a
+-- One row per deal × step visit (docs/metrics.md, `mart_funnel_bottlenecks_monthly`): a
 -- deal's consecutive stage visits with the same `funnel_step` merge into one step visit (a move
 -- between two stages of one step is not an exit). It starts with the first of them and exits
 -- when the deal's next visit with another step starts; the exit is `advanced` when that step's

@@ -1,4 +1,4 @@
--- One row per forecast origin × deal open at the end of that origin's day (contract §7): the
+-- One row per forecast origin × deal open at the end of that origin's day (docs/metrics.md): the
 -- deal's state then (from the daily pipeline snapshot) beside its final outcome (`fct_deals`,
 -- as of `as_of`). Forecasts read only the `*_at_origin` columns; back-test training reads the
 -- final outcome of deals whose target month has ended.

@@ -1,4 +1,4 @@
--- One row per source × forecast origin × horizon (contract §7, `mart_forecast_monthly`).
+-- One row per source × forecast origin × horizon (docs/metrics.md, `mart_forecast_monthly`).
 -- Back-test origins: the last day of every month from the month of the first live deal (of any
 -- source, as every monthly mart) to the month before `as_of_date`; the live origin: `as_of_date`
 -- itself. The target

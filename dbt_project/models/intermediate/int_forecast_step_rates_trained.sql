@@ -1,4 +1,4 @@
--- One row per source × forecast origin × horizon × open funnel step 2–4 (contract §7,
+-- One row per source × forecast origin × horizon × open funnel step 2–4 (docs/metrics.md,
 -- `empirical`): the step's in-period conversion rate r(k, h) learnt over the origin's training
 -- origins — the final won amount, in the training target month, of the deals open in step k at
 -- each training origin ÷ their amount at that origin — beside the amount open in step k at the

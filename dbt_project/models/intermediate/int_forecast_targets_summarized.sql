@@ -1,4 +1,4 @@
--- One row per source × forecast origin × target month (contract §7): what each method adds up.
+-- One row per source × forecast origin × target month (docs/metrics.md): what each method adds up.
 -- `actual` is known only once the target month has ended by `as_of`; `booked` is the part of it
 -- closed before the end of the origin's day (non-zero only for a live origin inside a month);
 -- the CRM-weighted pipeline counts deals whose expected close date (as of the origin) is in the

@@ -1,4 +1,4 @@
--- One row per source × forecast origin o × horizon h × training origin o′ (contract §7,
+-- One row per source × forecast origin o × horizon h × training origin o′ (docs/metrics.md,
 -- `empirical`): the at most 12 latest back-test origins o′ < o whose horizon-h target month had
 -- ended by the end of o's day. Only what was known at o is ever learnt from.
 with

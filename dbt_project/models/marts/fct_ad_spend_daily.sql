@@ -1,4 +1,4 @@
--- One row per platform × account × campaign × day with activity (contract §8
+-- One row per platform × account × campaign × day with activity (docs/metrics.md
 -- `marts.fct_ad_spend_daily`), days on or before `as_of_date`, spend also in the reporting
 -- currency; channel from `campaign_channel_mapping`, else the platform's paid channel.
 with

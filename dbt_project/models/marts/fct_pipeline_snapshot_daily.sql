@@ -22,7 +22,7 @@
         ],
     )
 }}
--- One row per day × deal open at the end of that day (warehouse contract §7
+-- One row per day × deal open at the end of that day (docs/metrics.md
 -- `marts.fct_pipeline_snapshot_daily`), from the UTC day of the deal's creation to
 -- `as_of_date`; rows are written in day order.
 -- Incremental (docs/decisions.md, "Incremental pipeline snapshot"): the pre-hook deletes the

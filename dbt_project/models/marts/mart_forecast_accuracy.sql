@@ -1,4 +1,4 @@
--- One row per source × method × horizon (contract §7 `marts.mart_forecast_accuracy`): the
+-- One row per source × method × horizon (docs/metrics.md `marts.mart_forecast_accuracy`): the
 -- back-test error over rows with a known actual above 0 and a non-null forecast. WAPE and bias
 -- are sums of errors over the sum of actuals, MAPE the mean relative error; skill compares the
 -- method's WAPE with the naive baseline's over the rows where both forecasts exist.

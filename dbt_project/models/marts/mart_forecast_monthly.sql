@@ -1,4 +1,4 @@
--- One row per origin × target month × source × method (contract §7 `marts.mart_forecast_monthly`),
+-- One row per origin × target month × source × method (docs/metrics.md `marts.mart_forecast_monthly`),
 -- also when the forecast is null. Methods:
 -- - crm_weighted: booked + the CRM-weighted open pipeline expected to close in the target month;
 -- - empirical: booked + Σ over steps r(k, h) × amount open in step k + the mean won amount of

@@ -1,7 +1,7 @@
 {%- set min_exits = 20 -%}
 {%- set window_days = 180 -%}
 -- One row per month × source × step 2–4 with an exit that month or a deal open at the month's
--- end (warehouse contract §7 `marts.mart_funnel_bottlenecks_monthly`). Exits of step visits
+-- end (docs/metrics.md `marts.mart_funnel_bottlenecks_monthly`). Exits of step visits
 -- (`int_deal_step_visits_merged`) count in the month of the exit. `period_end` = end of the
 -- month's last day (`as_of` for the current month). A step's stuck threshold at `period_end`
 -- is the p90 dwell of its step visits exited in (period_end − 180 days, period_end], with at

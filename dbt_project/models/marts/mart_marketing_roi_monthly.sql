@@ -1,4 +1,4 @@
--- One row per month × channel with spend or leads (contract §8 `marts.mart_marketing_roi_monthly`).
+-- One row per month × channel with spend or leads (docs/metrics.md `marts.mart_marketing_roi_monthly`).
 -- Cohort-aligned: a lead belongs to its UTC creation month and its current channel (every CRM
 -- together, each CRM's channel mapped onto the marketing channel by the seed
 -- `lead_channel_mapping`); its deals (by `fct_deals.lead_id`) and revenue count in that month,

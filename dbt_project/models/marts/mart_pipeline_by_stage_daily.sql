@@ -1,4 +1,4 @@
--- One row per day × source × pipeline × funnel step with open deals (warehouse contract §7
+-- One row per day × source × pipeline × funnel step with open deals (docs/metrics.md
 -- `marts.mart_pipeline_by_stage_daily`): the snapshot fact summed. Money sums add non-null
 -- values and are 0 when there are none; the median ignores nulls.
 with

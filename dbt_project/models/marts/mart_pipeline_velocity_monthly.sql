@@ -1,4 +1,4 @@
--- One row per month × source (warehouse contract §7 `marts.mart_pipeline_velocity_monthly`),
+-- One row per month × source (docs/metrics.md `marts.mart_pipeline_velocity_monthly`),
 -- months from the month of the first live deal's creation to the month of `as_of_date`.
 -- `period_end` = end of the month's last day (`as_of` for the current month); the window is
 -- (period_end − 180 days, period_end]. Open deals come from the snapshot at `period_end`;

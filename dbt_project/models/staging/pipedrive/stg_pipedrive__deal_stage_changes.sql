@@ -1,5 +1,5 @@
 -- Pipedrive's stage and status history as ordered stage-change events, the shape every CRM's
--- staging layer hands to the funnel models (contract §5 "Stage history"). From the deal flow,
+-- staging layer hands to the funnel models (docs/metrics.md "Stage history"). From the deal flow,
 -- only `dealChange` items whose `field_key` is `stage_id` or `status` count, ordered by
 -- `log_time`, ties by the change id. Each event carries the deal's effective stage after it:
 -- `won`/`lost` while the status is closed, else the stage the deal holds (a `stage_id` change

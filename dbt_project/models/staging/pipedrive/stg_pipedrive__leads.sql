@@ -1,4 +1,4 @@
--- Pipedrive leads (contract §5 "Leads"): (a) the leads `/v1/leads` lists now, dated by their
+-- Pipedrive leads (docs/metrics.md "Leads"): (a) the leads `/v1/leads` lists now, dated by their
 -- own `add_time`, and (b) converted leads, known only as the `source_lead_id` of a live deal and
 -- dated by that deal's `add_time` (the lead record is gone; the deal carries its channel). An id
 -- that is both counts once, as (a). Archived leads and leads the latest full read no longer
