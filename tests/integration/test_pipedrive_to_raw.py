@@ -106,6 +106,7 @@ def test_crash_between_batches_then_rerun_equals_a_clean_sync(sandbox, tmp_path)
         assert raw_state(con) == clean
 
 
+@pytest.mark.slow  # ~20 s of retried requests
 def test_a_fifth_of_requests_failing_still_loads_everything(pristine, tmp_path):
     with PipedriveServer(pristine, token=TOKEN) as server, duckdb.connect(str(tmp_path / "clean.duckdb")) as con:
         sync_all(server.base_url, con, "clean")

@@ -59,6 +59,7 @@ def _close(got: str, want: float | int | None) -> bool:
     return math.isclose(float(got), float(want), rel_tol=1e-12, abs_tol=1e-12)
 
 
+@pytest.mark.slow  # builds the shared end-to-end warehouse
 def test_report_is_one_offline_file(report):
     _, page = report
     text = page.read_text(encoding="utf-8")
