@@ -87,6 +87,11 @@ def _run_demo(console: Console, *, deals: int, contacts: int, seed: int) -> int:
         code = run_refresh(on_event=DemoProgress(console))
         if code != 0:
             return code
+        from cli.main import quarantine_message
+
+        quarantined = quarantine_message()
+        if quarantined:
+            console.say("    " + quarantined)
         from core.settings import publish_dir
         from warehouse.summary import all_summary_lines
 

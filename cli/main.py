@@ -54,6 +54,9 @@ def run_refresh(on_event=None) -> int:
     )
     if result.success:
         print(f"Run {result.run_id} succeeded. Warehouse: {warehouse_path()}")
+        message = quarantine_message()
+        if message:
+            print(message)
         return EXIT_OK
     print(
         f"Run {result.run_id} FAILED ({result.status}) in step(s): {', '.join(result.failed_steps) or 'unknown'}. "
@@ -61,6 +64,17 @@ def run_refresh(on_event=None) -> int:
         file=sys.stderr,
     )
     return EXIT_FAILED
+
+
+def quarantine_message() -> str | None:
+    """How many records the run quarantined and where to look (docs/metrics.md, "Quarantine"),
+    read from the published marts; None when nothing is quarantined. A quarantine never fails the
+    run: the marts are built and published without those records."""
+    from core.settings import publish_dir
+    from warehouse.quarantine import read_summary, run_message
+
+    published = publish_dir() / "sales_marts.duckdb"
+    return run_message(read_summary(published), published)
 
 
 def cmd_run(_: argparse.Namespace) -> int:

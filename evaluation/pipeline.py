@@ -225,9 +225,13 @@ def run_checks(warehouse: Path, as_of: date) -> tuple[list[Fired], list[str], li
         return [], [], [f"warehouse.anomaly.checks.run_all is not available ({exc})"]
     import duckdb
 
+    from warehouse.quarantine import CHECK_NAME, read_quarantined, summarize
+
     try:
         with duckdb.connect(str(warehouse)) as con:
             outcomes = run_all(con, as_of)
+            # the quarantine's ERROR check (a Dagster asset check on marts.quarantined_records)
+            quarantine = summarize(read_quarantined(con))
     except Exception as exc:  # a crashing check is a harness finding, not a detection
         return [], [], [f"run_all raised {type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}"]
     fired = [
@@ -242,7 +246,9 @@ def run_checks(warehouse: Path, as_of: date) -> tuple[list[Fired], list[str], li
         for o in outcomes
         if not o.passed
     ]
-    return fired, sorted({o.name for o in outcomes}), []
+    if not quarantine.passed:
+        fired.append(Fired(CHECK_NAME, "ERROR", "check", "quarantined_records", quarantine.headline()[:300]))
+    return fired, sorted({o.name for o in outcomes} | {CHECK_NAME}), []
 
 
 # ---------------------------------------------------------------- one run

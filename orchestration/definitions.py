@@ -29,6 +29,7 @@ from orchestration.assets.publish import published_marts
 from orchestration.assets.raw import build_raw_assets
 from orchestration.checks import anomaly_checks  # funnel anomaly checks (warehouse/anomaly)
 from orchestration.project import dbt_project
+from orchestration.quarantine_check import quarantined_records  # ERROR, never blocking
 from orchestration.resources import GoogleAdsResource, HubSpotResource, MetaResource, PipedriveResource
 from orchestration.sensors import sensors as alert_sensors  # failed checks -> ALERT_WEBHOOK_URL
 
@@ -86,7 +87,7 @@ defs = Definitions(
     assets=all_assets,
     jobs=[refresh_all],
     schedules=[daily_refresh],
-    asset_checks=anomaly_checks,  # funnel anomaly checks: run in refresh_all after dbt build
+    asset_checks=[*anomaly_checks, quarantined_records],  # funnel anomaly + quarantine checks
     sensors=alert_sensors,  # posts failed checks to ALERT_WEBHOOK_URL
     resources=build_resources(),
     executor=in_process_executor,

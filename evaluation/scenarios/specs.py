@@ -57,13 +57,10 @@ SCENARIOS: dict[str, ScenarioSpec] = {
         ScenarioSpec(
             "corrupted_timestamps",
             "15 deals with history before creation, 10 with history years after E",
-            (
-                "assert_no_stage_history_before_deal_creation",
-                "assert_no_stage_history_later_than_its_load|assert_*future*",
-            ),
+            # quarantined (docs/metrics.md "Quarantine"), no longer blocking dbt tests
+            ("quarantined_records",),
             severity="ERROR",
-            expected_label="dbt assert_no_stage_history_before_deal_creation and "
-            "assert_no_stage_history_later_than_its_load",
+            expected_label="quarantined_records (ERROR)",
         ),
         ScenarioSpec("clean", "none"),
     )

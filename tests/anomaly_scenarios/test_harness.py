@@ -7,12 +7,13 @@ from evaluation.pipeline import Fired, RunResult, Size, expected_fired
 
 
 def test_detection_needs_every_expected_check_with_its_severity() -> None:
-    before = Fired("assert_no_stage_history_before_deal_creation", "ERROR", "dbt")
-    later = Fired("assert_no_stage_history_later_than_its_load", "ERROR", "dbt", dbt_pass=1)
-    assert expected_fired("corrupted_timestamps", [before, later])
-    assert not expected_fired("corrupted_timestamps", [before])
+    # corrupted timestamps are quarantined: the ERROR check on marts.quarantined_records detects them
+    quarantined = Fired("quarantined_records", "ERROR", "check")
+    assert expected_fired("corrupted_timestamps", [quarantined])
+    assert not expected_fired("corrupted_timestamps", [])
+    assert not expected_fired("corrupted_timestamps", [Fired("quarantined_records", "WARN", "check")])
     assert not expected_fired(
-        "corrupted_timestamps", [before, Fired("assert_no_stage_history_later_than_its_load", "WARN", "dbt")]
+        "corrupted_timestamps", [Fired("assert_no_stage_history_before_deal_creation", "WARN", "dbt")]
     )
 
 

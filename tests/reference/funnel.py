@@ -306,8 +306,9 @@ def ordered_entries(
 
     "History entries with equal timestamps keep the API's order (HubSpot lists newest first)":
     ``seq`` counts from the oldest, so (timestamp, seq) ascending is time order.
-    "A history entry earlier than `created_at` is a structural fault (a blocking check names
-    the deal), never silently moved."
+    "A history entry earlier than `created_at` is a structural fault in that record, never
+    silently moved: the deal is quarantined" (:func:`without_quarantined` drops such deals from
+    the inputs; raised here should one get through).
     """
     created = to_utc(deal["created_at"])
     out = sorted(entries, key=lambda e: (to_utc(e["changed_at"]), int(e["seq"])))
@@ -690,7 +691,25 @@ def hubspot_inputs(truth: Any) -> dict[str, list[Row]]:
         {"source": src, "source_deal_id": a["deal_id"], "source_contact_id": a["contact_id"]}
         for a in _records(truth.deal_contacts())
     ]
-    return {"deals": deals, "contacts": contacts, "stage_history": history, "deal_contacts": links}
+    inputs = {"deals": deals, "contacts": contacts, "stage_history": history, "deal_contacts": links}
+    return without_quarantined(inputs)
+
+
+def without_quarantined(inputs: dict[str, list[Row]], loaded_by: datetime | None = None) -> dict[str, list[Row]]:
+    """ "A fault in one record ... quarantines that record's deal: it is left out of every mart"
+    (tests/reference/quarantine.py): the inputs without those deals, judged on every stage-history
+    entry the CRM sent (``stage_history``, or ``stage_entry_times`` when the CRM's raw history
+    has entries that start no visit)."""
+    from tests.reference.quarantine import drop_quarantined, quarantine_rows
+
+    times = inputs.get("stage_entry_times")
+    if times is None:
+        times = defaultdict(list)
+        for e in inputs["stage_history"]:
+            if e.get("changed_at") is not None:
+                times[deal_key(e["source"], e["source_deal_id"])].append(e["changed_at"])
+    keys = {r["deal_id"] for r in quarantine_rows(inputs["deals"], times, loaded_by=loaded_by)}
+    return drop_quarantined(inputs, keys)
 
 
 def marts_from_truth(

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from emulators.truth import pipedrive as pd
-from tests.reference.funnel import Row, compute_marts, read_seed
+from tests.reference.funnel import Row, compute_marts, deal_key, read_seed, without_quarantined
 
 SOURCE = "pipedrive"
 CLOSED = ("won", "lost")
@@ -107,6 +107,7 @@ def _inputs(conn: sqlite3.Connection) -> dict[str, list[Row]]:
     extras = {r["deal_id"]: r for r in conn.execute("SELECT * FROM pd_deal_leads")}
     person_of = dict(conn.execute("SELECT deal_id, min(contact_id) FROM deal_contacts GROUP BY deal_id").fetchall())
     deals, history, links, deal_channels = [], [], [], []
+    entry_times: dict[str, list[int]] = {}
     live_lead_deals: list[tuple[str, int, int | None, str]] = []
     for row in conn.execute("SELECT * FROM deals ORDER BY id").fetchall():
         did = str(row["id"])
@@ -142,6 +143,8 @@ def _inputs(conn: sqlite3.Connection) -> dict[str, list[Row]]:
             for c in changes
         ]
         entries = stage_entries(did, str(held), flow, pipeline_of)
+        # the quarantine judges every stage or status entry of the flow, not only visit starts
+        entry_times[deal_key(SOURCE, did)] = [c["log_time"] for c in flow if c["field_key"] in ("stage_id", "status")]
         entries[0]["changed_at"] = created
         history.extend(entries)
         extra = extras.get(row["id"])
@@ -179,15 +182,18 @@ def _inputs(conn: sqlite3.Connection) -> dict[str, list[Row]]:
         {"source": SOURCE, "source_deal_id": did, "source_contact_id": lead_id}
         for lead_id, _created, _channel, did in live_lead_deals
     ]
-    return {
-        "deals": deals,
-        "contacts": persons,
-        "stage_history": history,
-        "deal_contacts": links,
-        "leads": list(leads.values()),
-        "lead_links": lead_links,
-        "deal_channels": deal_channels,
-    }
+    return without_quarantined(
+        {
+            "deals": deals,
+            "contacts": persons,
+            "stage_history": history,
+            "deal_contacts": links,
+            "leads": list(leads.values()),
+            "lead_links": lead_links,
+            "deal_channels": deal_channels,
+            "stage_entry_times": entry_times,
+        }
+    )
 
 
 def _day(ms: int) -> date:

@@ -2,7 +2,7 @@
 -- marts show. History at or after `as_of` is ignored. A deal with no history before `as_of`
 -- gets one synthetic entry at its creation, in the stage of its oldest history entry (or its
 -- current stage when the CRM sent no history at all), so every deal has a first visit.
--- Entries earlier than the deal's creation are kept: a blocking test names those deals.
+-- Deals with entries earlier than their creation are quarantined upstream (int_deals_unioned).
 with
 
 hubspot_stage_changes as (

@@ -1,6 +1,8 @@
 -- Every CRM's deals in one shape, keyed `<source>:<id>`, keeping only the deals the marts show:
 -- live (not archived, deleted or merged away) and created before `as_of`. Attributes other
--- than history (amount, name, owner, stage) are their latest loaded values.
+-- than history (amount, name, owner, stage) are their latest loaded values. Deals quarantined
+-- for a structural fault (int_records_quarantined) are left out here, once, so every model
+-- downstream (every mart) inherits the exclusion.
 -- A new CRM adds one import CTE and one `union all` branch.
 with
 
@@ -13,6 +15,13 @@ hubspot_deals as (
 pipedrive_deals as (
 
     select * from {{ ref('stg_pipedrive__deals') }}
+
+),
+
+quarantined_deals as (
+
+    select distinct deal_id from {{ ref('int_records_quarantined') }}
+    where deal_id is not null
 
 ),
 
@@ -97,6 +106,10 @@ final as (
     from unioned
     where not is_excluded
         and created_at < {{ as_of() }}
+        and not exists (
+            select 1 from quarantined_deals
+            where quarantined_deals.deal_id = {{ dbt.concat(["unioned.source", "':'", "unioned.source_deal_id"]) }}
+        )
 
 )
 

@@ -1,10 +1,11 @@
--- BLOCKING (on stg_hubspot__deal_property_changes, so `dbt build` skips everything downstream,
--- marts included, when it fails). A history entry cannot be dated later than the moment we loaded
--- it (`_loaded_at`, plus 1 hour for clock skew between the CRM and us): such an entry is a
--- corrupted timestamp ("changes in the future"). This is the one definition that does not depend
--- on as_of: entries after `as_of` are legitimately ignored by the marts, entries after their own
--- load time never are legitimate. Returns one row per deal and property with the worst entry.
-{{ config(severity='error', meta={'dagster': {'ref': {'name': 'stg_hubspot__deal_property_changes'}}}) }}
+-- WARN (on stg_hubspot__deal_property_changes). A history entry of a property other than the
+-- stage (amount, close date, currency, ...) dated later than the moment we loaded it
+-- (`_loaded_at`, plus 1 hour for clock skew between the CRM and us) is a corrupted timestamp
+-- ("changes in the future"). Such entries are at or after `as_of` in practice, so the marts
+-- ignore them; a stage entry like that quarantines its deal instead (rule
+-- stage_change_after_load, int_records_quarantined). Never blocking. Returns one row per deal and
+-- property with the worst entry.
+{{ config(severity='warn', meta={'dagster': {'ref': {'name': 'stg_hubspot__deal_property_changes'}}}) }}
 
 with
 
@@ -34,5 +35,6 @@ inner join raw_history
     on cast(raw_history.deal_id as {{ dbt.type_string() }}) = changes.deal_id
     and raw_history.property = changes.property_name
     and raw_history.history_index = changes.api_history_index
-where changes.changed_at > {{ dbt.dateadd('hour', 1, 'raw_history._loaded_at') }}
+where changes.property_name <> 'dealstage'
+    and changes.changed_at > {{ dbt.dateadd('hour', 1, 'raw_history._loaded_at') }}
 group by changes.deal_id, changes.source, changes.property_name
