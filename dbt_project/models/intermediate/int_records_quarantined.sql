@@ -77,8 +77,8 @@ stage_entries as (
         hubspot_history._loaded_at as loaded_at
     from hubspot_changes
     inner join hubspot_history
-        on cast(hubspot_history.deal_id as {{ dbt.type_string() }}) = hubspot_changes.deal_id
-        and hubspot_history.history_index = hubspot_changes.api_history_index
+        on hubspot_changes.deal_id = cast(hubspot_history.deal_id as {{ dbt.type_string() }})
+        and hubspot_changes.api_history_index = hubspot_history.history_index
 
     union all
 
