@@ -10,8 +10,11 @@ then two full Dagster runs with the `quarantined_records` check.
 - every contracted mart equals the independent reference (tests/reference/, which leaves those
   deals out by the contract's rule), for both CRMs.
 
+The second run is `python -m cli.main run` (what `make run` calls): it exits 0 and says how many
+records were quarantined and where to look.
+
 Cost: one demo-size sandbox (about 5 s) and two Dagster runs over HubSpot and Pipedrive without
-the ad platforms (about 2-3 min on a loaded 2-core machine).
+the ad platforms (figures in the quarantine entry of docs/decisions.md).
 """
 
 from __future__ import annotations
@@ -78,6 +81,40 @@ def _raw_inputs(truth, sandbox: Path) -> tuple[list[dict], dict[str, list]]:
     return deals, times
 
 
+def corrupt_pipedrive_flows(db: Path, n: int = 3) -> list[str]:
+    """The scenario's faults reach Pipedrive's flow only partly (a repeated stage starts no flow
+    change): give ``n`` more deals two stage changes dated before their creation, which both CRMs
+    show (HubSpot as `dealstage` entries, Pipedrive as a `stage_id` change before `add_time`)."""
+    import sqlite3
+
+    from core.epoch import DAY_MS
+    from evaluation.scenarios.deals import live_deal_ids, load_deal, save_deal
+
+    conn = sqlite3.connect(db)
+    try:
+        picked = []
+        for did in live_deal_ids(conn, "pipeline = 'default'"):
+            deal = load_deal(conn, did)
+            first = deal.stages[0]
+            if first[0] != "appointmentscheduled" or first[1] != deal.row["createdate"] or len(deal.stages) < 2:
+                continue
+            if any(s[1] < deal.row["createdate"] or s[1] > deal.row["hs_lastmodifieddate"] for s in deal.stages):
+                continue  # already corrupted by the scenario
+            created = deal.row["createdate"]
+            deal.stages[0:0] = [
+                ["qualifiedtobuy", created - 2 * DAY_MS, "IMPORT", None, None],
+                ["presentationscheduled", created - DAY_MS, "IMPORT", None, None],
+            ]
+            save_deal(conn, deal)
+            picked.append(str(did))
+            if len(picked) == n:
+                break
+        conn.commit()
+    finally:
+        conn.close()
+    return picked
+
+
 @pytest.fixture(scope="module")
 def corrupted(tmp_path_factory):
     from dagster import DagsterInstance, materialize
@@ -97,6 +134,7 @@ def corrupted(tmp_path_factory):
         seed=DEMO_SEED, n_contacts=DEMO_CONTACTS, n_deals=DEMO_DEALS, scenario="corrupted_timestamps"
     )
     build_sandbox(config, db)
+    extra_before = corrupt_pipedrive_flows(db)
     as_of = end_date_of(db)
     warehouse = base / "warehouse.duckdb"
     saved = {k: os.environ.get(k) for k in ("AS_OF_DATE",)}
@@ -113,16 +151,14 @@ def corrupted(tmp_path_factory):
                 resources = build_resources(str(warehouse), hubspot=hubspot_resource(url), pipedrive=pipedrive)
                 (base / "home").mkdir()
                 with DagsterInstance.local_temp(str(base / "home")) as instance:
-                    for _ in range(2):
-                        result = materialize(
-                            [*all_assets, quarantined_records],
-                            resources=resources,
-                            instance=instance,
-                            raise_on_error=False,
-                        )
-                        runs.append(result)
-                        with duckdb.connect(str(warehouse), read_only=True) as con:
-                            counts.append(con.execute("select count(*) from marts.quarantined_records").fetchone()[0])
+                    result = materialize(
+                        [*all_assets, quarantined_records], resources=resources, instance=instance, raise_on_error=False
+                    )
+                runs.append(result)
+                counts.append(_count(warehouse))
+                # the re-run is what `make run` does, on the same warehouse and instance
+                cli = _cli_run(base, warehouse, url, pd_server.base_url, as_of.isoformat())
+                counts.append(_count(warehouse))
         finally:
             hub.stop()
     finally:
@@ -139,7 +175,38 @@ def corrupted(tmp_path_factory):
         "runs": runs,
         "counts": counts,
         "injection": read_injection(db),
+        "extra_before": extra_before,
+        "cli": cli,
     }
+
+
+def _count(warehouse: Path) -> int:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute("select count(*) from marts.quarantined_records").fetchone()[0]
+
+
+def _cli_run(base: Path, warehouse: Path, hubspot_url: str, pipedrive_url: str, as_of: str):
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HUBSPOT_", "PIPEDRIVE_", "GOOGLE_ADS_", "META_"))}
+    env.update(
+        HUBSPOT_ACCESS_TOKEN=CANARY_TOKEN,
+        HUBSPOT_BASE_URL=hubspot_url,
+        HUBSPOT_BACKOFF_BASE_S="0.01",
+        HUBSPOT_RATE_LIMIT_PER_10S="off",
+        HUBSPOT_SEARCH_RATE_PER_S="off",
+        PIPEDRIVE_API_TOKEN=PD_TOKEN,
+        PIPEDRIVE_BASE_URL=pipedrive_url,
+        PIPEDRIVE_BACKOFF_BASE_S="0.01",
+        PIPEDRIVE_RATE_LIMIT_PER_2S="off",
+        WAREHOUSE_PATH=str(warehouse),
+        DAGSTER_HOME=str(base / "home"),
+        AS_OF_DATE=as_of,
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "cli.main", "run"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=1500
+    )
 
 
 @pytest.fixture(scope="module")
@@ -153,24 +220,33 @@ def _rows(warehouse: Path, table: str = "marts.quarantined_records") -> list[tup
         return sorted(con.execute(f"select {', '.join(KEY)} from {table}").fetchall())
 
 
-def test_runs_succeed_and_publish_despite_the_quarantine(corrupted):
-    assert [r.success for r in corrupted["runs"]] == [True, True]
-    for run in corrupted["runs"]:
-        published = {str(e.asset_key.path) for e in run.get_asset_materialization_events()}
-        assert any("published" in key for key in published), published
+def test_runs_succeed_and_publish_despite_the_quarantine(corrupted, expected_quarantine):
+    (run,) = corrupted["runs"]
+    assert run.success
+    published = {str(e.asset_key.path) for e in run.get_asset_materialization_events()}
+    assert any("published" in key for key in published), published
+    cli = corrupted["cli"]
+    output = cli.stdout + cli.stderr
+    assert cli.returncode == 0, output[-4000:]  # `make run` exits 0 with records quarantined
+    n = len({r["deal_id"] for r in expected_quarantine})
+    assert f"Quarantined: {n} record(s) quarantined" in cli.stdout, cli.stdout[-2000:]
+    assert "marts.quarantined_records" in cli.stdout and "`quarantined_records`" in cli.stdout
+    assert CANARY_TOKEN not in output and PD_TOKEN not in output
     marts = corrupted["warehouse"].parent / "published" / "sales_marts.duckdb"
     assert _rows(marts) == _rows(corrupted["warehouse"])  # the list travels with the marts
 
 
 def test_quarantine_lists_exactly_the_corrupted_deals_with_their_rule(corrupted, expected_quarantine):
     inj = corrupted["injection"]
-    before = {f"hubspot:{d}" for d in inj.details["before_creation"]}
+    before = {f"hubspot:{d}" for d in [*inj.details["before_creation"], *corrupted["extra_before"]]}
     future = {f"hubspot:{d}" for d in inj.details["future"]}
     rows = _rows(corrupted["warehouse"])
     hubspot = {(r[3], r[4]) for r in rows if r[0] == "hubspot"}
     # the injected faults, independently of the reference: HubSpot lists every history entry
     assert hubspot == {(d, BEFORE_CREATION) for d in before} | {(d, AFTER_LOAD) for d in future}
-    assert {r[0] for r in rows} == {"hubspot", "pipedrive"}  # the same faults reach Pipedrive's flow
+    pipedrive = {(r[3], r[4]) for r in rows if r[0] == "pipedrive"}
+    assert {(f"pipedrive:{d}", BEFORE_CREATION) for d in corrupted["extra_before"]} <= pipedrive
+    assert len(corrupted["extra_before"]) == 3
     want = sorted(tuple(r[k] for k in KEY) for r in expected_quarantine)
     assert rows == want
     assert corrupted["counts"] == [len(want), len(want)]  # a re-run does not duplicate
@@ -188,7 +264,7 @@ def test_quarantine_lists_exactly_the_corrupted_deals_with_their_rule(corrupted,
 def test_error_check_fails_and_names_them(corrupted, expected_quarantine):
     from dagster import AssetCheckSeverity
 
-    for run in corrupted["runs"]:
+    for run in corrupted["runs"]:  # the `make run` re-run's check is the same code path
         evaluations = {e.check_name: e for e in run.get_asset_check_evaluations()}
         check = evaluations["quarantined_records"]
         assert check.passed is False and check.severity == AssetCheckSeverity.ERROR
