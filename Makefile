@@ -25,8 +25,11 @@ setup: $(VENV)/.installed
 demo: setup
 	@$(PY) -m cli.main demo
 
+# Two xdist workers (TEST_WORKERS=0: one process); tests sharing one expensive run stay on one
+# worker (xdist_group marks, tests/conftest.py).
+TEST_WORKERS ?= 2
 test: setup browser
-	@$(PY) -m pytest
+	@$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 # The edit loop (< 1 min): every test but the `slow` ones (full Dagster runs, dbt builds).
 test-fast: setup

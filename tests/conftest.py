@@ -27,6 +27,21 @@ def pytest_sessionstart(session: pytest.Session) -> None:  # noqa: ARG001
     prepare_dbt_manifest()
 
 
+# `make test` runs on two xdist workers with `--dist loadgroup`. A session fixture is built once
+# per worker, so the tests that share one expensive run (the end-to-end warehouse here, the `make
+# run` subprocess in tests/e2e/conftest.py) join that fixture's group and run on one worker; the
+# other tests are spread over both. tryfirst: xdist reads the marks in its own collection hook.
+SHARED_RUN_FIXTURES = ("demo_warehouse", "flaky_make_run")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for name in SHARED_RUN_FIXTURES:
+            if name in getattr(item, "fixturenames", ()):
+                item.add_marker(pytest.mark.xdist_group(name))
+
+
 @dataclass
 class DemoWarehouse:
     warehouse: Path

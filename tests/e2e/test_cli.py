@@ -112,29 +112,20 @@ def test_unconfigured_source_is_skipped_its_tables_created_and_the_run_succeeds(
 
 
 @pytest.mark.slow
-def test_run_against_a_configured_source_exits_zero_and_publishes(tmp_path, sandbox_url, sandbox_db):
-    from emulators import end_date_of
+def test_run_against_a_configured_source_exits_zero_and_publishes(flaky_make_run):
+    # the shared `make run` (tests/e2e/conftest.py): HubSpot and both ad platforms configured, a
+    # fifth of their requests failing; asserted on what its first run left, before any other run
     from tests.conftest import CANARY_TOKEN
 
-    env = {
-        "HUBSPOT_ACCESS_TOKEN": CANARY_TOKEN,
-        "HUBSPOT_BASE_URL": sandbox_url,
-        "HUBSPOT_BACKOFF_BASE_S": "0.01",
-        "AS_OF_DATE": end_date_of(sandbox_db).isoformat(),
-    }
-    result = run_cli(tmp_path, env, "run")
+    result = flaky_make_run.first
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]
     assert "succeeded" in result.stdout
     assert CANARY_TOKEN not in output
-    with duckdb.connect(str(tmp_path / "published" / "sales_marts.duckdb"), read_only=True) as con:
-        assert con.execute("select count(*) from marts.fct_deals").fetchone()[0] > 0
+    assert flaky_make_run.first_published_deals  # published/sales_marts.duckdb: marts.fct_deals has rows
     # launched through the instance from the code location: the UI lists it on the job page
-    from dagster import DagsterInstance
-
-    with DagsterInstance.local_temp(str(tmp_path / "dagster_home")) as instance:
-        (run,) = instance.get_runs()
-    assert run.job_name == "refresh_all" and run.status.value == "SUCCESS"
-    assert run.remote_job_origin is not None
-    assert run.remote_job_origin.location_name == "orchestration.definitions"
-    assert run.tags.get("dagster/code_location") == "orchestration.definitions"
+    (run,) = flaky_make_run.first_runs
+    assert run.job_name == "refresh_all" and run.status == "SUCCESS"
+    assert run.location_name is not None
+    assert run.location_name == "orchestration.definitions"
+    assert run.code_location_tag == "orchestration.definitions"

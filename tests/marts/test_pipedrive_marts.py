@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import duckdb
 import pytest
@@ -57,8 +58,18 @@ def all_references(funnel: dict, pipeline_marts: dict, forecast: dict) -> dict[s
 
 
 @pytest.fixture(scope="module")
-def pd_reference(sandbox_db, demo_warehouse):
-    as_of, seeds = demo_warehouse.as_of_date, ROOT / "dbt_project" / "seeds"
+def sandbox_truth(sandbox_db):
+    """The demo sandbox's ground truth and end date: what these runs need of the shared run's setup,
+    without building the shared warehouse (so they can run beside it, on another xdist worker)."""
+    from emulators.truth.generator import end_date_of
+    from emulators.truth.ground_truth import GroundTruth
+
+    return SimpleNamespace(truth=GroundTruth(sandbox_db), as_of_date=end_date_of(sandbox_db))
+
+
+@pytest.fixture(scope="module")
+def pd_reference(sandbox_db, sandbox_truth):
+    as_of, seeds = sandbox_truth.as_of_date, ROOT / "dbt_project" / "seeds"
     pipeline_marts = pipedrive_pipeline_marts_from_truth(sandbox_db, as_of_date=as_of, seeds_dir=seeds)
     return all_references(
         pipedrive_marts_from_truth(sandbox_db, as_of_date=as_of, seeds_dir=seeds),
@@ -68,7 +79,7 @@ def pd_reference(sandbox_db, demo_warehouse):
 
 
 def test_make_run_with_only_pipedrive_and_failing_requests_matches_the_reference(
-    tmp_path, sandbox_db, demo_warehouse, pd_reference
+    tmp_path, sandbox_db, sandbox_truth, pd_reference
 ):
     from emulators.pipedrive import PipedriveServer
 
@@ -81,7 +92,7 @@ def test_make_run_with_only_pipedrive_and_failing_requests_matches_the_reference
             PIPEDRIVE_RATE_LIMIT_PER_2S="off",
             WAREHOUSE_PATH=str(tmp_path / "warehouse.duckdb"),
             DAGSTER_HOME=str(tmp_path / "dagster_home"),
-            AS_OF_DATE=demo_warehouse.as_of_date.isoformat(),
+            AS_OF_DATE=sandbox_truth.as_of_date.isoformat(),
         )
         (tmp_path / "dagster_home").mkdir()
         proc = subprocess.run(
@@ -104,7 +115,7 @@ def test_make_run_with_only_pipedrive_and_failing_requests_matches_the_reference
 
 
 def test_both_crms_configured_the_marts_hold_both(
-    tmp_path, sandbox_db, sandbox_url, ad_servers, demo_warehouse, pd_reference
+    tmp_path, sandbox_db, sandbox_url, ad_servers, sandbox_truth, pd_reference
 ):
     from dagster import DagsterInstance, materialize
 
@@ -113,7 +124,7 @@ def test_both_crms_configured_the_marts_hold_both(
     from orchestration.resources import PipedriveResource
 
     saved = os.environ.get("AS_OF_DATE")
-    os.environ["AS_OF_DATE"] = demo_warehouse.as_of_date.isoformat()
+    os.environ["AS_OF_DATE"] = sandbox_truth.as_of_date.isoformat()
     try:
         with PipedriveServer(sandbox_db, token=PD_TOKEN) as server:
             pipedrive = PipedriveResource(
@@ -141,7 +152,7 @@ def test_both_crms_configured_the_marts_hold_both(
         for mart in MARTS + FORECAST_MARTS:
             sources = {r[0] for r in con.execute(f"select distinct source from marts.{mart}").fetchall()}
             assert sources == {"hubspot", "pipedrive"}, mart
-    truth, as_of, seeds = demo_warehouse.truth, demo_warehouse.as_of_date, ROOT / "dbt_project" / "seeds"
+    truth, as_of, seeds = sandbox_truth.truth, sandbox_truth.as_of_date, ROOT / "dbt_project" / "seeds"
     hubspot_reference = all_references(
         marts_from_truth(truth, as_of_date=as_of, seeds_dir=seeds),
         pipeline.pipeline_marts_from_truth(truth, as_of_date=as_of, seeds_dir=seeds),
@@ -151,22 +162,22 @@ def test_both_crms_configured_the_marts_hold_both(
         warehouse, hubspot_reference, "hubspot"
     )
     assert not problems, "\n".join(problems)
-    assert_roi_and_lead_columns_hold_both_crms(warehouse, sandbox_db, demo_warehouse)
+    assert_roi_and_lead_columns_hold_both_crms(warehouse, sandbox_db, sandbox_truth)
 
 
-def assert_roi_and_lead_columns_hold_both_crms(warehouse: Path, sandbox_db: Path, demo_warehouse) -> None:
+def assert_roi_and_lead_columns_hold_both_crms(warehouse: Path, sandbox_db: Path, sandbox_truth) -> None:
     """Every row of `mart_marketing_roi_monthly` (leads of both CRMs, Pipedrive labels mapped onto
     the spend channels, Pipedrive deals counted by `source_lead_id`) and `fct_deals.lead_id` /
     `lead_channel` of every deal equal the reference computed from the ground truth."""
     seeds = ROOT / "dbt_project" / "seeds"
-    as_of = demo_warehouse.as_of_date
+    as_of = sandbox_truth.as_of_date
     both = marketing_marts_from_truth(
-        demo_warehouse.truth, sandbox_db, as_of_date=as_of, seeds_dir=seeds, with_pipedrive=True
+        sandbox_truth.truth, sandbox_db, as_of_date=as_of, seeds_dir=seeds, with_pipedrive=True
     )["mart_marketing_roi_monthly"]
     columns, rows = read_mart(warehouse, "mart_marketing_roi_monthly")
     diff = compare_rows("mart_marketing_roi_monthly", rows, both, columns)
     assert not diff, diff.report()
-    hubspot_only = marketing_marts_from_truth(demo_warehouse.truth, sandbox_db, as_of_date=as_of, seeds_dir=seeds)
+    hubspot_only = marketing_marts_from_truth(sandbox_truth.truth, sandbox_db, as_of_date=as_of, seeds_dir=seeds)
 
     def paid(rows: list[dict], column: str) -> int:
         return sum(r[column] for r in rows if r["channel"] == "paid_search")
@@ -175,7 +186,7 @@ def assert_roi_and_lead_columns_hold_both_crms(warehouse: Path, sandbox_db: Path
         assert paid(both, column) > paid(hubspot_only["mart_marketing_roi_monthly"], column), column
     assert not {r["channel"] for r in both} & {"paid search", "paid social"}
 
-    lead_rows = analyst_marts(demo_warehouse.truth, as_of_date=as_of, seeds_dir=seeds)["fct_deals"]
+    lead_rows = analyst_marts(sandbox_truth.truth, as_of_date=as_of, seeds_dir=seeds)["fct_deals"]
     expected = [{c: r[c] for c in LEAD_COLUMNS} for r in lead_rows]
     expected += pipedrive_deal_lead_rows(sandbox_db, as_of_date=as_of, seeds_dir=seeds)
     columns, rows = read_mart(warehouse, "fct_deals")
