@@ -11,7 +11,8 @@ from typing import Any
 
 import duckdb
 
-from warehouse.anomaly.thresholds import MIN_N, MIN_RELATIVE_CHANGE, SAMPLE_SIZE, Z_THRESHOLD
+from warehouse.anomaly.exact import holm
+from warehouse.anomaly.thresholds import MIN_N, MIN_RELATIVE_CHANGE, NOT_ENOUGH_DATA, SAMPLE_SIZE, Z_THRESHOLD
 
 METRICS_TABLE = "metrics.metric_funnel_history"
 
@@ -124,3 +125,66 @@ def known(x: float | None) -> float:
     if x is None:
         raise ValueError("a filtered bucket value is missing")
     return x
+
+
+# ------------------------------------------------------------------ exact tests with a false-alarm budget
+
+RELATIONS_READ: tuple[str, ...] = (
+    METRICS_TABLE,
+    "marts.fct_deal_stage_history",
+    "marts.mart_lead_volume_daily",
+    "marts.fct_deals",
+    "intermediate.int_leads_unioned",
+    "intermediate.int_deal_contacts_unioned",
+    "intermediate.int_deal_stage_changes_unioned",
+    "intermediate.int_deal_stage_visits_collapsed",
+    "staging.stg_hubspot__deal_property_changes",
+)
+"""Every relation a check reads (plus the raw tables' ``_loaded_at`` for freshness). The
+exposure-based funnel checks read only ``marts.fct_deal_stage_history`` and
+``marts.mart_lead_volume_daily``; an engine that hands the checks a connection only needs these."""
+
+
+def decide_family(tests: dict[str, dict[str, Any]], alpha: float) -> list[str]:
+    """Holm-adjust the ``p`` of a family of segment tests in place and set each one's ``status``:
+    'flagged' (adjusted p ≤ alpha), 'ok', or NOT_ENOUGH_DATA when even the most extreme window
+    (``min_p``) could not be flagged (``min_p`` × family size > alpha): the check says it has no
+    power instead of passing silently. Returns the flagged keys, strongest first."""
+    keys = list(tests)
+    adjusted = holm([float(tests[k].get("p", 1.0)) for k in keys])
+    m = len(keys)
+    for k, adj in zip(keys, adjusted, strict=True):
+        t = tests[k]
+        t["p_adjusted"] = adj
+        if adj <= alpha:
+            t["status"] = "flagged"
+        elif float(t.get("min_p", 0.0)) * m > alpha:
+            t["status"] = NOT_ENOUGH_DATA
+        else:
+            t["status"] = "ok"
+        t["flagged"] = t["status"] == "flagged"
+    return sorted((k for k in keys if tests[k]["flagged"]), key=lambda k: tests[k]["p"])
+
+
+def exact_outcome(
+    spec: CheckSpec, findings: dict[str, dict[str, Any]], flagged: list[str], headline: str, alpha: float
+) -> CheckOutcome:
+    """The outcome of an exact-test check: the description names the flagged segments and the
+    segments without power ("not enough data: …"); metadata rounds every reported number."""
+    no_power = [k for k, v in findings.items() if v.get("status") == NOT_ENOUGH_DATA]
+    status = "flagged" if flagged else (NOT_ENOUGH_DATA if findings and len(no_power) == len(findings) else "ok")
+    parts = [spec.description]
+    if headline:
+        parts.append(headline)
+    if no_power:
+        parts.append(f"Not enough data to test: {', '.join(no_power)}.")
+    clean = {k: {kk: (r(vv, 6) if isinstance(vv, float) else vv) for kk, vv in v.items()} for k, v in findings.items()}
+    metadata: dict[str, Any] = {
+        "status": status,
+        "flagged_segments": flagged,
+        "not_enough_data": no_power,
+        "segments": clean,
+        "alpha": alpha,
+        "multiplicity": "holm",
+    }
+    return CheckOutcome(spec.name, spec.asset, spec.severity, not flagged, " ".join(parts), metadata)
