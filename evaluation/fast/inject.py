@@ -30,12 +30,13 @@ class Effect:
 CONVERSION_STEP = "qualification"
 DWELL_STEP = "presentation"
 STUCK_STEP = "negotiation"
-LEAD_CHANNEL = "paid_search"
+PAID_CHANNELS = ("paid_search", "paid_social")
+"""The lead collapse hits the account's larger paid channel (by leads over the period)."""
 EFFECTS: tuple[Effect, ...] = (
     Effect("conversion_drop", "conversion x1/2, 5 weeks", 1 / 2, ("stage_conversion_drop",)),
     Effect("conversion_drop", "conversion x1/3, 5 weeks", 1 / 3, ("stage_conversion_drop",)),
-    Effect("lead_volume_collapse", "paid_search leads -80%, 1 week", 0.80, ("lead_volume_anomaly",)),
-    Effect("lead_volume_collapse", "paid_search leads -95%, 1 week", 0.95, ("lead_volume_anomaly",)),
+    Effect("lead_volume_collapse", "paid channel leads -80%, 1 week", 0.80, ("lead_volume_anomaly",)),
+    Effect("lead_volume_collapse", "paid channel leads -95%, 1 week", 0.95, ("lead_volume_anomaly",)),
     Effect("dwell_spike", "presentation dwell x2, 4 weeks", 2.0, ("stage_dwell_spike",)),
     Effect("dwell_spike", "presentation dwell x4, 4 weeks", 4.0, ("stage_dwell_spike",)),
     Effect("stuck_deals", "20 deals stuck > 5x usual dwell", 20, ("stuck_deals",)),
@@ -220,11 +221,13 @@ def bulk_edit_flap(visits: list[Row], end: datetime, count: int, rng: random.Ran
 
 
 def lead_volume_collapse(leads: list[Row], as_of: date, drop: float, rng: random.Random) -> list[Row]:
-    """Each paid-search lead of the last 7 days is kept with probability 1 − ``drop``."""
+    """Each lead of the larger paid channel in the last 7 days is kept with probability 1 − ``drop``."""
     first = as_of - timedelta(days=6)
+    totals = {c: sum(r["new_leads"] for r in leads if r["channel"] == c) for c in PAID_CHANNELS}
+    channel = max(PAID_CHANNELS, key=lambda c: (totals[c], c))
     out = []
     for r in leads:
-        if r["channel"] == LEAD_CHANNEL and first <= r["lead_date"] <= as_of:
+        if r["channel"] == channel and first <= r["lead_date"] <= as_of:
             kept = sum(rng.random() >= drop for _ in range(int(r["new_leads"])))
             if kept:
                 out.append({**r, "new_leads": kept})

@@ -146,24 +146,29 @@ exposure-based funnel checks read only ``marts.fct_deal_stage_history`` and
 
 
 def decide_family(tests: dict[str, dict[str, Any]], alpha: float) -> list[str]:
-    """Holm-adjust the ``p`` of a family of segment tests in place and set each one's ``status``:
-    'flagged' (adjusted p ≤ alpha), 'ok', or NOT_ENOUGH_DATA when even the most extreme window
-    (``min_p``) could not be flagged (``min_p`` × family size > alpha): the check says it has no
-    power instead of passing silently. Returns the flagged keys, strongest first."""
-    keys = list(tests)
-    adjusted = holm([float(tests[k].get("p", 1.0)) for k in keys])
-    m = len(keys)
-    for k, adj in zip(keys, adjusted, strict=True):
-        t = tests[k]
-        t["p_adjusted"] = adj
-        if adj <= alpha:
-            t["status"] = "flagged"
-        elif float(t.get("min_p", 0.0)) * m > alpha:
-            t["status"] = NOT_ENOUGH_DATA
+    """Decide a family of segment tests in place; returns the flagged keys, strongest first.
+
+    Segments whose most extreme possible window (``min_p``) could not reach the budget are
+    untestable: they get status NOT_ENOUGH_DATA (the check says so instead of passing silently)
+    and, as in Tarone's method, they do not spend the false-alarm budget. The ``p`` of the
+    testable ones are Holm-adjusted ('flagged' when the adjusted p ≤ alpha, else 'ok')."""
+    testable = list(tests)
+    while True:
+        m = max(1, len(testable))
+        keep = [k for k in testable if float(tests[k].get("min_p", 0.0)) * m <= alpha]
+        if len(keep) == len(testable):
+            break
+        testable = keep
+    adjusted = dict(zip(testable, holm([float(tests[k].get("p", 1.0)) for k in testable]), strict=True))
+    for k, t in tests.items():
+        t["family_size"] = len(testable)
+        if k not in adjusted:
+            t["status"], t["p_adjusted"] = NOT_ENOUGH_DATA, None
         else:
-            t["status"] = "ok"
+            t["p_adjusted"] = adjusted[k]
+            t["status"] = "flagged" if adjusted[k] <= alpha else "ok"
         t["flagged"] = t["status"] == "flagged"
-    return sorted((k for k in keys if tests[k]["flagged"]), key=lambda k: tests[k]["p"])
+    return sorted((k for k in tests if tests[k]["flagged"]), key=lambda k: tests[k]["p"])
 
 
 def exact_outcome(
