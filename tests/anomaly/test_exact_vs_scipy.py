@@ -7,7 +7,8 @@ import random
 
 import numpy as np
 import pytest
-from scipy import special, stats as sps
+from scipy import special
+from scipy import stats as sps
 
 from warehouse.anomaly import exact
 

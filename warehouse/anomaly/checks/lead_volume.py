@@ -46,9 +46,10 @@ def pooled_dispersion(weeks: dict[str, list[float]]) -> float:
 
 def channel_tests(observed: float, baseline: list[float], phi: float) -> dict[str, dict[str, float]]:
     """Drop and spike tails of this week's count: negative binomial of mean the baseline weeks'
-    mean and variance φ·μ·(1 + 1/K) (the uncertainty of the mean included). Pure."""
+    mean and variance φ·μ·(1 + 1/K) (the uncertainty of the mean included; a half-lead prior keeps
+    a channel never seen before from making its first lead infinitely surprising). Pure."""
     k = len(baseline)
-    mu = sum(baseline) / k
+    mu = (sum(baseline) + 0.5) / k
     inflation = phi * (1.0 + 1.0 / k)
     size = math.inf if inflation <= 1 else max(mu, 1e-9) / (inflation - 1.0)
     common = {"value": observed, "baseline": mu, "n": max(mu, observed), "dispersion": phi, "nb_size": size}
