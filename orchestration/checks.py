@@ -61,7 +61,7 @@ def _headline_segment(outcome: CheckOutcome) -> dict[str, Any]:
     flagged = outcome.metadata.get("flagged_segments") or []
     if flagged:
         return {"segment": flagged[0], **segments.get(flagged[0], {})}
-    scored = [(abs(v.get("z") or 0), k) for k, v in segments.items() if isinstance(v, dict)]
+    scored = [(abs(v.get("z") or 0) - (v.get("p") or 1.0), k) for k, v in segments.items() if isinstance(v, dict)]
     if not scored:
         return {}
     _, key = max(scored)
@@ -72,12 +72,14 @@ def result_metadata(outcome: CheckOutcome) -> dict[str, Any]:
     """Flat key figures (value, baseline, z, n, window, segments, sample ids) + the full details."""
     head = _headline_segment(outcome)
     meta: dict[str, Any] = {
+        "status": MetadataValue.text(str(outcome.metadata.get("status") or ("ok" if outcome.passed else "flagged"))),
+        "not_enough_data": MetadataValue.text(", ".join(outcome.metadata.get("not_enough_data") or []) or "none"),
         "flagged_segments": MetadataValue.text(", ".join(outcome.metadata.get("flagged_segments") or []) or "none"),
         "as_of_date": MetadataValue.text(as_of_date().isoformat()),
     }
     if head:
         meta["segment"] = MetadataValue.text(str(head["segment"]))
-        for key in ("value", "baseline", "z", "n", "relative_change"):
+        for key in ("value", "baseline", "z", "p", "p_adjusted", "n", "relative_change"):
             if isinstance(head.get(key), int | float) and head[key] is not None:
                 meta[key] = MetadataValue.float(float(head[key]))
         if head.get("window_start"):

@@ -65,6 +65,8 @@ class SandboxConfig:
     end_date: date = SANDBOX_END_DATE
     # --- anomaly-scenario hook (evaluation/scenarios.py): None = a plain sandbox ---
     scenario: str | None = None
+    # --- account-variation hook (emulators/truth/variation.py): opt-in, for the anomaly eval ---
+    variation: bool = False
 
     def to_json(self) -> dict:
         d = asdict(self)
@@ -73,6 +75,8 @@ class SandboxConfig:
         d["ads_version"] = ads.VERSION  # ad-spend hook (emulators/truth/ads.py)
         if d["scenario"] is None:  # scenario hook: a plain sandbox's config (and bytes) unchanged
             del d["scenario"]
+        if not d["variation"]:  # variation hook: likewise
+            del d["variation"]
         return d
 
 
@@ -505,6 +509,10 @@ def _write(config: SandboxConfig, path: Path, progress: ProgressCallback | None)
         owners = _insert_reference(conn, config, start_ms, end_ms)
         ids, cum = _gen_contacts(conn, rng, config, owners, progress)
         _gen_deals(conn, rng, config, owners, ids, cum, progress)
+        if config.variation:  # --- account-variation hook (opt-in; own RNG, same transaction) ---
+            from emulators.truth.variation import vary
+
+            vary(conn, seed=config.seed, start_ms=start_ms, end_ms=end_ms)
         # ad-spend hook: campaigns and daily spend over the contacts (own RNG; CRM rows unchanged)
         ads.generate(conn, seed=config.seed, start=period(config)[0], end_date=config.end_date)
         if config.scenario is not None:  # --- anomaly-scenario hook: inject, same transaction ---

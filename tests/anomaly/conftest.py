@@ -32,6 +32,7 @@ create table marts.fct_deal_stage_history (deal_id varchar, funnel_step varchar,
     entered_at timestamp, exited_at timestamp, is_current boolean, dwell_days double, is_regression boolean,
     is_skip boolean);
 create table intermediate.int_leads_unioned (lead_id varchar, created_at timestamp);
+create table marts.mart_lead_volume_daily (lead_date date, source varchar, channel varchar, new_leads bigint);
 create table intermediate.int_deal_contacts_unioned (deal_id varchar, lead_id varchar);
 """
 

@@ -18,7 +18,7 @@ from .conftest import AS_OF, Warehouse
 
 def test_checks_are_registered_on_the_marts_and_run_in_refresh_all():
     keys = {spec.name: spec.asset_key for spec in CHECK_SPECS}
-    assert keys["stage_conversion_drop"] == AssetKey(["marts", "mart_stage_conversion_monthly"])
+    assert keys["stage_conversion_drop"] == AssetKey(["marts", "fct_deal_stage_history"])
     assert keys["lead_volume_anomaly"] == AssetKey(["marts", "mart_lead_volume_daily"])
     assert keys["stuck_deals"] == AssetKey(["marts", "fct_deal_stage_history"])
     assert keys["won_amount_sanity"] == AssetKey(["marts", "fct_deals"])
@@ -34,23 +34,36 @@ def test_checks_are_registered_on_the_marts_and_run_in_refresh_all():
 
 def test_outcome_becomes_an_actionable_check_result():
     wh = Warehouse()
-    for day in range(7):
-        row = wh.row("leads", "paid_search", "day", day)
-        row["value"] = round(row["value"] * 0.1)
-    result = to_result(run_check(wh.con(), AS_OF, "lead_volume_anomaly"))
+    for week in (0, 1):
+        wh.row("skip_rate", "all", "week", week)["numerator"] = 60  # ~5% instead of 1%
+    result = to_result(run_check(wh.con(), AS_OF, "skip_rate_jump"))
     assert result.passed is False and result.severity == AssetCheckSeverity.WARN
-    assert result.asset_key == AssetKey(["marts", "mart_lead_volume_daily"])
+    assert result.asset_key == AssetKey(["marts", "fct_deal_stage_history"])
     meta = result.metadata
-    assert meta["segment"].value == "paid_search" and meta["z"].value < -5
+    assert meta["segment"].value == "all" and meta["z"].value > 4
     assert {"value", "baseline", "n", "window", "details", "flagged_segments"} <= set(meta)
-    assert "paid_search" in result.description
+
+
+def test_exact_check_reports_p_values_and_not_enough_data():
+    con = Warehouse().con()
+    con.execute("insert into marts.mart_lead_volume_daily values (?, 'hubspot', 'tiny', 1)", [AS_OF])
+    result = to_result(run_check(con, AS_OF, "lead_volume_anomaly"))
+    assert result.passed is True
+    assert result.metadata["status"].value == "ok"  # spikes are testable, drops are not
+    assert result.metadata["not_enough_data"].value == "tiny"
+    assert "Not enough data to test: tiny" in result.description
 
 
 def test_multi_asset_check_runs_against_the_warehouse(tmp_path: Path, monkeypatch):
     path = tmp_path / "warehouse.duckdb"
     source = Warehouse().con()
     source.execute(f"attach '{path}' as target")
-    for table in ("metrics.metric_funnel_history", "marts.fct_deals", "marts.fct_deal_stage_history"):
+    for table in (
+        "metrics.metric_funnel_history",
+        "marts.fct_deals",
+        "marts.fct_deal_stage_history",
+        "marts.mart_lead_volume_daily",
+    ):
         source.execute(f"create schema if not exists target.{table.split('.')[0]}")
         source.execute(f"create table target.{table} as select * from {table}")
     source.close()

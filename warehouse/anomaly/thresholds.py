@@ -68,3 +68,32 @@ AMOUNT_OUTLIER_Z = 4.0
 MIN_OUTLIERS = 3
 SAMPLE_SIZE = 20
 """Deal or lead ids a flagged finding lists for a person to look at."""
+
+# ------------------------------------------------------------------ exact tests (docs/checks.md)
+
+ALPHA = 0.002
+"""The false-alarm budget of one check per run: its segments' p-values are Holm-adjusted and a
+segment warns when its adjusted p is at most this. About five exposure-based checks share a run,
+so a clean run warns with probability ≲ 1% (docs/checks.md#false-alarm-budget)."""
+LEAD_DROP_ALPHA = 0.01
+"""Lead-volume drops get a larger budget: a collapsing channel is the anomaly users miss most and
+small channels have little power; its spikes keep ALPHA."""
+CONVERSION_WINDOW_DAYS = 35
+"""Conversion: advances and losses per deal-day at risk in the last 5 weeks..."""
+EXPOSURE_BASELINE_DAYS = 182
+"""...vs the 26 weeks before the window (also the dwell and stuck baselines)."""
+DWELL_WINDOW_DAYS = 28
+"""Dwell: visits that reached the step's usual (median) dwell in the last 4 weeks."""
+STUCK_MULTIPLE = 5.0
+"""Stuck: still in the step past 5 × its usual (median) dwell, with no upper bound."""
+STUCK_WINDOW_DAYS = 56
+"""The stuck share is tested on the visits that crossed 5 × the usual dwell in the last 8 weeks."""
+LEAD_WINDOW_DAYS = 7
+LEAD_BASELINE_WEEKS = 12
+"""Lead volume: the last 7 days vs the 12 weeks before (weekly totals, so weekdays cancel)."""
+BURST_BASELINE_WEEKS = 12
+"""Bursts: each of the last 7 days vs the same weekday of the 12 weeks before."""
+MIN_BURST_DEALS = 5
+"""A flapping-deal day needs at least this many flapping deals (a practical floor, not a gate on
+the statistic: one or two deals edited by hand are not a bulk edit)."""
+NOT_ENOUGH_DATA = "not enough data"

@@ -11,7 +11,8 @@ from typing import Any
 
 import duckdb
 
-from warehouse.anomaly.thresholds import MIN_N, MIN_RELATIVE_CHANGE, SAMPLE_SIZE, Z_THRESHOLD
+from warehouse.anomaly.exact import holm
+from warehouse.anomaly.thresholds import MIN_N, MIN_RELATIVE_CHANGE, NOT_ENOUGH_DATA, SAMPLE_SIZE, Z_THRESHOLD
 
 METRICS_TABLE = "metrics.metric_funnel_history"
 
@@ -124,3 +125,71 @@ def known(x: float | None) -> float:
     if x is None:
         raise ValueError("a filtered bucket value is missing")
     return x
+
+
+# ------------------------------------------------------------------ exact tests with a false-alarm budget
+
+RELATIONS_READ: tuple[str, ...] = (
+    METRICS_TABLE,
+    "marts.fct_deal_stage_history",
+    "marts.mart_lead_volume_daily",
+    "marts.fct_deals",
+    "intermediate.int_leads_unioned",
+    "intermediate.int_deal_contacts_unioned",
+    "intermediate.int_deal_stage_changes_unioned",
+    "intermediate.int_deal_stage_visits_collapsed",
+    "staging.stg_hubspot__deal_property_changes",
+)
+"""Every relation a check reads (plus the raw tables' ``_loaded_at`` for freshness). The
+exposure-based funnel checks read only ``marts.fct_deal_stage_history`` and
+``marts.mart_lead_volume_daily``; an engine that hands the checks a connection only needs these."""
+
+
+def decide_family(tests: dict[str, dict[str, Any]], alpha: float) -> list[str]:
+    """Decide a family of segment tests in place; returns the flagged keys, strongest first.
+
+    Segments whose most extreme possible window (``min_p``) could not reach the budget are
+    untestable: they get status NOT_ENOUGH_DATA (the check says so instead of passing silently)
+    and, as in Tarone's method, they do not spend the false-alarm budget. The ``p`` of the
+    testable ones are Holm-adjusted ('flagged' when the adjusted p ≤ alpha, else 'ok')."""
+    testable = list(tests)
+    while True:
+        m = max(1, len(testable))
+        keep = [k for k in testable if float(tests[k].get("min_p", 0.0)) * m <= alpha]
+        if len(keep) == len(testable):
+            break
+        testable = keep
+    adjusted = dict(zip(testable, holm([float(tests[k].get("p", 1.0)) for k in testable]), strict=True))
+    for k, t in tests.items():
+        t["family_size"] = len(testable)
+        if k not in adjusted:
+            t["status"], t["p_adjusted"] = NOT_ENOUGH_DATA, None
+        else:
+            t["p_adjusted"] = adjusted[k]
+            t["status"] = "flagged" if adjusted[k] <= alpha else "ok"
+        t["flagged"] = t["status"] == "flagged"
+    return sorted((k for k in tests if tests[k]["flagged"]), key=lambda k: tests[k]["p"])
+
+
+def exact_outcome(
+    spec: CheckSpec, findings: dict[str, dict[str, Any]], flagged: list[str], headline: str, alpha: float
+) -> CheckOutcome:
+    """The outcome of an exact-test check: the description names the flagged segments and the
+    segments without power ("not enough data: …"); metadata rounds every reported number."""
+    no_power = [k for k, v in findings.items() if v.get("status") == NOT_ENOUGH_DATA]
+    status = "flagged" if flagged else (NOT_ENOUGH_DATA if findings and len(no_power) == len(findings) else "ok")
+    parts = [spec.description]
+    if headline:
+        parts.append(headline)
+    if no_power:
+        parts.append(f"Not enough data to test: {', '.join(no_power)}.")
+    clean = {k: {kk: (r(vv, 6) if isinstance(vv, float) else vv) for kk, vv in v.items()} for k, v in findings.items()}
+    metadata: dict[str, Any] = {
+        "status": status,
+        "flagged_segments": flagged,
+        "not_enough_data": no_power,
+        "segments": clean,
+        "alpha": alpha,
+        "multiplicity": "holm",
+    }
+    return CheckOutcome(spec.name, spec.asset, spec.severity, not flagged, " ".join(parts), metadata)

@@ -1,73 +1,82 @@
-"""`stage_conversion_drop`: weekly entry cohorts of each step converting to the next one."""
+"""`stage_conversion_drop`: advances (and losses) per deal-day at risk in each open step over the
+last 5 weeks vs the 26 weeks before. Measured on exposure, so a collapse shows while it happens,
+not once the entry cohorts have matured (docs/checks.md#stage_conversion_drop)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import math
+from datetime import date
 from typing import Any
 
 import duckdb
 
-from core.funnel import NEXT_STEP, STEP_ORDER
-from warehouse.anomaly.checks.base import CheckOutcome, CheckSpec, load_history, outcome, sample, ts
-from warehouse.anomaly.checks.decide import test_proportion
+from core.funnel import NEXT_STEP, OPEN_DEAL_STEPS
+from warehouse.anomaly.checks.base import CheckOutcome, CheckSpec, decide_family, exact_outcome
+from warehouse.anomaly.checks.visits import (
+    end_of,
+    is_advance,
+    is_loss,
+    load_visits,
+    rate_test,
+    to_datetime,
+    usual_dwell,
+)
 from warehouse.anomaly.thresholds import (
-    BASELINE_BUCKETS,
-    CONVERSION_MATURITY_DAYS,
-    MIN_BASELINE_BUCKETS,
-    TEST_COHORTS,
+    ALPHA,
+    CONVERSION_WINDOW_DAYS,
+    EXPOSURE_BASELINE_DAYS,
+    SAMPLE_SIZE,
+    STUCK_MULTIPLE,
 )
 
 
 def stage_conversion_drop(con: duckdb.DuckDBPyConnection, as_of_date: date) -> CheckOutcome:
-    history = load_history(con, "stage_conversion", as_of_date)
+    visits = load_visits(con)
+    end = end_of(as_of_date)
+    w_lo = end - CONVERSION_WINDOW_DAYS
     findings: dict[str, dict[str, Any]] = {}
-    flagged: list[str] = []
-    for seg in sorted(history, key=lambda s: STEP_ORDER.get(s, 9)):
-        series = history[seg]
-        mature = sorted(i for i, b in series.items() if b.complete)
-        if len(mature) < TEST_COHORTS + MIN_BASELINE_BUCKETS:
-            findings[seg] = {"flagged": False, "note": "not enough mature cohorts"}
-            continue
-        window_idx, hist = mature[:TEST_COHORTS], mature[TEST_COHORTS:]
-        res = test_proportion(series, window_idx, hist, "drop")
-        res["step"] = f"{seg} → {NEXT_STEP.get(seg, '?')}"
-        findings[seg] = res
-        if res["flagged"]:
-            flagged.append(seg)
-            res["sample_ids"] = _unconverted_sample(con, seg, series[window_idx[-1]].start, series[window_idx[0]].end)
+    for step in OPEN_DEAL_STEPS:
+        v = visits.of_step(step)
+        median = usual_dwell(v, w_lo, EXPOSURE_BASELINE_DAYS)
+        max_age = STUCK_MULTIPLE * median if median else math.inf
+        adv, loss = is_advance(step, v.next_step), is_loss(v.next_step)
+        for kind, mask, direction in (("advances", adv, "drop"), ("losses", loss, "spike")):
+            res = rate_test(v, mask, end, CONVERSION_WINDOW_DAYS, EXPOSURE_BASELINE_DAYS, direction, max_age)
+            res |= {
+                "segment": f"{step} {kind}",
+                "step": f"{step} → {NEXT_STEP.get(step, '?')}" if kind == "advances" else f"{step} → lost",
+                "window_start": to_datetime(w_lo).date().isoformat(),
+                "window_end": as_of_date.isoformat(),
+                "n": res["events"],
+                "unit": "events per deal-day at risk",
+                "at_risk_up_to_days": max_age,
+            }
+            if direction == "drop":  # deals still in the step that entered during the window
+                open_now = v.deal_id[(v.entered >= w_lo) & (v.exited != v.exited)]
+                res["sample_ids"] = [str(d) for d in open_now[:SAMPLE_SIZE]]
+            else:
+                lost = v.deal_id[loss & (v.exited >= w_lo)]
+                res["sample_ids"] = [str(d) for d in lost[:SAMPLE_SIZE]]
+            findings[f"{step}:{kind}"] = res
+    flagged = decide_family(findings, ALPHA)
+    for k in findings:
+        if not findings[k]["flagged"]:
+            findings[k]["sample_ids"] = []
     headline = "; ".join(
-        f"{findings[s]['step']}: {findings[s]['value']:.1%} of {findings[s]['n']} cohort members converted within "
-        f"{CONVERSION_MATURITY_DAYS} days vs {findings[s]['baseline']:.1%} in the baseline cohorts (z={findings[s]['z']})"
-        for s in flagged
+        f"{findings[k]['step']}: {findings[k]['events']} in the last {CONVERSION_WINDOW_DAYS} days over "
+        f"{findings[k]['exposure_days']:.0f} deal-days at risk vs {findings[k]['expected']:.1f} expected at the "
+        f"baseline rate (p={findings[k]['p']:.1e}, Holm p={findings[k]['p_adjusted']:.1e})"
+        for k in flagged
     )
-    return outcome(SPEC, findings, flagged, headline)
-
-
-def _unconverted_sample(con: duckdb.DuckDBPyConnection, step: str, start: date, end: date) -> list[str]:
-    lo, hi = ts(start), ts(end + timedelta(days=1))
-    if step == "lead":
-        return sample(
-            con,
-            "select l.lead_id from intermediate.int_leads_unioned l where l.created_at >= ? "
-            "and l.created_at < ? and not exists (select 1 from intermediate.int_deal_contacts_unioned c "
-            "where c.lead_id = l.lead_id) order by l.created_at",
-            [lo, hi],
-        )
-    col, nxt = f"first_{step}_at", f"first_{NEXT_STEP[step]}_at"
-    return sample(
-        con,
-        f"select deal_id from marts.fct_deals where {col} >= ? and {col} < ? and ({nxt} is null "
-        f"or {nxt} >= {col} + interval {CONVERSION_MATURITY_DAYS} day) order by {col}",
-        [lo, hi],
-    )
+    return exact_outcome(SPEC, findings, flagged, headline, ALPHA)
 
 
 SPEC = CheckSpec(
     "stage_conversion_drop",
-    "mart_stage_conversion_monthly",
+    "fct_deal_stage_history",
     "WARN",
-    f"Share of a step's weekly entry cohort reaching the next step within {CONVERSION_MATURITY_DAYS} days: the "
-    f"latest {TEST_COHORTS} mature cohorts vs the trailing {BASELINE_BUCKETS} mature unflagged cohorts "
-    "(two-proportion z, drops only).",
+    f"Advances to a later step (drops) and losses (spikes) per deal-day at risk in each open step (up to {STUCK_MULTIPLE:g} x its usual dwell), the last "
+    f"{CONVERSION_WINDOW_DAYS} days vs the {EXPOSURE_BASELINE_DAYS} days before (exact conditional Poisson test, "
+    f"quasi-Poisson dispersion, Holm across steps, alpha {ALPHA}).",
     stage_conversion_drop,
 )

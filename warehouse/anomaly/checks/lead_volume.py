@@ -1,61 +1,101 @@
-"""`lead_volume_anomaly`: new leads per channel, the last 7 days vs the same weekdays before."""
+"""`lead_volume_anomaly`: new leads per channel over the last 7 days vs the 12 weeks before, on
+exact negative-binomial tails (docs/checks.md#lead_volume_anomaly)."""
 
 from __future__ import annotations
 
-from datetime import date
+import math
+from datetime import date, timedelta
 from typing import Any
 
 import duckdb
 
-from warehouse.anomaly.checks.base import CheckOutcome, CheckSpec, load_history, num, outcome, r, window
-from warehouse.anomaly.checks.decide import count_anomalous, same_weekday_baseline, screen_daily
-from warehouse.anomaly.thresholds import MIN_N, MIN_SAME_WEEKDAY_WEEKS, SAME_WEEKDAY_WEEKS
+from warehouse.anomaly import exact
+from warehouse.anomaly.checks.base import CheckOutcome, CheckSpec, decide_family, exact_outcome
+from warehouse.anomaly.thresholds import ALPHA, LEAD_BASELINE_WEEKS, LEAD_DROP_ALPHA, LEAD_WINDOW_DAYS
+
+LEADS_RELATION = "marts.mart_lead_volume_daily"
+
+
+def weekly_counts(con: duckdb.DuckDBPyConnection, as_of_date: date) -> dict[str, list[float]]:
+    """{channel: [leads in week 0 (the last 7 days), week 1, …]} over 1 + LEAD_BASELINE_WEEKS weeks."""
+    first = as_of_date - timedelta(days=LEAD_WINDOW_DAYS * (LEAD_BASELINE_WEEKS + 1) - 1)
+    rows = con.execute(
+        f"select channel, lead_date, sum(new_leads) from {LEADS_RELATION} where lead_date >= ? and lead_date <= ? "
+        "group by channel, lead_date",
+        [first, as_of_date],
+    ).fetchall()
+    out: dict[str, list[float]] = {}
+    for channel, day, n in rows:
+        week = (as_of_date - day).days // LEAD_WINDOW_DAYS
+        out.setdefault(str(channel), [0.0] * (LEAD_BASELINE_WEEKS + 1))[week] += float(n)
+    return out
+
+
+def pooled_dispersion(weeks: dict[str, list[float]]) -> float:
+    """Quasi-Poisson φ of the baseline weeks pooled over channels (each around its own mean),
+    floored at 1: one estimate from every channel is far steadier than one per channel."""
+    chi2 = df = 0.0
+    for counts in weeks.values():
+        base = counts[1:]
+        m = sum(base) / len(base)
+        if m > 0:
+            chi2 += sum((c - m) ** 2 for c in base) / m
+            df += len(base) - 1
+    return max(1.0, chi2 / df) if df else 1.0
+
+
+def channel_tests(observed: float, baseline: list[float], phi: float) -> dict[str, dict[str, float]]:
+    """Drop and spike tails of this week's count: negative binomial of mean the baseline weeks'
+    mean and variance φ·μ·(1 + 1/K) (the uncertainty of the mean included; a half-lead prior keeps
+    a channel never seen before from making its first lead infinitely surprising). Pure."""
+    k = len(baseline)
+    mu = (sum(baseline) + 0.5) / k
+    inflation = phi * (1.0 + 1.0 / k)
+    size = math.inf if inflation <= 1 else max(mu, 1e-9) / (inflation - 1.0)
+    common = {"value": observed, "baseline": mu, "n": max(mu, observed), "dispersion": phi, "nb_size": size}
+    return {
+        "drop": {**common, "p": exact.negbin_cdf(observed, mu, size), "min_p": exact.negbin_cdf(0, mu, size)},
+        "spike": {**common, "p": exact.negbin_sf(observed, mu, size), "min_p": exact.negbin_sf(3 * mu + 10, mu, size)},
+    }
 
 
 def lead_volume_anomaly(con: duckdb.DuckDBPyConnection, as_of_date: date) -> CheckOutcome:
-    history = load_history(con, "leads", as_of_date)
-    findings: dict[str, dict[str, Any]] = {}
-    flagged: list[str] = []
-    for channel in sorted(history):
-        series = history[channel]
-        screened = screen_daily(series, 7, "both", MIN_N)
-        groups: list[list[float]] = []
-        observed = 0.0
-        for day in range(7):
-            base = same_weekday_baseline(series, day, screened)
-            if len(base) < MIN_SAME_WEEKDAY_WEEKS:
-                groups = []
-                break
-            groups.append(base)
-            observed += num(series[day].value)
-        if not groups:
-            findings[channel] = {"flagged": False, "note": "not enough same-weekday history"}
-            continue
-        flag, res = count_anomalous(observed, groups, "both", MIN_N)
-        res.update(
-            window([series[d] for d in range(7)]),
-            flagged=flag,
-            daily=[int(num(series[d].value)) for d in range(6, -1, -1)],
-            baseline_daily=[r(sum(g) / len(g), 1) for g in reversed(groups)],
-            excluded_flagged_days=sorted(series[d].end.isoformat() for d in screened),
-        )
-        findings[channel] = res
-        if flag:
-            flagged.append(channel)
+    weeks = weekly_counts(con, as_of_date)
+    phi = pooled_dispersion(weeks)
+    window = {
+        "window_start": (as_of_date - timedelta(days=LEAD_WINDOW_DAYS - 1)).isoformat(),
+        "window_end": as_of_date.isoformat(),
+    }
+    families: dict[str, dict[str, dict[str, Any]]] = {"drop": {}, "spike": {}}
+    for channel in sorted(weeks):
+        counts = weeks[channel]
+        for direction, res in channel_tests(counts[0], counts[1:], phi).items():
+            families[direction][channel if direction == "drop" else f"{channel} (spike)"] = {
+                "segment": channel,
+                "direction": direction,
+                **window,
+                **res,
+                "baseline_weekly": counts[1:],
+            }
+    flagged = decide_family(families["drop"], LEAD_DROP_ALPHA) + decide_family(families["spike"], ALPHA)
+    findings = {**families["drop"], **families["spike"]}
     headline = "; ".join(
-        f"{c}: {findings[c]['value']:.0f} leads in the last 7 days vs {findings[c]['baseline']:.0f} expected from the "
-        f"same weekdays of the previous {SAME_WEEKDAY_WEEKS} weeks ({findings[c]['relative_change']:+.0%}, "
-        f"z={findings[c]['z']})"
+        f"{findings[c]['segment']}: {findings[c]['value']:.0f} leads in the last {LEAD_WINDOW_DAYS} days vs "
+        f"{findings[c]['baseline']:.1f} a week over the previous {LEAD_BASELINE_WEEKS} weeks "
+        f"({findings[c]['direction']}, p={findings[c]['p']:.1e}, Holm p={findings[c]['p_adjusted']:.1e})"
         for c in flagged
     )
-    return outcome(SPEC, findings, flagged, headline)
+    out = exact_outcome(SPEC, findings, flagged, headline, ALPHA)
+    out.metadata["alpha_drop"] = LEAD_DROP_ALPHA
+    return out
 
 
 SPEC = CheckSpec(
     "lead_volume_anomaly",
     "mart_lead_volume_daily",
     "WARN",
-    f"New leads per channel over the last 7 days vs the same weekdays of the previous {SAME_WEEKDAY_WEEKS} weeks "
-    "(quasi-Poisson z, drops and spikes).",
+    f"New leads per channel in the last {LEAD_WINDOW_DAYS} days vs the weekly totals of the previous "
+    f"{LEAD_BASELINE_WEEKS} weeks (exact negative-binomial tails with the quasi-Poisson dispersion pooled over "
+    f"channels; Holm across channels, alpha {LEAD_DROP_ALPHA} for drops, {ALPHA} for spikes).",
     lead_volume_anomaly,
 )

@@ -8,6 +8,7 @@ from datetime import date
 import duckdb
 
 from warehouse.anomaly.checks import (
+    burst,
     conversion,
     dwell,
     freshness,
@@ -28,7 +29,7 @@ CHECKS: dict[str, CheckSpec] = {
         stuck.SPEC,
         transitions.SKIP_SPEC,
         transitions.REGRESSION_SPEC,
-        transitions.BURST_SPEC,
+        burst.BURST_SPEC,
         won_amounts.SPEC,
         freshness.SPEC,
         structure.SPEC,

@@ -1,4 +1,6 @@
-"""`stuck_deals`: the share of deals still in a step 2-4 × its p90 dwell after entering it."""
+"""`stuck_deals`: open deals sitting in a step past 5 × its usual (median) dwell, with no upper
+bound (the oldest are the ones to chase). Tested as the share of visits that crossed that age in
+the last 8 weeks and were still there, vs the 26 weeks before (docs/checks.md#stuck_deals)."""
 
 from __future__ import annotations
 
@@ -6,112 +8,69 @@ from datetime import date
 from typing import Any
 
 import duckdb
+import numpy as np
 
-from core.funnel import STEP_ORDER
-from warehouse.anomaly import stats
-from warehouse.anomaly.checks.base import Bucket, CheckOutcome, CheckSpec, load_history, num, outcome, r, sample
+from core.funnel import OPEN_DEAL_STEPS
+from warehouse.anomaly.checks.base import CheckOutcome, CheckSpec, decide_family, exact_outcome
+from warehouse.anomaly.checks.visits import end_of, load_visits, share_test, to_datetime, usual_dwell
 from warehouse.anomaly.thresholds import (
-    MIN_BASELINE_BUCKETS,
-    MIN_N,
-    MIN_RELATIVE_CHANGE,
-    STUCK_BASELINE_SNAPSHOTS,
-    STUCK_P90_BAND,
-    STUCK_Z_THRESHOLD,
+    ALPHA,
+    DWELL_WINDOW_DAYS,
+    EXPOSURE_BASELINE_DAYS,
+    SAMPLE_SIZE,
+    STUCK_MULTIPLE,
+    STUCK_WINDOW_DAYS,
 )
-from warehouse.db import fetch_one
-
-_BAND = f"{STUCK_P90_BAND[0]:g}-{STUCK_P90_BAND[1]:g} x p90"
-
-
-def stuck_share_test(now: Bucket, base: list[Bucket]) -> tuple[bool, dict[str, Any]]:
-    """The snapshot's stuck share vs the median share of the baseline snapshots (pure)."""
-    shares = [num(b.numerator) / num(b.denominator) for b in base]
-    p0 = stats.median(shares)
-    # Weekly snapshots overlap: a deal stays in the band for up to (4 - 2) x p90 days, so the
-    # baseline holds only span / band-width independent snapshots' worth of deals.
-    band_days = (STUCK_P90_BAND[1] - STUCK_P90_BAND[0]) * (now.p90 or 1.0)
-    span_days = (base[0].end - base[-1].end).days + 7
-    independent = min(float(len(base)), max(1.0, span_days / band_days))
-    n0 = independent * sum(num(b.denominator) for b in base) / len(base)
-    phi = stats.binomial_dispersion([num(b.numerator) for b in base], [num(b.denominator) for b in base])
-    x, n = num(now.numerator), num(now.denominator)
-    z = stats.two_proportion_z(x, n, (p0 or 0.0) * n0, n0, dispersion=phi)
-    rel = stats.relative_change(x / n, p0)
-    flag = stats.passes_two_gates(
-        z,
-        rel,
-        n,
-        direction="spike",
-        z_threshold=STUCK_Z_THRESHOLD,
-        min_relative_change=MIN_RELATIVE_CHANGE,
-        min_n=MIN_N,
-    )
-    lo, hi = STUCK_P90_BAND[0] * (now.p90 or 0), STUCK_P90_BAND[1] * (now.p90 or 0)
-    return flag, {
-        "snapshot": now.end.isoformat(),
-        "value": r(x / n),
-        "stuck": int(x),
-        "entered_in_band": int(n),
-        "n": int(n),
-        "baseline": r(p0),
-        "baseline_snapshots": f"{base[-1].end.isoformat()}..{base[0].end.isoformat()}",
-        "z": r(z, 2),
-        "relative_change": r(rel, 3),
-        "dispersion": r(phi, 3),
-        "p90_days": r(now.p90, 1),
-        "stuck_band_days": [r(lo, 1), r(hi, 1)],
-    }
 
 
 def stuck_deals(con: duckdb.DuckDBPyConnection, as_of_date: date) -> CheckOutcome:
-    history = load_history(con, "stuck_open_share", as_of_date)
+    visits = load_visits(con)
+    end = end_of(as_of_date)
+    w_lo = end - STUCK_WINDOW_DAYS
     findings: dict[str, dict[str, Any]] = {}
-    flagged: list[str] = []
-    for step in sorted(history, key=lambda s: STEP_ORDER.get(s, 9)):
-        series = history[step]
-        now = series.get(0)
-        base = [series[i] for i in STUCK_BASELINE_SNAPSHOTS if i in series and series[i].denominator]
-        if now is None or not now.denominator or len(base) < MIN_BASELINE_BUCKETS:
-            findings[step] = {"flagged": False, "note": "not enough snapshots"}
+    for step in OPEN_DEAL_STEPS:
+        v = visits.of_step(step)
+        median = usual_dwell(v, end - DWELL_WINDOW_DAYS, EXPOSURE_BASELINE_DAYS)
+        base = {
+            "segment": step,
+            "window_start": to_datetime(w_lo).date().isoformat(),
+            "window_end": as_of_date.isoformat(),
+        }
+        if median is None or median <= 0:
+            findings[step] = {**base, "p": 1.0, "min_p": 1.0, "note": "no usual dwell (too few completed visits)"}
             continue
-        flag, res = stuck_share_test(now, base)
-        lo, hi = STUCK_P90_BAND[0] * (now.p90 or 0), STUCK_P90_BAND[1] * (now.p90 or 0)
-        (beyond_p90,) = fetch_one(
-            con,
-            "select count(*) from marts.fct_deal_stage_history where is_current and funnel_step = ? and dwell_days > ?",
-            [step, now.p90 or 0],
-        )
-        res["open_beyond_p90"] = int(beyond_p90)
-        res["flagged"] = flag
-        res["sample_ids"] = (
-            sample(
-                con,
-                "select deal_id from marts.fct_deal_stage_history where is_current and funnel_step = ? "
-                "and dwell_days > ? and dwell_days <= ? order by dwell_days desc",
-                [step, lo, hi],
-            )
-            if flag
-            else []
-        )
-        findings[step] = res
-        if flag:
-            flagged.append(step)
+        age = STUCK_MULTIPLE * median
+        res = share_test(v, age, (w_lo, end), EXPOSURE_BASELINE_DAYS)
+        open_age = end - v.entered
+        stuck = np.isnan(v.exited) & (open_age > age)
+        order = np.argsort(v.entered[stuck])  # oldest first
+        findings[step] = {
+            **base,
+            **res,
+            "usual_dwell_days": median,
+            "stuck_after_days": age,
+            "open_stuck_now": int(stuck.sum()),
+            "oldest_stuck_days": float(open_age[stuck].max()) if stuck.any() else None,
+            "unit": f"share of visits still in the step {age:.0f} days ({STUCK_MULTIPLE:g} x usual dwell) after entry",
+            "sample_ids": [str(d) for d in v.deal_id[stuck][order][:SAMPLE_SIZE]],
+        }
+    flagged = decide_family(findings, ALPHA)
     headline = "; ".join(
-        f"{s}: {findings[s]['stuck']} of the {findings[s]['n']} deals that entered it {findings[s]['stuck_band_days'][0]}"
-        f"-{findings[s]['stuck_band_days'][1]} days ago ({_BAND}) are still there ({findings[s]['value']:.1%}) vs "
-        f"{findings[s]['baseline']:.1%} usually "
-        f"(z={findings[s]['z']})"
+        f"{s}: {findings[s]['x']} of the {findings[s]['n']} deals that reached {findings[s]['stuck_after_days']:.0f} "
+        f"days in it in the last {STUCK_WINDOW_DAYS} days are still there ({findings[s]['value']:.0%} vs "
+        f"{findings[s]['baseline']:.0%} before, p={findings[s]['p']:.1e}); {findings[s]['open_stuck_now']} open deals "
+        f"are past {findings[s]['stuck_after_days']:.0f} days in total"
         for s in flagged
     )
-    return outcome(SPEC, findings, flagged, headline)
+    return exact_outcome(SPEC, findings, flagged, headline, ALPHA)
 
 
 SPEC = CheckSpec(
     "stuck_deals",
     "fct_deal_stage_history",
     "WARN",
-    f"Share of the deals that entered a step {_BAND.replace(' x p90', ' x')} its trailing p90 of completed visits "
-    f"ago and are still in it, vs that share in weekly snapshots {STUCK_BASELINE_SNAPSHOTS.start}-"
-    f"{STUCK_BASELINE_SNAPSHOTS.stop - 1} weeks back (z on the share).",
+    f"Open deals in a step past {STUCK_MULTIPLE:g} x its usual (Kaplan-Meier median) dwell, no upper bound (listed "
+    f"oldest first); tested as the share still there among the visits crossing that age in the last "
+    f"{STUCK_WINDOW_DAYS} days vs the {EXPOSURE_BASELINE_DAYS} days before (exact binomial tail, Holm, alpha {ALPHA}).",
     stuck_deals,
 )

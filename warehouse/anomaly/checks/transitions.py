@@ -1,4 +1,4 @@
-"""Checks over stage changes: `skip_rate_jump`, `regression_rate_jump`, `transition_burst`."""
+"""Checks over stage changes: `skip_rate_jump`, `regression_rate_jump` (`transition_burst`: burst.py)."""
 
 from __future__ import annotations
 
@@ -7,27 +7,18 @@ from typing import Any
 
 import duckdb
 
-from warehouse.anomaly import stats
 from warehouse.anomaly.checks.base import (
     CheckOutcome,
     CheckSpec,
-    Series,
     load_history,
-    num,
     outcome,
     sample,
     ts,
 )
-from warehouse.anomaly.checks.decide import count_anomalous, same_weekday_baseline, screen_daily, test_proportion
+from warehouse.anomaly.checks.decide import test_proportion
 from warehouse.anomaly.thresholds import (
     BASELINE_BUCKETS,
-    FLAP_CHANGES_PER_DAY,
-    FLAP_MIN_DEALS,
-    MIN_N,
-    MIN_SAME_WEEKDAY_WEEKS,
     RATE_WINDOW_WEEKS,
-    SAME_WEEKDAY_WEEKS,
-    SAMPLE_SIZE,
 )
 
 
@@ -68,74 +59,6 @@ def regression_rate_jump(con: duckdb.DuckDBPyConnection, as_of_date: date) -> Ch
     return _rate_jump(con, as_of_date, REGRESSION_SPEC, "regression_rate", "is_regression")
 
 
-def flap_test(flaps: Series, day: int, flagged_days: frozenset[int]) -> tuple[bool, dict[str, Any]]:
-    """One day's flapping deals vs every day of the previous 8 weeks (pure)."""
-    earlier = [d for d in range(day + 1, day + 1 + 7 * SAME_WEEKDAY_WEEKS) if d in flaps]
-    kept = stats.trailing_baseline(earlier, flagged_days, 7 * SAME_WEEKDAY_WEEKS)
-    base = [num(flaps[d].value) for d in kept]
-    if len(base) < 7 * MIN_SAME_WEEKDAY_WEEKS:
-        return False, {}
-    return count_anomalous(num(flaps[day].value), [base], "spike", FLAP_MIN_DEALS)
-
-
-def transition_burst(con: duckdb.DuckDBPyConnection, as_of_date: date) -> CheckOutcome:
-    findings: dict[str, dict[str, Any]] = {}
-    flagged: list[str] = []
-    burst_days: set[date] = set()
-    # 1. daily stage changes into each step, each of the last 7 days vs its same weekday
-    for step, series in sorted(load_history(con, "transitions", as_of_date).items()):
-        screened = screen_daily(series, 7, "both", MIN_N)
-        days = []
-        for day in range(7):
-            base = same_weekday_baseline(series, day, screened)
-            if len(base) < MIN_SAME_WEEKDAY_WEEKS:
-                continue
-            flag, res = count_anomalous(num(series[day].value), [base], "spike", MIN_N)
-            if flag:
-                days.append({"day": series[day].end.isoformat(), **res})
-                burst_days.add(series[day].end)
-        findings[f"to:{step}"] = {
-            "flagged": bool(days),
-            "burst_days": days,
-            "excluded_flagged_days": sorted(series[d].end.isoformat() for d in screened),
-        }
-        if days:
-            flagged.append(f"to:{step}")
-    # 2. flapping deals (>= 3 stage changes in one day) per day vs the previous 8 weeks
-    flaps = load_history(con, "flapping_deals", as_of_date).get("all", {})
-    if flaps:
-        screened = stats.screen_history(
-            sorted((d for d in flaps if d >= 7), reverse=True), lambda d, f: flap_test(flaps, d, f)[0]
-        )
-        days = []
-        for day in range(7):
-            flag, res = flap_test(flaps, day, screened)
-            if flag:
-                days.append({"day": flaps[day].end.isoformat(), **res})
-                burst_days.add(flaps[day].end)
-        findings["flapping_deals"] = {
-            "flagged": bool(days),
-            "burst_days": days,
-            "excluded_flagged_days": sorted(flaps[d].end.isoformat() for d in screened),
-        }
-        if days:
-            flagged.append("flapping_deals")
-    sample_ids: list[str] = []
-    for burst_day in sorted(burst_days, reverse=True):
-        sample_ids += sample(
-            con,
-            "select deal_id from marts.fct_deal_stage_history where visit_number > 1 and "
-            "entered_at >= ? and entered_at < ? group by deal_id order by count(*) desc, deal_id",
-            [ts(burst_day), ts(burst_day + timedelta(days=1))],
-        )
-    headline = "; ".join(
-        f"{seg} on {d['day']}: {d['value']:.0f} vs {d['baseline']:.1f} expected (z={d['z']})"
-        for seg in flagged
-        for d in findings[seg]["burst_days"]
-    )
-    return outcome(BURST_SPEC, findings, flagged, headline, sample_ids=sample_ids[:SAMPLE_SIZE])
-
-
 SKIP_SPEC = CheckSpec(
     "skip_rate_jump",
     "fct_deal_stage_history",
@@ -151,12 +74,4 @@ REGRESSION_SPEC = CheckSpec(
     f"Share of stage changes that move a deal back, last 14 days vs the trailing {BASELINE_BUCKETS} weeks "
     "(two-proportion z).",
     regression_rate_jump,
-)
-BURST_SPEC = CheckSpec(
-    "transition_burst",
-    "fct_deal_stage_history",
-    "WARN",
-    f"Stage changes per day into each step and deals changing stage {FLAP_CHANGES_PER_DAY}+ times a day, each of "
-    f"the last 7 days vs the previous {SAME_WEEKDAY_WEEKS} weeks (quasi-Poisson z; bulk edits, re-imports).",
-    transition_burst,
 )

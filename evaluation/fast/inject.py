@@ -1,0 +1,253 @@
+"""Anomalies injected into the checks' input relations (rows of ``fct_deal_stage_history`` and
+``mart_lead_volume_daily``), at a given effect size. Deterministic per rng.
+
+Every injector keeps the visit table self-consistent: a deal's visits stay ordered and
+contiguous (each visit exits when the next one starts), nothing is dated at or after E, a visit
+running past E becomes the deal's open (current) visit and the later ones are dropped.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from core.funnel import STEP_ORDER
+
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Effect:
+    scenario: str
+    label: str
+    size: float
+    expected_checks: tuple[str, ...]
+
+
+CONVERSION_STEP = "qualification"
+DWELL_STEP = "presentation"
+STUCK_STEP = "negotiation"
+PAID_CHANNELS = ("paid_search", "paid_social")
+"""The lead collapse hits the account's larger paid channel (by leads over the period)."""
+EFFECTS: tuple[Effect, ...] = (
+    Effect("conversion_drop", "conversion x1/2, 5 weeks", 1 / 2, ("stage_conversion_drop",)),
+    Effect("conversion_drop", "conversion x1/3, 5 weeks", 1 / 3, ("stage_conversion_drop",)),
+    Effect("lead_volume_collapse", "paid channel leads -80%, 1 week", 0.80, ("lead_volume_anomaly",)),
+    Effect("lead_volume_collapse", "paid channel leads -95%, 1 week", 0.95, ("lead_volume_anomaly",)),
+    Effect("dwell_spike", "presentation dwell x2, 4 weeks", 2.0, ("stage_dwell_spike",)),
+    Effect("dwell_spike", "presentation dwell x4, 4 weeks", 4.0, ("stage_dwell_spike",)),
+    Effect("stuck_deals", "20 deals stuck > 5x usual dwell", 20, ("stuck_deals",)),
+    Effect("stuck_deals", "50 deals stuck > 5x usual dwell", 50, ("stuck_deals",)),
+    Effect("bulk_edit_flap", "bulk edit: 80 deals flap 4x in an hour", 80, ("transition_burst",)),
+)
+"""The power table's rows. The stronger effect of each scenario is the second of its pair."""
+
+EXPECTED_CHECKS: dict[str, tuple[str, ...]] = {
+    **{e.scenario: e.expected_checks for e in EFFECTS},
+    # structural: after the quarantine work an ERROR asset check on marts.quarantined_records
+    # (one row per faulty record); scored by the full end-to-end runs only (evaluation/pipeline.py)
+    "corrupted_timestamps": ("quarantined_records",),
+}
+"""Scenario → the check names that must fire to call it detected (one place to switch)."""
+
+
+def _by_deal(visits: list[Row]) -> dict[str, list[Row]]:
+    out: dict[str, list[Row]] = defaultdict(list)
+    for v in visits:
+        out[v["deal_id"]].append(v)
+    for vs in out.values():
+        vs.sort(key=lambda v: v["visit_number"])
+    return out
+
+
+def _flatten(deals: dict[str, list[Row]]) -> list[Row]:
+    return [v for vs in deals.values() for v in vs]
+
+
+def _days(d: datetime, e: datetime) -> float:
+    return (d - e).total_seconds() / 86400.0
+
+
+def _close_at(vs: list[Row], k: int, end: datetime) -> None:
+    """Make visit k the open (current) one: drop every later visit."""
+    del vs[k + 1 :]
+    vs[k].update(exited_at=None, is_current=True, dwell_days=_days(end, vs[k]["entered_at"]))
+
+
+def _fix_dwell(v: Row, end: datetime) -> None:
+    v["dwell_days"] = _days(v["exited_at"] or end, v["entered_at"])
+
+
+def conversion_drop(visits: list[Row], end: datetime, factor: float, rng: random.Random) -> list[Row]:
+    """Of the qualification visits that advanced within the last 35 days, keep ``factor``; the
+    others are lost at the moment they would have advanced."""
+    lo = end - timedelta(days=35)
+    deals = _by_deal(visits)
+    for vs in deals.values():
+        for k, v in enumerate(vs[:-1]):
+            nxt = vs[k + 1]
+            advanced = STEP_ORDER.get(nxt["funnel_step"], -1) > STEP_ORDER[CONVERSION_STEP]
+            if v["funnel_step"] == CONVERSION_STEP and advanced and v["exited_at"] >= lo and rng.random() > factor:
+                del vs[k + 2 :]
+                nxt.update(
+                    funnel_step="lost",
+                    funnel_step_order=None,
+                    stage_id="closedlost",
+                    is_regression=False,
+                    is_skip=False,
+                    exited_at=None,
+                    is_current=True,
+                )
+                _fix_dwell(nxt, end)
+                break
+    return _flatten(deals)
+
+
+def dwell_spike(visits: list[Row], end: datetime, factor: float) -> list[Row]:
+    """From E−28 on, time in presentation runs ``factor`` × slower: the part of each visit after
+    E−28 is stretched; the deal's later visits shift by the extra time (past E: dropped)."""
+    lo = end - timedelta(days=28)
+    deals = _by_deal(visits)
+    for vs in deals.values():
+        for k, v in enumerate(vs):
+            if v["funnel_step"] != DWELL_STEP or v["exited_at"] is None or v["exited_at"] < lo:
+                continue
+            start = max(v["entered_at"], lo)
+            new_exit = start + (v["exited_at"] - start) * factor
+            shift = new_exit - v["exited_at"]
+            if new_exit >= end:
+                _close_at(vs, k, end)
+                break
+            v["exited_at"] = new_exit
+            _fix_dwell(v, end)
+            for j in range(k + 1, len(vs)):
+                w = vs[j]
+                w["entered_at"] += shift
+                if w["exited_at"] is not None:
+                    w["exited_at"] += shift
+                if w["exited_at"] is not None and w["exited_at"] >= end:
+                    _close_at(vs, j, end)
+                    break
+                _fix_dwell(w, end)
+            break
+    return _flatten(deals)
+
+
+def usual_dwell_days(visits: list[Row], end: datetime) -> float:
+    """The plain median dwell of the step's completed visits that entered in the 26 weeks
+    before E−28 (the harness's own estimate, independent of the check's Kaplan–Meier one)."""
+    lo, hi = end - timedelta(days=28 + 182), end - timedelta(days=28)
+    ds = sorted(
+        v["dwell_days"]
+        for v in visits
+        if v["funnel_step"] == STUCK_STEP and v["exited_at"] is not None and lo <= v["entered_at"] < hi
+    )
+    return ds[len(ds) // 2] if ds else 30.0
+
+
+def stuck_deals(visits: list[Row], end: datetime, count: int, rng: random.Random) -> tuple[list[Row], list[str]]:
+    """``count`` extra open deals sitting in negotiation since 5.5 × its usual dwell + 0..45 days."""
+    m = usual_dwell_days(visits, end)
+    ids = []
+    out = list(visits)
+    for i in range(int(count)):
+        age = 5.5 * m + rng.uniform(0, 45)
+        entered = end - timedelta(days=age)
+        did = f"hubspot:stuck{i:04d}"
+        ids.append(did)
+        out.append(
+            {
+                "deal_id": did,
+                "source": "hubspot",
+                "source_deal_id": f"stuck{i:04d}",
+                "pipeline_id": "default",
+                "stage_id": "contractsent",
+                "funnel_step": STUCK_STEP,
+                "funnel_step_order": STEP_ORDER[STUCK_STEP],
+                "visit_number": 1,
+                "entered_at": entered,
+                "exited_at": None,
+                "is_current": True,
+                "dwell_days": age,
+                "is_regression": False,
+                "is_skip": False,
+            }
+        )
+    return out, ids
+
+
+def bulk_edit_flap(visits: list[Row], end: datetime, count: int, rng: random.Random) -> tuple[list[Row], list[str]]:
+    """On E−2 at 10:00, up to ``count`` open deals in a step after qualification flap between it
+    and the previous step 4 times within an hour."""
+    at = end - timedelta(days=2) + timedelta(hours=10)
+    deals = _by_deal(visits)
+    prev = {s: p for p, s in zip(list(STEP_ORDER), list(STEP_ORDER)[1:], strict=False)}
+    candidates = [
+        d
+        for d, vs in deals.items()
+        if vs[-1]["exited_at"] is None
+        and vs[-1]["entered_at"] < at
+        and vs[-1]["funnel_step"] in ("presentation", "negotiation")
+    ]
+    picked = rng.sample(sorted(candidates), min(int(count), len(candidates)))
+    for d in picked:
+        vs = deals[d]
+        cur = vs[-1]
+        step = cur["funnel_step"]
+        cur.update(exited_at=at, is_current=False)
+        _fix_dwell(cur, end)
+        for j, s in enumerate((prev[step], step, prev[step], step)):
+            t0 = at + timedelta(minutes=15 * j)
+            last = j == 3
+            vs.append(
+                {
+                    **cur,
+                    "funnel_step": s,
+                    "funnel_step_order": STEP_ORDER[s],
+                    "stage_id": f"flap-{s}",
+                    "visit_number": cur["visit_number"] + j + 1,
+                    "entered_at": t0,
+                    "exited_at": None if last else t0 + timedelta(minutes=15),
+                    "is_current": last,
+                    "is_regression": s == prev[step],
+                    "is_skip": False,
+                }
+            )
+            _fix_dwell(vs[-1], end)
+    return _flatten(deals), picked
+
+
+def lead_volume_collapse(leads: list[Row], as_of: date, drop: float, rng: random.Random) -> list[Row]:
+    """Each lead of the larger paid channel in the last 7 days is kept with probability 1 − ``drop``."""
+    first = as_of - timedelta(days=6)
+    totals = {c: sum(r["new_leads"] for r in leads if r["channel"] == c) for c in PAID_CHANNELS}
+    channel = max(PAID_CHANNELS, key=lambda c: (totals[c], c))
+    out = []
+    for r in leads:
+        if r["channel"] == channel and first <= r["lead_date"] <= as_of:
+            kept = sum(rng.random() >= drop for _ in range(int(r["new_leads"])))
+            if kept:
+                out.append({**r, "new_leads": kept})
+        else:
+            out.append(r)
+    return out
+
+
+def apply(
+    effect: Effect, visits: list[Row], leads: list[Row], as_of: date, rng: random.Random
+) -> tuple[list[Row], list[Row]]:
+    end = datetime(as_of.year, as_of.month, as_of.day) + timedelta(days=1)
+    if effect.scenario == "conversion_drop":
+        return conversion_drop(visits, end, effect.size, rng), leads
+    if effect.scenario == "dwell_spike":
+        return dwell_spike(visits, end, effect.size), leads
+    if effect.scenario == "stuck_deals":
+        return stuck_deals(visits, end, int(effect.size), rng)[0], leads
+    if effect.scenario == "bulk_edit_flap":
+        return bulk_edit_flap(visits, end, int(effect.size), rng)[0], leads
+    if effect.scenario == "lead_volume_collapse":
+        return visits, lead_volume_collapse(leads, as_of, effect.size, rng)
+    raise ValueError(f"no fast-path injector for {effect.scenario!r}")

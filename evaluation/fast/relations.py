@@ -1,0 +1,86 @@
+"""A seeded sandbox → the rows of the relations the exposure-based checks read, and an in-memory
+DuckDB connection holding them (the same names and columns as the dbt marts)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from core.settings import DBT_PROJECT_DIR
+from emulators import SandboxConfig, build_sandbox
+from emulators.truth.ground_truth import GroundTruth
+from tests.reference.funnel import marts_from_truth
+
+Row = dict[str, Any]
+
+VISIT_COLUMNS = (
+    "deal_id varchar, source varchar, source_deal_id varchar, pipeline_id varchar, stage_id varchar, "
+    "funnel_step varchar, funnel_step_order integer, visit_number integer, entered_at timestamp, "
+    "exited_at timestamp, is_current boolean, dwell_days double, is_regression boolean, is_skip boolean"
+)
+LEAD_COLUMNS = "lead_date date, source varchar, channel varchar, new_leads bigint"
+
+
+@dataclass(frozen=True)
+class AccountSize:
+    label: str
+    n_deals: int
+    n_contacts: int
+
+
+SIZES: dict[str, AccountSize] = {
+    s.label: s
+    for s in (
+        AccountSize("300", 300, 800),
+        AccountSize("1500", 1_500, 4_000),
+        AccountSize("20000", 20_000, 53_000),
+    )
+}
+"""Deals a year and contacts in proportion (≈ 2.7 contacts per deal, the issue's real account)."""
+
+
+VARIATION_THINNING = 1.2
+"""The account variation removes ~15-25% of leads and deals (calendar thinning): generate this
+much more so a varied account lands near its nominal size."""
+
+
+def sandbox_config(size: AccountSize, seed: int, *, varied: bool = True, scenario: str | None = None) -> SandboxConfig:
+    scale = VARIATION_THINNING if varied else 1.0
+    return SandboxConfig(
+        seed=seed,
+        n_deals=round(size.n_deals * scale),
+        n_contacts=round(size.n_contacts * scale),
+        scenario=scenario,
+        variation=varied,
+    )
+
+
+def base_rows(config: SandboxConfig, work: Path) -> tuple[list[Row], list[Row], date]:
+    """(visit rows, lead-volume rows, as_of_date = the sandbox end date) of one seeded account."""
+    work.mkdir(parents=True, exist_ok=True)
+    path = build_sandbox(config, work / f"s{config.seed}-{config.n_deals}.sqlite")
+    try:
+        marts = marts_from_truth(GroundTruth(path), as_of_date=config.end_date, seeds_dir=DBT_PROJECT_DIR / "seeds")
+    finally:
+        path.unlink(missing_ok=True)
+    return marts["fct_deal_stage_history"], marts["mart_lead_volume_daily"], config.end_date
+
+
+def connection(visits: list[Row], leads: list[Row]) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with ``marts.fct_deal_stage_history`` and ``marts.mart_lead_volume_daily``."""
+    con = duckdb.connect(":memory:")
+    con.execute("create schema marts")
+    con.execute(f"create table marts.fct_deal_stage_history ({VISIT_COLUMNS})")
+    con.execute(f"create table marts.mart_lead_volume_daily ({LEAD_COLUMNS})")
+    vcols = [c.split()[0] for c in VISIT_COLUMNS.split(", ")]
+    lcols = [c.split()[0] for c in LEAD_COLUMNS.split(", ")]
+    vdf = pd.DataFrame([{c: v.get(c) for c in vcols} for v in visits], columns=vcols)  # noqa: F841
+    ldf = pd.DataFrame([{c: r.get(c) for c in lcols} for r in leads], columns=lcols)  # noqa: F841
+    con.execute("insert into marts.fct_deal_stage_history select * from vdf")
+    con.execute("insert into marts.mart_lead_volume_daily select * from ldf")
+    return con

@@ -1,0 +1,244 @@
+"""The stage visits the exposure-based checks read (one SQL query) and the pure statistics over
+them: events per deal-day at risk, censoring-aware dwell shares, stuck deals, flapping days.
+
+Times are float days since the Unix epoch (UTC); ``E`` is the end of ``as_of_date`` (the
+exclusive instant the marts are built up to), so a window of ``w`` days is ``[E − w, E)``.
+A visit is *at risk* in a step from its entry until it exits (or ``E`` when it is open).
+Definitions and reasons: docs/checks.md.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import duckdb
+import numpy as np
+
+from core.funnel import STEP_ORDER
+from warehouse.anomaly import exact, stats
+
+VISITS_RELATION = "marts.fct_deal_stage_history"
+
+_VISITS_SQL = f"""
+select deal_id, funnel_step, visit_number, entered_at, exited_at,
+       lead(funnel_step) over (partition by deal_id order by visit_number) as next_step
+from {VISITS_RELATION}
+"""
+
+
+@dataclass(frozen=True)
+class Visits:
+    """Column arrays of the stage visits (one row per deal and visit)."""
+
+    deal_id: np.ndarray  # object
+    step: np.ndarray  # object
+    visit_number: np.ndarray  # int
+    entered: np.ndarray  # float days since epoch
+    exited: np.ndarray  # float days, NaN while open
+    next_step: np.ndarray  # object, None while open
+
+    def of_step(self, step: str) -> Visits:
+        m = self.step == step
+        return Visits(*(a[m] for a in self._arrays()))
+
+    def _arrays(self) -> tuple[np.ndarray, ...]:
+        return (self.deal_id, self.step, self.visit_number, self.entered, self.exited, self.next_step)
+
+    def __len__(self) -> int:
+        return len(self.entered)
+
+
+def _days(values: np.ndarray) -> np.ndarray:
+    """datetime64 (or Python datetimes) → float days since the epoch; NaT → NaN."""
+    mask = np.ma.getmaskarray(values) if np.ma.isMaskedArray(values) else None
+    arr = np.ma.getdata(values) if mask is not None else np.asarray(values)
+    if arr.dtype == object:
+        arr = np.array([np.datetime64("NaT") if v is None else np.datetime64(v) for v in arr], dtype="datetime64[us]")
+    arr = arr.astype("datetime64[us]")
+    out = arr.astype("int64").astype(float) / 86_400e6
+    out[np.isnat(arr)] = np.nan
+    if mask is not None:
+        out[mask] = np.nan
+    return out
+
+
+def end_of(as_of_date: date) -> float:
+    """E: 00:00 UTC of the day after ``as_of_date``, in epoch days."""
+    return float((as_of_date + timedelta(days=1) - date(1970, 1, 1)).days)
+
+
+def to_datetime(day: float) -> datetime:
+    return datetime(1970, 1, 1) + timedelta(days=day)
+
+
+def load_visits(con: duckdb.DuckDBPyConnection) -> Visits:
+    res = con.execute(_VISITS_SQL).fetchnumpy()
+    nxt = res["next_step"]
+    return Visits(
+        np.asarray(res["deal_id"], dtype=object),
+        np.asarray(res["funnel_step"], dtype=object),
+        np.asarray(res["visit_number"], dtype=np.int64),
+        _days(res["entered_at"]),
+        _days(res["exited_at"]),
+        np.asarray([None if (v is None or v is np.ma.masked) else v for v in nxt], dtype=object)
+        if np.ma.isMaskedArray(nxt)
+        else np.asarray(nxt, dtype=object),
+    )
+
+
+# ---------------------------------------------------------------- exposure (conversion)
+
+
+def is_advance(step: str, next_steps: np.ndarray) -> np.ndarray:
+    order = STEP_ORDER[step]
+    return np.array([n is not None and STEP_ORDER.get(n, -1) > order for n in next_steps], dtype=bool)
+
+
+def is_loss(next_steps: np.ndarray) -> np.ndarray:
+    return np.array([n == "lost" for n in next_steps], dtype=bool)
+
+
+def exposure(v: Visits, lo: float, hi: float, end: float, max_age: float = math.inf) -> float:
+    """Deal-days at risk in ``[lo, hi)``: Σ overlap of [entered, min(exited or E, entered +
+    max_age)) with it (days past ``max_age`` in the step belong to the stuck check)."""
+    stop = np.minimum(np.where(np.isnan(v.exited), end, v.exited), v.entered + max_age)
+    return float(np.clip(np.minimum(stop, hi) - np.maximum(v.entered, lo), 0, None).sum())
+
+
+def events(v: Visits, mask: np.ndarray, lo: float, hi: float, max_age: float = math.inf) -> int:
+    """Visits flagged by ``mask`` that exited within ``[lo, hi)``, younger than ``max_age``."""
+    ex = v.exited
+    return int((mask & (ex >= lo) & (ex < hi) & (ex - v.entered < max_age)).sum())
+
+
+def rate_test(
+    v: Visits,
+    mask: np.ndarray,
+    end: float,
+    window_days: int,
+    baseline_days: int,
+    direction: str,
+    max_age: float = math.inf,
+) -> dict[str, float | int]:
+    """Events per deal-day in the window ``[E − w, E)`` vs the baseline just before it, with the
+    quasi-Poisson dispersion of the baseline's weekly rates (`exact.rate_ratio_p`). Also returns
+    ``min_p``: the p-value of the most extreme possible window (0 events for a drop), i.e. the
+    test's power floor: when it cannot reach the alpha, the segment has "not enough data"."""
+    w_lo = end - window_days
+    b_lo = w_lo - baseline_days
+    x, t = events(v, mask, w_lo, end, max_age), exposure(v, w_lo, end, end, max_age)
+    x0, t0 = events(v, mask, b_lo, w_lo, max_age), exposure(v, b_lo, w_lo, end, max_age)
+    rate0 = x0 / t0 if t0 else 0.0
+    weeks = range(baseline_days // 7)
+    counts = [events(v, mask, w_lo - 7 * (k + 1), w_lo - 7 * k, max_age) for k in weeks]
+    expected = [rate0 * exposure(v, w_lo - 7 * (k + 1), w_lo - 7 * k, end, max_age) for k in weeks]
+    phi = exact.poisson_dispersion(counts, expected)
+    p = exact.rate_ratio_p(x, t, x0, t0, direction=direction, dispersion=phi)
+    extreme = 0 if direction == "drop" else max(x, 3 * rate0 * t + 10)
+    min_p = exact.rate_ratio_p(extreme, t, x0, t0, direction=direction, dispersion=phi)
+    return {
+        "value": x / t if t else math.nan,
+        "baseline": rate0,
+        "events": x,
+        "exposure_days": t,
+        "baseline_events": x0,
+        "baseline_exposure_days": t0,
+        "expected": rate0 * t,
+        "dispersion": phi,
+        "p": p,
+        "min_p": min_p,
+    }
+
+
+# ---------------------------------------------------------------- censoring-aware dwell
+
+
+def usual_dwell(v: Visits, before: float, lookback_days: int, q: float = 0.5) -> float | None:
+    """The step's usual dwell: the Kaplan–Meier q-quantile of the visits that entered it in the
+    ``lookback_days`` before ``before``, censored at ``before`` (open then = still at risk)."""
+    m = (v.entered >= before - lookback_days) & (v.entered < before)
+    if not m.any():
+        return None
+    ex = v.exited[m]
+    observed = ~np.isnan(ex) & (ex <= before)
+    stop = np.where(observed, ex, before)
+    return exact.km_quantile(list(stop - v.entered[m]), list(observed), q)
+
+
+def still_there_share(v: Visits, age: float, lo: float, hi: float) -> tuple[int, int]:
+    """(still in the step at ``age`` days, of the visits that reached that age in [lo, hi)):
+    visits with entered + age in [lo, hi); open ones count as still there. Censoring-free as
+    long as hi ≤ E: each visit's status at that age is already known."""
+    reach = v.entered + age
+    m = (reach >= lo) & (reach < hi)
+    still = np.isnan(v.exited[m]) | (v.exited[m] - v.entered[m] > age)
+    return int(still.sum()), int(m.sum())
+
+
+def share_test(v: Visits, age: float, window: tuple[float, float], baseline_days: int) -> dict[str, float | int]:
+    """The share still in the step at ``age`` for visits reaching it in ``window`` vs the
+    ``baseline_days`` before it: one-sided binomial tail with both counts scaled by the
+    quasi-binomial dispersion of the baseline's weeks; ``min_p`` is the power floor (every
+    visit still there)."""
+    lo, hi = window
+    x, n = still_there_share(v, age, lo, hi)
+    x0, n0 = still_there_share(v, age, lo - baseline_days, lo)
+    p0 = x0 / n0 if n0 else math.nan
+    res: dict[str, float | int] = {"value": x / n if n else math.nan, "baseline": p0, "x": x, "n": n}
+    res |= {"baseline_x": x0, "baseline_n": n0, "p": 1.0, "min_p": 1.0, "dispersion": 1.0}
+    if not n or not n0 or not 0 < p0 < 1:
+        return res
+    weekly = [still_there_share(v, age, lo - 7 * (k + 1), lo - 7 * k) for k in range(baseline_days // 7)]
+    phi = stats.binomial_dispersion([float(a) for a, _ in weekly], [float(b) for _, b in weekly])
+    res["dispersion"] = phi
+    res["p"] = exact.binom_sf(x / phi, n / phi, p0)
+    res["min_p"] = exact.binom_sf(n / phi, n / phi, p0)
+    return res
+
+
+# ---------------------------------------------------------------- daily counts (bursts)
+
+
+def daily_counts(days: np.ndarray, end: float, n_days: int) -> np.ndarray:
+    """Counts per day index (0 = the last day before E) of event times ``days``."""
+    idx = np.floor(end - days - 1e-9).astype(int)
+    idx = idx[(idx >= 0) & (idx < n_days)]
+    return np.bincount(idx, minlength=n_days)[:n_days].astype(float)
+
+
+def flapping_deals_per_day(v: Visits, end: float, n_days: int, changes: int) -> np.ndarray:
+    """Deals with ≥ ``changes`` stage changes (visits after the first) entered on the same day."""
+    m = v.visit_number > 1
+    idx = np.floor(end - v.entered[m] - 1e-9).astype(int)
+    keep = (idx >= 0) & (idx < n_days)
+    pairs: dict[tuple[str, int], int] = {}
+    for d, i in zip(v.deal_id[m][keep], idx[keep], strict=True):
+        pairs[(d, i)] = pairs.get((d, i), 0) + 1
+    out = np.zeros(n_days)
+    for (_, i), c in pairs.items():
+        if c >= changes:
+            out[i] += 1
+    return out
+
+
+def burst_p(counts: np.ndarray, day: int, weeks: int) -> tuple[float, float, float]:
+    """(p, expected, dispersion) of a spike on day ``day`` against the same weekday of the
+    ``weeks`` weeks before it (negative binomial with the dispersion pooled over the weekdays,
+    plus the uncertainty of the mean; a half-count prior keeps a never-seen event finite)."""
+    base = [counts[day + 7 * k] for k in range(1, weeks + 1) if day + 7 * k < len(counts)]
+    if not base:
+        return 1.0, math.nan, 1.0
+    mu = (sum(base) + 0.5) / (len(base) + 1)
+    groups = [[counts[d + 7 * k] for k in range(1, weeks + 1) if d + 7 * k < len(counts)] for d in range(7)]
+    chi2 = df = 0.0
+    for g in groups:
+        if len(g) > 1 and sum(g) > 0:
+            m = sum(g) / len(g)
+            chi2 += sum((c - m) ** 2 for c in g) / m
+            df += len(g) - 1
+    phi = max(1.0, chi2 / df) if df else 1.0
+    inflation = phi * (1 + 1 / len(base))
+    size = math.inf if inflation <= 1 else mu / (inflation - 1)
+    return exact.negbin_sf(counts[day], mu, size), mu, phi
