@@ -109,9 +109,9 @@ def node_seconds(target: Path) -> dict[str, float]:
     seconds = {"models_s": 0.0, "tests_s": 0.0, "reference_models_s": 0.0}
     for r in results:
         uid, t = r["unique_id"], float(r.get("execution_time") or 0.0)
-        seconds["models_s" if uid.startswith("model.") else "tests_s"] += (
-            t if uid.split(".")[0] in ("model", "test") else 0
-        )
+        kind = uid.split(".")[0]
+        if kind in ("model", "test"):
+            seconds[f"{kind}s_s"] += t
         if uid in wanted:
             seconds["reference_models_s"] += t
     return seconds
