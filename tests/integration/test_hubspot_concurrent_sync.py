@@ -101,6 +101,16 @@ def test_concurrent_backfill_and_incremental_equal_the_sequential_sync(sandbox, 
         # 50 changed deals: > one batch of history reads, read together
         assert server.stats()["by_path"].get("/crm/v3/objects/deals/batch/read", 0) >= 2
 
+        # a re-run with nothing changed costs the same requests either way (the request economy)
+        quiet = later + timedelta(hours=1)
+        server.reset_counters()
+        sequential(url, seq, "s3", quiet)
+        sequential_requests = server.stats()["requests"]
+        server.reset_counters()
+        concurrent(url, conc, "c3", quiet)
+        assert server.stats()["requests"] == sequential_requests <= 16
+        assert raw_state(conc) == raw_state(seq)
+
 
 def test_a_crash_in_the_writer_then_a_rerun_equals_a_clean_sync(sandbox, tmp_path):
     _, server = sandbox
