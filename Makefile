@@ -57,6 +57,7 @@ browser:
 bench: setup
 	@$(PY) -m benchmarks.sync_bench
 	@$(PY) -m benchmarks.snapshot_bench
+	@$(PY) -m benchmarks.scale_bench $(BENCH_ARGS)
 
 eval-checks: setup
 	@$(PY) -m evaluation.eval_checks $(EVAL_ARGS)

@@ -40,6 +40,7 @@ def _serve(args: argparse.Namespace) -> int:
         token=TOKEN,
         rate_limit_per_10s=args.rate_limit_per_10s,
         search_rate_per_s=args.search_rate_per_s,
+        latency_ms=args.latency_ms,
     )
     url = server.start()
     print(json.dumps({"base_url": url, **_self_usage()}), flush=True)
@@ -66,8 +67,9 @@ class SandboxProcess:
         *,
         rate_limit_per_10s: int | None = None,
         search_rate_per_s: int | None = None,
+        latency_ms: float = 0.0,
     ) -> None:
-        cmd = [sys.executable, "-m", "benchmarks.sandbox_proc", "--db", str(db)]
+        cmd = [sys.executable, "-m", "benchmarks.sandbox_proc", "--db", str(db), "--latency-ms", str(latency_ms)]
         if rate_limit_per_10s is not None:
             cmd += ["--rate-limit-per-10s", str(rate_limit_per_10s)]
         if search_rate_per_s is not None:
@@ -126,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--db", required=True)
     p.add_argument("--rate-limit-per-10s", type=int)
     p.add_argument("--search-rate-per-s", type=int)
+    p.add_argument("--latency-ms", type=float, default=0.0)
     return _serve(p.parse_args(argv))
 
 

@@ -93,6 +93,7 @@ class HubSpotSettings(SourceSettings):
     timeout_s: float = hubspot_defaults.TIMEOUT_S
     overlap_minutes: int = hubspot_defaults.OVERLAP_MINUTES
     batch_size: int = hubspot_defaults.BATCH_SIZE
+    max_concurrency: int | None = hubspot_defaults.MAX_CONCURRENCY
 
     _off = field_validator("rate_limit_per_10s", "search_rate_per_s", mode="before")(_off_to_none)
 

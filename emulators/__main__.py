@@ -4,7 +4,7 @@
     serve --db PATH [--build-if-missing ...] [--port 0] [--port-file FILE]
           [--token TOKEN | env SANDBOX_TOKEN] [--rate-limit-per-10s N] [--search-rate-per-s N]
           [--daily-limit N] [--api hubspot|pipedrive|google_ads|meta] [--rate-limit-per-2s N]
-          [--fail-rate F]
+          [--fail-rate F] [--latency-ms MS | env HUBSPOT_EMULATOR_LATENCY_MS]
 
 ``--api pipedrive`` serves the Pipedrive API over the same ground truth; ``--api google_ads`` the
 Google Ads API (OAuth token endpoint at ``/token``; credentials from env
@@ -110,6 +110,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             rate_limit_per_10s=args.rate_limit_per_10s,
             search_rate_per_s=args.search_rate_per_s,
             daily_limit=args.daily_limit,
+            latency_ms=args.latency_ms,
             port=args.port,
         )
     stop = threading.Event()
@@ -163,6 +164,11 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--rate-limit-per-10s", type=int)
     s.add_argument("--search-rate-per-s", type=int)
     s.add_argument("--daily-limit", type=int)
+    s.add_argument(
+        "--latency-ms",
+        type=float,
+        help="HubSpot only: simulated round trip added to every answer (default: env HUBSPOT_EMULATOR_LATENCY_MS, else 0)",
+    )
     s.add_argument("--api", choices=("hubspot", "pipedrive", "google_ads", "meta"), default="hubspot")
     s.add_argument("--rate-limit-per-2s", type=int, help="Pipedrive burst limit per rolling 2 s")
     s.add_argument("--fail-rate", type=float, default=0.0, help="share of requests failing transiently (not HubSpot)")

@@ -55,6 +55,7 @@ class HubSpotResource(ConfigurableResource):
     overlap_minutes: int = defaults.OVERLAP_MINUTES
     full_sweep_hours: float = defaults.FULL_SWEEP_HOURS
     batch_size: int = defaults.BATCH_SIZE
+    max_concurrency: int | None = defaults.MAX_CONCURRENCY
 
     @classmethod
     def from_env(cls) -> HubSpotResource:
@@ -73,6 +74,7 @@ class HubSpotResource(ConfigurableResource):
             rate_limit_per_10s=self.rate_limit_per_10s,
             search_rate_per_s=self.search_rate_per_s,
             progress=progress,
+            max_concurrency=self.max_concurrency,
         )
         return HubSpotSource(
             client,

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from connectors.common import Batch, ProgressFn, no_progress
+from connectors.http.concurrency import StreamFailed, merge_ordered
 from warehouse.loader import RawLoader
 
 
@@ -66,44 +67,135 @@ def sync_stream(
     now: datetime | None = None,
     progress: ProgressFn = no_progress,
     batch_hook: Callable[[int, Batch], None] | None = None,
+    prefetch_batches: int = 1,
 ) -> StreamReport:
     """Sync one stream: read its cursor, write every batch atomically, compare totals.
 
+    The source runs ``prefetch_batches`` batches ahead in a fetch thread (0: in this thread);
+    this thread is the one writer and commits the batches in the source's order.
     ``batch_hook(i, batch)`` runs before batch ``i`` is written (tests inject crashes there).
     """
+    reports = sync_streams(
+        source,
+        loader,
+        {stream: primary_table},
+        sync_id=sync_id,
+        now=now,
+        progress=progress,
+        batch_hook=(lambda _stream, i, batch: batch_hook(i, batch)) if batch_hook else None,
+        prefetch_batches=prefetch_batches,
+    )
+    return reports[stream]
+
+
+def sync_streams(
+    source: Source,
+    loader: RawLoader,
+    streams: dict[str, str],
+    *,
+    sync_id: str,
+    now: datetime | None = None,
+    progress: ProgressFn = no_progress,
+    batch_hook: Callable[[str, int, Batch], None] | None = None,
+    prefetch_batches: int = 1,
+) -> dict[str, StreamReport]:
+    """Sync several streams of one source together (``{stream: primary table}``).
+
+    Each stream is fetched in its own thread (its requests share the source client's limiter
+    and in-flight bound); this thread is the single writer: it commits each stream's batches
+    in that stream's order, each with its cursor in one transaction, interleaving streams as
+    their batches arrive. A stream whose fetch fails is logged ``failed`` after its committed
+    batches, the others finish, then the first failure is raised. A failure while writing
+    (or in ``batch_hook(stream, i, batch)``) stops every stream at once and is raised.
+    """
     now = now or datetime.now(UTC)
-    started = time.monotonic()
-    report = StreamReport(stream=stream)
-    state = loader.read_cursor(stream)
-    status = "failed"
+    writers = {
+        stream: _StreamWriter(loader, stream, primary, sync_id, now, progress) for stream, primary in streams.items()
+    }
+    states = {stream: loader.read_cursor(stream) for stream in streams}
+
+    def fetch(stream: str) -> Iterator[Batch | _Total]:
+        yield from source.sync(stream, states[stream], now=now)
+        yield _Total(source.api_total(stream))
+
+    failures: list[BaseException] = []
     try:
-        for i, batch in enumerate(source.sync(stream, state, now=now)):
-            if batch_hook is not None:
-                batch_hook(i, batch)
-            counts = loader.write_batch(batch, sync_id)
-            report.batches += 1
-            report.records += counts.rows_written
-            report.flagged_deleted += counts.rows_flagged_deleted
-            for w in batch.writes:
-                report.rows_by_table[w.table] = report.rows_by_table.get(w.table, 0) + len(w.rows)
-            mode = batch.stats.get("mode")
-            if mode and mode not in report.modes:
-                report.modes.append(mode)
-            progress(
-                f"{stream}: batch {report.batches} committed ({report.records} records so far)",
-                {"stream": stream, "batches": report.batches, "records": report.records},
-            )
-        report.api_total = source.api_total(stream)
-        if report.api_total is not None:
-            live = "not coalesce(archived, false)" if "archived" in loader.tables[primary_table].columns else ""
-            report.warehouse_total = loader.count_live(primary_table, live)
-        status = "succeeded"
+        if len(streams) == 1 and prefetch_batches < 1:
+            (stream,) = streams
+            events: Iterator[tuple[str, Any]] = ((stream, item) for item in fetch(stream))
+        else:
+            events = merge_ordered({s: fetch(s) for s in streams}, depth=max(1, prefetch_batches))
+        for stream, item in events:
+            writer = writers[stream]
+            if isinstance(item, StreamFailed):
+                failures.append(item.error)
+                writer.finish("failed")
+            elif isinstance(item, _Total):
+                writer.totals(item.api_total)
+                writer.finish("succeeded")
+            else:
+                if batch_hook is not None:
+                    batch_hook(stream, writer.report.batches, item)
+                writer.write(item)
     finally:
-        report.seconds = time.monotonic() - started
-        loader.log_sync(
-            sync_id=sync_id,
-            stream=stream,
-            started_at=now.replace(tzinfo=None),
+        for writer in writers.values():
+            writer.finish("failed")  # no-op for the streams that finished
+    if failures:
+        raise failures[0]
+    return {stream: w.report for stream, w in writers.items()}
+
+
+@dataclass
+class _Total:
+    """A stream's last event: the API's live total (fetched in the stream's thread)."""
+
+    api_total: int | None
+
+
+class _StreamWriter:
+    """The bookkeeping of one stream on the writer thread: batches, report, sync log."""
+
+    def __init__(
+        self, loader: RawLoader, stream: str, primary: str, sync_id: str, now: datetime, progress: ProgressFn
+    ) -> None:
+        self.loader, self.primary, self.sync_id, self.now, self.progress = loader, primary, sync_id, now, progress
+        self.report = StreamReport(stream=stream)
+        self.started = time.monotonic()
+        self.done = False
+
+    def write(self, batch: Batch) -> None:
+        report = self.report
+        counts = self.loader.write_batch(batch, self.sync_id)
+        report.batches += 1
+        report.records += counts.rows_written
+        report.flagged_deleted += counts.rows_flagged_deleted
+        for w in batch.writes:
+            report.rows_by_table[w.table] = report.rows_by_table.get(w.table, 0) + len(w.rows)
+        mode = batch.stats.get("mode")
+        if mode and mode not in report.modes:
+            report.modes.append(mode)
+        self.progress(
+            f"{report.stream}: batch {report.batches} committed ({report.records} records so far)",
+            {"stream": report.stream, "batches": report.batches, "records": report.records},
+        )
+
+    def totals(self, api_total: int | None) -> None:
+        self.report.api_total = api_total
+        if api_total is not None:
+            table = self.loader.tables[self.primary]
+            live = "not coalesce(archived, false)" if "archived" in table.columns else ""
+            self.report.warehouse_total = self.loader.count_live(self.primary, live)
+
+    def finish(self, status: str) -> None:
+        if self.done:
+            return
+        self.done = True
+        report = self.report
+        report.seconds = time.monotonic() - self.started
+        self.loader.log_sync(
+            sync_id=self.sync_id,
+            stream=report.stream,
+            started_at=self.now.replace(tzinfo=None),
             finished_at=datetime.now(UTC).replace(tzinfo=None),
             status=status,
             batches=report.batches,
@@ -113,4 +205,3 @@ def sync_stream(
             warehouse_total=report.warehouse_total,
             detail=report.summary(),
         )
-    return report

@@ -75,3 +75,17 @@ def shared_limiter(key: tuple, make: Callable[[], RollingWindowLimiter]) -> Roll
         if key not in _LIMITERS:
             _LIMITERS[key] = make()
         return _LIMITERS[key]
+
+
+_SEMAPHORES: dict[tuple, threading.BoundedSemaphore] = {}
+
+
+def shared_semaphore(key: tuple, size: int) -> threading.BoundedSemaphore:
+    """The process-wide bound on requests in flight for ``key`` (account + size).
+
+    Like :func:`shared_limiter`: every client of one account shares it, whatever thread calls.
+    """
+    with _LIMITERS_LOCK:
+        if key not in _SEMAPHORES:
+            _SEMAPHORES[key] = threading.BoundedSemaphore(max(1, size))
+        return _SEMAPHORES[key]

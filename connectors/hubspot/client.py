@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import hashlib
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import requests
+import requests.adapters
 
 from connectors.common import (
     AuthError,
@@ -36,7 +38,8 @@ from connectors.common import (
     RateLimitExhausted,
     no_progress,
 )
-from connectors.http.ratelimit import RollingWindowLimiter, shared_limiter
+from connectors.http.concurrency import max_concurrency_for
+from connectors.http.ratelimit import RollingWindowLimiter, shared_limiter, shared_semaphore
 from connectors.http.redact import Secret, redact
 from connectors.hubspot import defaults
 
@@ -124,6 +127,7 @@ class HubSpotClient(PagedReads):
         rate_window_s: float = 10.0,
         max_retry_after_s: float = 300.0,
         sleep: Callable[[float], None] = time.sleep,
+        max_concurrency: int | None = defaults.MAX_CONCURRENCY,
     ) -> None:
         if not token:
             raise AuthError(
@@ -136,7 +140,7 @@ class HubSpotClient(PagedReads):
         self.backoff_base_s = backoff_base_s
         self.max_retry_after_s = max_retry_after_s
         self.progress = progress
-        self._session = session or requests.Session()
+        self._session = session or _pooled_session(max(10, int(max_concurrency or 0) + 4))
         self._sleep = sleep
         # One pair of limiters per account (base URL + token) in this process: HubSpot counts
         # every call of the account, so clients built per stream must share the budget.
@@ -158,6 +162,11 @@ class HubSpotClient(PagedReads):
             if search_rate_per_s
             else None
         )
+        # Requests in flight together (any thread, every client of the account): bounded.
+        per_s = rate_limit_per_10s / rate_window_s if rate_limit_per_10s else None
+        self.max_concurrency = max(1, int(max_concurrency or max_concurrency_for(per_s)))
+        self._in_flight = shared_semaphore((*account, "in_flight", self.max_concurrency), self.max_concurrency)
+        self._stats_lock = threading.Lock()
         self.stats: dict[str, float] = {
             "requests": 0,
             "retries": 0,
@@ -201,10 +210,10 @@ class HubSpotClient(PagedReads):
             except _Retry as exc:
                 retry = exc
             if retry.rate_limited:
-                self.stats["throttled_429"] += 1
+                self._count("throttled_429")
             if attempt > self.max_retries:
                 self._give_up(what, retry, attempt)
-            self.stats["retries"] += 1
+            self._count("retries")
             self._report(
                 f"hubspot: {retry.what}; retry {attempt}/{self.max_retries} in {retry.wait_s:.2f} s",
                 {"attempt": attempt, "wait_s": round(retry.wait_s, 3), "path": path},
@@ -222,22 +231,23 @@ class HubSpotClient(PagedReads):
         is_search: bool,
         attempt: int,
     ) -> dict[str, Any]:
-        self.stats["requests"] += 1
+        self._count("requests")
         # Exceptions from requests are never chained (their text may hold URLs or headers):
         # each is replaced by a message built here, raised outside the except block.
         failure: Exception | None = None
         try:
-            resp = self._session.request(
-                method,
-                self.base_url + path,
-                params=params,
-                json=json_body,
-                headers={
-                    "Authorization": f"Bearer {self.__token.reveal()}",
-                    "Accept": "application/json",
-                },
-                timeout=self.timeout_s,
-            )
+            with self._in_flight:
+                resp = self._session.request(
+                    method,
+                    self.base_url + path,
+                    params=params,
+                    json=json_body,
+                    headers={
+                        "Authorization": f"Bearer {self.__token.reveal()}",
+                        "Accept": "application/json",
+                    },
+                    timeout=self.timeout_s,
+                )
         except requests.Timeout:
             failure = _Retry(f"{what} timed out after {self.timeout_s:g} s", self._expo(attempt))
         except requests.ConnectionError as exc:
@@ -321,12 +331,16 @@ class HubSpotClient(PagedReads):
     def _throttle(self, is_search: bool) -> None:
         limiter = self._search_limiter if is_search else self._limiter
         if limiter is not None:
-            self.stats["waited_s"] += limiter.acquire()
+            self._count("waited_s", limiter.acquire())
 
     def _wait(self, seconds: float) -> None:
         if seconds > 0:
             self._sleep(seconds)
-            self.stats["waited_s"] += seconds
+            self._count("waited_s", seconds)
+
+    def _count(self, key: str, amount: float = 1) -> None:
+        with self._stats_lock:
+            self.stats[key] += amount
 
     def _adapt_to_headers(self, headers: Any) -> None:
         """Follow X-HubSpot-RateLimit-* headers: adopt a lower Max, pause when nearly empty."""
@@ -361,6 +375,15 @@ class HubSpotClient(PagedReads):
 
     def _report(self, message: str, counters: dict[str, Any]) -> None:
         self.progress(self._redact(message), counters)
+
+
+def _pooled_session(pool_size: int) -> requests.Session:
+    """A session whose connection pool holds every request in flight (requests keeps 10)."""
+    session = requests.Session()
+    adapter = requests.adapters.HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
 
 
 def next_after(page: dict[str, Any]) -> str | None:

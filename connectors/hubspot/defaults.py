@@ -22,3 +22,6 @@ FULL_SWEEP_HOURS = 168.0
 """How often a sync lists every id to catch hard deletes and association changes."""
 BATCH_SIZE = 500
 """Records per committed batch."""
+MAX_CONCURRENCY: int | None = None
+"""Requests in flight together per account; None: derived from the rate limit
+(:func:`connectors.http.concurrency.max_concurrency_for`: 90 / 10 s -> 4, 190 / 10 s -> 8)."""

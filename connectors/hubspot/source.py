@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from connectors.common import Batch, ConnectorError, ProgressFn, Row, Sweep, TableWrite
+from connectors.http.concurrency import ordered_map, prefetch
 from connectors.hubspot import cursor as cur
 from connectors.hubspot import defaults
 from connectors.hubspot.client import (
@@ -100,6 +101,17 @@ class HubSpotSource:
         self.full_sweep_every_hours = full_sweep_every_hours
         self.batch_size = max(1, batch_size)
         self.progress: ProgressFn = progress or client.progress
+        # batch reads of one batch run together, up to the client's bound on requests in flight
+        self.max_concurrency = int(getattr(client, "max_concurrency", 1) or 1)
+
+    def _pages(self, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """A list's pages, the next one requested while this one is parsed and written.
+
+        The cursor is opaque, so one list is one chain of requests; concurrency comes from the
+        streams running together and from the batch reads (:func:`ordered_map`).
+        """
+        pages = self.client.iter_list_pages(path, params)
+        return prefetch(pages, 1) if self.max_concurrency > 1 else pages
 
     # ------------------------------------------------------------------ public API
     def sync(self, stream: str, state: dict[str, Any] | None, *, now: datetime) -> Iterator[Batch]:
@@ -211,7 +223,7 @@ class HubSpotSource:
         pending = _Pending()
         max_ms = st["modified_since_ms"]
         prop = MODIFIED_PROPERTY[stream]
-        for page in self.client.iter_list_pages(f"/crm/v3/objects/{stream}", params):
+        for page in self._pages(f"/crm/v3/objects/{stream}", params):
             objects = page.get("results") or []
             pending.objects.extend(objects)
             pending.pages += 1
@@ -253,8 +265,12 @@ class HubSpotSource:
         found, pages = pending.take()
         if stream == "deals":
             # search has no history and no associations: re-read the changed deals
-            objects = self._read_deals([str(o["id"]) for o in found])
-            writes = self._writes(stream, objects, with_children=True, v4_associations=True)
+            ids = [str(o["id"]) for o in found]
+            # the history and the associations of the changed deals are read together
+            objects, associations = ordered_map(
+                lambda read: read(ids), [self._read_deals, self._read_associations], self.max_concurrency
+            )
+            writes = self._writes(stream, objects, with_children=True, v4_associations=associations)
         else:
             writes = self._writes(stream, found, with_children=False)
         st["modified_since_ms"] = max_ms
@@ -263,7 +279,7 @@ class HubSpotSource:
     def _archived(self, stream: str, st: dict[str, Any], run: _Run) -> Iterator[Batch]:
         params = self._list_params(stream, archived=True)
         pending = _Pending()
-        for page in self.client.iter_list_pages(f"/crm/v3/objects/{stream}", params):
+        for page in self._pages(f"/crm/v3/objects/{stream}", params):
             objects = page.get("results") or []
             for obj in objects:
                 obj["archived"] = True  # the list only returns archived ones; be explicit
@@ -288,7 +304,7 @@ class HubSpotSource:
             params["associations"] = "contacts"
         pending = _Pending()
         run.live_ids.clear()
-        for page in self.client.iter_list_pages(f"/crm/v3/objects/{stream}", params):
+        for page in self._pages(f"/crm/v3/objects/{stream}", params):
             objects = page.get("results") or []
             run.live_ids.update(str(o["id"]) for o in objects)
             self._page_read(run, "sweep", len(objects))
@@ -390,36 +406,44 @@ class HubSpotSource:
         Ids that no longer exist (archived or deleted since the search) are skipped: the
         archived pass and the sweep account for them.
         """
-        objects: list[dict[str, Any]] = []
-        for chunk in _chunks(ids, BATCH_READ_LIMIT):
+
+        def read(chunk: list[str]) -> list[dict[str, Any]]:
             body = {
                 "properties": list(DEAL_PROPERTIES),
                 "propertiesWithHistory": list(DEAL_HISTORY_PROPERTIES),
                 "inputs": [{"id": i} for i in chunk],
             }
-            page = self.client.post("/crm/v3/objects/deals/batch/read", body)
-            objects.extend(page.get("results") or [])
-        return objects
+            return self.client.post("/crm/v3/objects/deals/batch/read", body).get("results") or []
+
+        pages = ordered_map(read, _chunks(ids, BATCH_READ_LIMIT), self.max_concurrency)
+        return [obj for page in pages for obj in page]
 
     def _read_associations(self, deal_ids: list[str]) -> list[Row]:
         """Deal->contact associations via ``POST /crm/v4/associations/deals/contacts/batch/read``
         (following a result's own ``paging`` through the per-deal v4 endpoint)."""
-        rows: list[Row] = []
-        for chunk in _chunks(deal_ids, V4_BATCH_LIMIT):
+
+        def read(chunk: list[str]) -> list[Row]:
             body = {"inputs": [{"id": i} for i in chunk]}
-            page = self.client.post("/crm/v4/associations/deals/contacts/batch/read", body)
-            for result in page.get("results") or []:
-                rows.extend(v4_association_rows(result))
-                after = next_after(result)
-                deal_id = str((result.get("from") or {}).get("id"))
-                while after:
-                    more = self.client.get(
-                        f"/crm/v4/objects/deals/{deal_id}/associations/contacts",
-                        {"after": after, "limit": 500},
-                    )
-                    for item in more.get("results") or []:
-                        rows.extend(v4_association_rows({"from": {"id": deal_id}, "to": [item]}))
-                    after = next_after(more)
+            return self._association_rows(self.client.post("/crm/v4/associations/deals/contacts/batch/read", body))
+
+        chunks = ordered_map(read, _chunks(deal_ids, V4_BATCH_LIMIT), self.max_concurrency)
+        return [row for rows in chunks for row in rows]
+
+    def _association_rows(self, page: dict[str, Any]) -> list[Row]:
+        """The rows of one v4 batch-read answer, following each result's own paging."""
+        rows: list[Row] = []
+        for result in page.get("results") or []:
+            rows.extend(v4_association_rows(result))
+            after = next_after(result)
+            deal_id = str((result.get("from") or {}).get("id"))
+            while after:
+                more = self.client.get(
+                    f"/crm/v4/objects/deals/{deal_id}/associations/contacts",
+                    {"after": after, "limit": 500},
+                )
+                for item in more.get("results") or []:
+                    rows.extend(v4_association_rows({"from": {"id": deal_id}, "to": [item]}))
+                after = next_after(more)
         return rows
 
     def _association_write(self, objects: list[dict[str, Any]]) -> TableWrite:
@@ -443,7 +467,7 @@ class HubSpotSource:
         objects: list[dict[str, Any]],
         *,
         with_children: bool,
-        v4_associations: bool = False,
+        v4_associations: list[Row] | None = None,
     ) -> list[TableWrite]:
         """Rows of the stream's tables for ``objects`` (deals: history + associations)."""
         rows = [parse_object(o, PROPERTIES[stream]) for o in objects]
@@ -455,15 +479,11 @@ class HubSpotSource:
         for obj in objects:
             history.extend(history_rows(str(obj["id"]), obj.get("propertiesWithHistory"), DEAL_HISTORY_PROPERTIES))
         writes.append(TableWrite("deal_property_history", history, replace_column="deal_id", replace_ids=ids))
-        if v4_associations:
-            writes.append(
-                TableWrite(
-                    "deal_contact_associations",
-                    self._read_associations(ids),
-                    replace_column="deal_id",
-                    replace_ids=ids,
-                )
-            )
+        if v4_associations is not None:
+            # read by id (v4 batch read) for the ids searched; kept for the deals still live
+            live = set(ids)
+            rows_v4 = [r for r in v4_associations if str(r.get("deal_id")) in live]
+            writes.append(TableWrite("deal_contact_associations", rows_v4, replace_column="deal_id", replace_ids=ids))
         else:
             writes.append(self._association_write(objects))
         return writes

@@ -24,6 +24,7 @@ from emulators.hubspot import api
 from emulators.hubspot.ratelimit import MESSAGES, RateLimiter
 from emulators.truth import store
 
+LATENCY_ENV = "HUBSPOT_EMULATOR_LATENCY_MS"
 AUTH_MESSAGE = (
     "Authentication credentials not found. This API supports OAuth 2.0 "
     "authentication and you can find more details at "
@@ -63,6 +64,7 @@ class SandboxServer(LoopbackServer):
         rate_limit_per_10s: int | None = None,
         search_rate_per_s: int | None = None,
         daily_limit: int | None = None,
+        latency_ms: float | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -72,6 +74,11 @@ class SandboxServer(LoopbackServer):
         super().__init__(host, port)
         self._token = token
         self.limiter = RateLimiter(rate_limit_per_10s, search_rate_per_s, daily_limit)
+        # A simulated network round trip added to every answer (the loopback has none). The
+        # ``latency_ms`` argument wins over ``HUBSPOT_EMULATOR_LATENCY_MS``; 0 / unset: none.
+        if latency_ms is None:
+            latency_ms = float(os.environ.get(LATENCY_ENV) or 0)
+        self.latency_s = max(0.0, float(latency_ms)) / 1000.0
 
     def handler_base(self) -> type:
         return _Handler
@@ -165,6 +172,8 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         app._count(path)
+        if app.latency_s:
+            time.sleep(app.latency_s)  # the round trip happens whatever the answer is
 
         fault = app._take_fault(method, self.path)
         if fault is not None:

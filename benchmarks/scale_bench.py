@@ -1,0 +1,289 @@
+"""Scale figures of the whole chain (``make bench``): raw load, dbt, a 1% change, RSS, checks,
+the plain-SQL reference, and the sync's throughput at a realistic round trip.
+
+    python -m benchmarks.scale_bench                      # 100,000 deals, 3 runs of each figure
+    python -m benchmarks.scale_bench --with-1m            # and 1,000,000 deals
+    BENCH_DEALS=20000,200000 python -m benchmarks.scale_bench --repeat 3
+    python -m benchmarks.scale_bench --deals 2000 --repeat 1 --sync-deals 1000   # smoke run
+
+Per size (contacts = deals, the generator's sandbox, ``AS_OF_DATE`` = its last day):
+
+* raw load: the sandbox synced into a fresh DuckDB file without HTTP (:func:`evaluation.load.load_sandbox`);
+* ``dbt build --full-refresh`` and ``dbt run --full-refresh`` (wall, CPU and peak RSS of dbt's own process);
+* ``dbt build`` after a 1% change: 1% of the deals change in the CRM (:func:`emulators.truth.mutate.mutate`),
+  the change is synced into a copy of the built warehouse, then dbt builds (incrementally where it can);
+* the anomaly checks (:func:`warehouse.anomaly.checks.registry.run_all`) on the built warehouse;
+* ``benchmarks/reference_marts.sql``: the same marts computed by plain DuckDB SQL from the same raw
+  tables on the same threads (the ratios' denominator; ``tests/benchmarks`` proves its rows equal dbt's).
+
+Each figure is the median of ``--repeat`` runs (default 3), printed with the load average of the
+machine when it ran. Last, :mod:`benchmarks.sync_concurrency`: a backfill at 100 ms per request
+against HubSpot's 190 / 10 s ceiling, requests/s and throttled share.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from benchmarks.proc import REPO_ROOT
+
+REFERENCE_SQL = Path(__file__).with_name("reference_marts.sql")
+REFERENCE_SCHEMA = "reference"
+REFERENCE_MARTS = ("fct_deal_stage_history", "dim_pipeline_stages")
+"""The marts ``reference_marts.sql`` computes (HubSpot deals)."""
+DEFAULT_SIZES = (100_000,)
+ONE_MILLION = 1_000_000
+CHANGED_SHARE = 0.01
+
+
+def say(message: str) -> None:
+    print(message, flush=True)
+
+
+def load_avg() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} CPUs"
+
+
+def median_of(runs: list[dict[str, float]]) -> dict[str, float]:
+    """Per key, the median over the runs (``runs`` share their keys)."""
+    return {k: round(statistics.median(r[k] for r in runs), 2) for k in runs[0]}
+
+
+def repeat(label: str, n: int, fn: Callable[[int], dict[str, float]]) -> dict[str, Any]:
+    """Run ``fn(i)`` n times; print each run with the load average; return the medians."""
+    runs = []
+    for i in range(n):
+        figures = fn(i)
+        runs.append(figures)
+        say(f"      {label} run {i + 1}/{n}: {figures}  ({load_avg()})")
+    return {**median_of(runs), "runs": n}
+
+
+def dbt(warehouse: Path, target: Path, as_of: date, *args: str) -> dict[str, float]:
+    """One dbt command in its own process: wall s, CPU s, peak RSS MiB of that process alone."""
+    from core.dbt_cli import dbt_command, dbt_env
+    from core.settings import DBT_PROJECT_DIR
+
+    cmd = dbt_command(*args, "--target-path", str(target), "--vars", json.dumps({"as_of_date": as_of.isoformat()}))
+    started = time.monotonic()
+    with open(target.parent / "dbt.log", "w") as log:
+        proc = subprocess.Popen(cmd, env=dbt_env(warehouse), cwd=DBT_PROJECT_DIR, stdout=log, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.monotonic() - started
+    if proc.returncode != 0:
+        tail = (target.parent / "dbt.log").read_text()[-3000:]
+        raise SystemExit(f"dbt {' '.join(args)} failed (exit {proc.returncode}):\n{tail}")
+    out = {"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime, "peak_rss_mib": usage.ru_maxrss / 1024}
+    if args[0] in ("build", "run"):
+        out.update(node_seconds(target))
+    return out
+
+
+def node_seconds(target: Path) -> dict[str, float]:
+    """From dbt's own records: seconds in models, in tests, and in the models the reference
+    computes (the marts of :data:`REFERENCE_MARTS` and every model upstream of them)."""
+    manifest = json.loads((target / "manifest.json").read_text())
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    parents = manifest["parent_map"]
+    wanted = {uid for uid in parents if uid.startswith("model.") and uid.split(".")[-1] in REFERENCE_MARTS}
+    todo = list(wanted)
+    while todo:
+        for parent in parents.get(todo.pop(), []):
+            if parent.startswith("model.") and parent not in wanted:
+                wanted.add(parent)
+                todo.append(parent)
+    seconds = {"models_s": 0.0, "tests_s": 0.0, "reference_models_s": 0.0}
+    for r in results:
+        uid, t = r["unique_id"], float(r.get("execution_time") or 0.0)
+        kind = uid.split(".")[0]
+        if kind in ("model", "test"):
+            seconds[f"{kind}s_s"] += t
+        if uid in wanted:
+            seconds["reference_models_s"] += t
+    return seconds
+
+
+def reference(warehouse: Path, threads: int, as_of: date) -> dict[str, float]:
+    """The plain-SQL marts (``reference`` schema) on ``warehouse``: wall and CPU seconds."""
+    sql = REFERENCE_SQL.read_text()
+    cpu0 = time.process_time()
+    started = time.monotonic()
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(f"set threads = {int(threads)}")
+        con.execute(f"set variable as_of_date = date '{as_of.isoformat()}'")
+        con.execute(f"drop schema if exists {REFERENCE_SCHEMA} cascade")
+        con.execute(f"create schema {REFERENCE_SCHEMA}")
+        con.execute(sql)
+    return {"wall_s": time.monotonic() - started, "cpu_s": time.process_time() - cpu0}
+
+
+def checks(warehouse: Path, as_of: date) -> dict[str, float]:
+    from warehouse.anomaly.checks.registry import run_all
+
+    cpu0 = time.process_time()
+    started = time.monotonic()
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        outcomes = run_all(con, as_of)
+    return {"wall_s": time.monotonic() - started, "cpu_s": time.process_time() - cpu0, "checks": len(outcomes)}
+
+
+def sandbox_for(deals: int, data_dir: Path) -> tuple[Path, date]:
+    from emulators.truth import store
+    from emulators.truth.generator import SandboxConfig, build_sandbox, end_date_of
+
+    cfg = SandboxConfig(n_deals=deals, n_contacts=deals)
+    path = data_dir / f"scale_{deals}d_seed{cfg.seed}.sqlite"
+    if not (path.exists() and store.read_config_json(path) == cfg.to_json()):
+        started = time.monotonic()
+        build_sandbox(cfg, path)
+        say(f"    sandbox built in {time.monotonic() - started:.1f} s")
+    return path, end_date_of(path)
+
+
+def run_size(deals: int, n: int, data_dir: Path, threads: int, keep: bool = False) -> dict[str, Any]:
+    from emulators.truth.mutate import mutate
+    from evaluation.load import load_sandbox
+
+    work = data_dir / f"scale_{deals}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    target = work / "target"
+    say(f"\n== {deals:,} deals ({load_avg()})")
+    crm, as_of = sandbox_for(deals, data_dir)
+    wh = work / "warehouse.duckdb"
+    out: dict[str, Any] = {"deals": deals, "as_of_date": as_of.isoformat()}
+
+    say("    raw load without HTTP (fresh DuckDB file each run)")
+    out["raw_load"] = repeat("raw load", n, lambda _i: {"wall_s": load_sandbox(crm, wh).seconds})
+
+    dbt(wh, target, as_of, "seed", "--full-refresh")
+    say("    dbt build --full-refresh")
+    out["dbt_build"] = repeat("dbt build", n, lambda _i: dbt(wh, target, as_of, "build", "--full-refresh"))
+    say("    dbt run --full-refresh")
+    out["dbt_run"] = repeat("dbt run", n, lambda _i: dbt(wh, target, as_of, "run", "--full-refresh"))
+    dbt(wh, target, as_of, "build", "--full-refresh")  # the state a daily run starts from
+    built = work / "built.duckdb"
+    shutil.copy(wh, built)
+
+    say("    anomaly checks on the built warehouse")
+    out["checks"] = repeat("checks", n, lambda _i: checks(wh, as_of))
+    say(f"    plain-SQL reference ({REFERENCE_SQL.name}, {threads} threads)")
+    out["reference"] = repeat("reference", n, lambda _i: reference(wh, threads, as_of))
+
+    n_changed = max(1, int(deals * CHANGED_SHARE))
+    say(f"    dbt build after a 1% change ({n_changed:,} deals updated in the CRM, synced without HTTP)")
+    changed_crm = work / "crm_changed.sqlite"
+    shutil.copy(crm, changed_crm)
+    mutate(changed_crm, seed=15, n_updated_deals=n_changed, n_new_deals=max(1, n_changed // 10))
+    changed = work / "changed.duckdb"
+    shutil.copy(built, changed)
+    load_sandbox(changed_crm, changed, replace=False)
+
+    def after_change(_i: int) -> dict[str, float]:
+        shutil.copy(changed, wh)
+        return dbt(wh, target, as_of, "build")
+
+    out["dbt_build_after_1pct"] = repeat("build after 1%", n, after_change)
+    ref = out["reference"]["wall_s"]
+    out["ratios"] = {
+        "dbt_build / reference": round(out["dbt_build"]["wall_s"] / ref, 2),
+        "dbt_run / reference": round(out["dbt_run"]["wall_s"] / ref, 2),
+        "same models in dbt run / reference": round(out["dbt_run"]["reference_models_s"] / ref, 2),
+        "build after 1% / full build": round(out["dbt_build_after_1pct"]["wall_s"] / out["dbt_build"]["wall_s"], 2),
+    }
+    if not keep:
+        shutil.rmtree(work, ignore_errors=True)
+    return out
+
+
+def print_summary(results: list[dict[str, Any]], sync: list[dict[str, Any]] | None) -> None:
+    say(f"\n== Summary (medians; {load_avg()})")
+    for r in results:
+        say(f"  {r['deals']:,} deals (as of {r['as_of_date']}):")
+        say(f"    raw load (no HTTP)          {r['raw_load']['wall_s']:>8.1f} s")
+        for key, label in (
+            ("dbt_build", "dbt build"),
+            ("dbt_run", "dbt run"),
+            ("dbt_build_after_1pct", "dbt build after 1% change"),
+        ):
+            f = r[key]
+            say(
+                f"    {label:<27} {f['wall_s']:>8.1f} s wall, {f['cpu_s']:.1f} s CPU, peak RSS {f['peak_rss_mib']:.0f} MiB"
+            )
+        say(f"    anomaly checks              {r['checks']['wall_s']:>8.1f} s ({r['checks']['checks']:.0f} checks)")
+        say(f"    plain-SQL reference         {r['reference']['wall_s']:>8.1f} s ({', '.join(REFERENCE_MARTS)})")
+        for k, v in r["ratios"].items():
+            say(f"    {k:<27} {v:>8.2f}x")
+    if len(results) >= 2:
+        small, big = results[0], results[-1]
+        say(
+            f"  raw load {big['deals']:,} / {small['deals']:,}: "
+            f"{big['raw_load']['wall_s'] / small['raw_load']['wall_s']:.1f}x"
+        )
+    for s in sync or []:
+        say(
+            f"  sync ({s['mode']}, in flight <= {s['max_concurrency']}): {s['req_per_s']:.1f} req/s = "
+            f"{s['share_of_ceiling_pct']:.0f}% of the {s['ceiling_per_s']:g}/s ceiling, "
+            f"{s['throttled_pct']:.2f}% throttled ({s['requests']:,} requests in {s['seconds']:.0f} s)"
+        )
+
+
+def sizes_from(args: argparse.Namespace) -> list[int]:
+    env = os.environ.get("BENCH_DEALS")
+    if args.deals:
+        sizes = [args.deals]
+    elif env:
+        sizes = [int(x.replace("_", "")) for x in env.split(",") if x.strip()]
+    else:
+        sizes = list(DEFAULT_SIZES)
+    if args.with_1m and ONE_MILLION not in sizes:
+        sizes.append(ONE_MILLION)
+    return sizes
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.scale_bench", description=__doc__.split("\n\n")[0])
+    p.add_argument("--deals", type=int, help="one size (default: BENCH_DEALS, else 100,000)")
+    p.add_argument("--with-1m", action="store_true", help="add the 1,000,000-deal size (long: see the README)")
+    p.add_argument("--repeat", type=int, default=3, help="runs per figure (median; default 3)")
+    p.add_argument("--threads", type=int, default=int(os.environ.get("WAREHOUSE_THREADS") or 2))
+    p.add_argument("--sync-deals", type=int, default=6_000, help="deals in the sync throughput sandbox")
+    p.add_argument("--sync-latency-ms", type=float, default=100.0)
+    p.add_argument("--skip-sync", action="store_true")
+    p.add_argument("--sync-sequential", action="store_true", help="also time the one-request-at-a-time sync")
+    p.add_argument("--data-dir", type=Path, default=REPO_ROOT / "data" / "bench")
+    p.add_argument("--keep", action="store_true", help="keep each size's work folder (warehouse, dbt log)")
+    args = p.parse_args(argv)
+    args.data_dir.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    say(f"Scale benchmark: sizes {sizes_from(args)}, {args.repeat} run(s) per figure ({load_avg()})")
+    results = [run_size(d, args.repeat, args.data_dir, args.threads, args.keep) for d in sizes_from(args)]
+    sync = None
+    if not args.skip_sync:
+        from benchmarks.sync_concurrency import DEFAULT_PER_10S, measure
+
+        say(f"\n== Sync throughput ({args.sync_deals:,} deals, {args.sync_latency_ms:g} ms per request)")
+        modes = ["sequential", "concurrent"] if args.sync_sequential else ["concurrent"]
+        sync = measure(args.sync_deals, args.sync_latency_ms, DEFAULT_PER_10S, modes, args.data_dir)
+    print_summary(results, sync)
+    say(f"\n(total {time.monotonic() - started:.0f} s)")
+    (args.data_dir / "scale_bench.json").write_text(json.dumps({"sizes": results, "sync": sync}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
