@@ -23,7 +23,7 @@ VISITS_RELATION = "marts.fct_deal_stage_history"
 
 _VISITS_SQL = f"""
 select deal_id, funnel_step, visit_number, entered_at, exited_at,
-       lead(funnel_step) over (partition by deal_id order by visit_number) as next_step
+       coalesce(lead(funnel_step) over (partition by deal_id order by visit_number), '') as next_step
 from {VISITS_RELATION}
 """
 
@@ -37,7 +37,7 @@ class Visits:
     visit_number: np.ndarray  # int
     entered: np.ndarray  # float days since epoch
     exited: np.ndarray  # float days, NaN while open
-    next_step: np.ndarray  # object, None while open
+    next_step: np.ndarray  # object, '' while open
 
     def of_step(self, step: str) -> Visits:
         m = self.step == step
@@ -75,16 +75,13 @@ def to_datetime(day: float) -> datetime:
 
 def load_visits(con: duckdb.DuckDBPyConnection) -> Visits:
     res = con.execute(_VISITS_SQL).fetchnumpy()
-    nxt = res["next_step"]
     return Visits(
         np.asarray(res["deal_id"], dtype=object),
         np.asarray(res["funnel_step"], dtype=object),
         np.asarray(res["visit_number"], dtype=np.int64),
         _days(res["entered_at"]),
         _days(res["exited_at"]),
-        np.asarray([None if (v is None or v is np.ma.masked) else v for v in nxt], dtype=object)
-        if np.ma.isMaskedArray(nxt)
-        else np.asarray(nxt, dtype=object),
+        np.asarray(res["next_step"], dtype=object),
     )
 
 
@@ -92,12 +89,12 @@ def load_visits(con: duckdb.DuckDBPyConnection) -> Visits:
 
 
 def is_advance(step: str, next_steps: np.ndarray) -> np.ndarray:
-    order = STEP_ORDER[step]
-    return np.array([n is not None and STEP_ORDER.get(n, -1) > order for n in next_steps], dtype=bool)
+    later = [s for s, o in STEP_ORDER.items() if o > STEP_ORDER[step]]
+    return np.isin(next_steps, later)
 
 
 def is_loss(next_steps: np.ndarray) -> np.ndarray:
-    return np.array([n == "lost" for n in next_steps], dtype=bool)
+    return next_steps == "lost"
 
 
 def exposure(v: Visits, lo: float, hi: float, end: float, max_age: float = math.inf) -> float:
@@ -164,7 +161,7 @@ def usual_dwell(v: Visits, before: float, lookback_days: int, q: float = 0.5) ->
     ex = v.exited[m]
     observed = ~np.isnan(ex) & (ex <= before)
     stop = np.where(observed, ex, before)
-    return exact.km_quantile(list(stop - v.entered[m]), list(observed), q)
+    return exact.km_quantile(stop - v.entered[m], observed, q)
 
 
 def still_there_share(v: Visits, age: float, lo: float, hi: float) -> tuple[int, int]:
