@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -118,7 +119,7 @@ def rate_test(
     baseline_days: int,
     direction: str,
     max_age: float = math.inf,
-) -> dict[str, float | int]:
+) -> dict[str, Any]:
     """Events per deal-day in the window ``[E − w, E)`` vs the baseline just before it, with the
     quasi-Poisson dispersion of the baseline's weekly rates (`exact.rate_ratio_p`). Also returns
     ``min_p``: the p-value of the most extreme possible window (0 events for a drop), i.e. the
@@ -174,7 +175,7 @@ def still_there_share(v: Visits, age: float, lo: float, hi: float) -> tuple[int,
     return int(still.sum()), int(m.sum())
 
 
-def share_test(v: Visits, age: float, window: tuple[float, float], baseline_days: int) -> dict[str, float | int]:
+def share_test(v: Visits, age: float, window: tuple[float, float], baseline_days: int) -> dict[str, Any]:
     """The share still in the step at ``age`` for visits reaching it in ``window`` vs the
     ``baseline_days`` before it: one-sided binomial tail with both counts scaled by the
     quasi-binomial dispersion of the baseline's weeks; ``min_p`` is the power floor (every
@@ -183,7 +184,7 @@ def share_test(v: Visits, age: float, window: tuple[float, float], baseline_days
     x, n = still_there_share(v, age, lo, hi)
     x0, n0 = still_there_share(v, age, lo - baseline_days, lo)
     p0 = x0 / n0 if n0 else math.nan
-    res: dict[str, float | int] = {"value": x / n if n else math.nan, "baseline": p0, "x": x, "n": n}
+    res: dict[str, Any] = {"value": x / n if n else math.nan, "baseline": p0, "x": x, "n": n}
     res |= {"baseline_x": x0, "baseline_n": n0, "p": 1.0, "min_p": 1.0, "dispersion": 1.0}
     if not n or not n0 or not 0 < p0 < 1:
         return res
