@@ -2,7 +2,7 @@
 over seeds, and the false-alarm rate per check over the clean seeds.
 
     python -m evaluation.fast.power [--sizes 300,1500,20000] [--seeds 30] [--jobs 2] [--plain]
-                                    [--json FILE]
+                                    [--json FILE] [--report FILE]
 
 Per (size, seed): one varied account is generated (``SandboxConfig(variation=True)``: seasonality,
 trend, holidays, channel mix, owner effects, a CSV import of old deals, a renamed pipeline;
@@ -120,9 +120,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--first-seed", type=int, default=1)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--plain", action="store_true", help="the default generator (no account variation)")
-    parser.add_argument("--json", help="write every seed's result to this file")
+    parser.add_argument("--json", help="append every seed's result to this file (JSON lines) as it finishes")
+    parser.add_argument("--report", help="only print the tables of a --json file (partial runs too)")
     args = parser.parse_args(argv)
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
+    if args.report:
+        done = [SeedResult(**json.loads(line)) for line in Path(args.report).read_text().splitlines() if line]
+        report(done, [s for s in sizes if any(r.size == s for r in done)], None, args.jobs)
+        return 0
     unknown = [s for s in sizes if s not in SIZES]
     if unknown:
         parser.error(f"unknown size(s) {unknown}; known: {', '.join(SIZES)}")
@@ -145,7 +150,15 @@ def main(argv: list[str] | None = None) -> int:
                 r.no_power = {"clean": []}
                 results.append(r)
             print(f"  [{i}/{len(jobs)}] size {s} seed {seed}: clean fired {results[-1].fired.get('clean')}", flush=True)
-    wall = time.monotonic() - started
+            if args.json:
+                with open(args.json, "a", encoding="utf-8") as f:
+                    f.write(json.dumps(results[-1].__dict__) + "\n")
+    errors = report(results, sizes, time.monotonic() - started, args.jobs)
+    return 1 if errors else 0
+
+
+def report(results: list[SeedResult], sizes: list[str], wall: float | None, jobs: int) -> int:
+    """Print the tables; returns the number of errors."""
     print("\n== Detection rate (a WARN of the expected check) over seeds")
     print(power_table(results, sizes))
     print("\n== False alarms per check over the clean seeds")
@@ -157,13 +170,12 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"generate + reference marts CPU per seed: {sum(r.build_seconds for r in results) / max(1, len(results)):.1f}s"
     )
-    print(f"wall clock: {wall:.0f}s with {args.jobs} job(s)")
+    if wall is not None:
+        print(f"wall clock: {wall:.0f}s with {jobs} job(s)")
     errors = [(r, e) for r in results for e in r.errors]
     for r, e in errors:
         print(f"ERROR size {r.size} seed {r.seed}: {e}")
-    if args.json:
-        Path(args.json).write_text(json.dumps([r.__dict__ for r in results], indent=2))
-    return 1 if errors else 0
+    return len(errors)
 
 
 if __name__ == "__main__":

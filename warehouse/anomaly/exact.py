@@ -1,4 +1,4 @@
-"""Exact small-sample tail probabilities for the funnel checks: pure functions, stdlib only.
+"""Exact small-sample tail probabilities for the funnel checks: pure functions (stdlib; numpy for KM).
 
 Why: at 10-20 leads a day a 90% collapse of a channel is a p < 1e-6 event whose normal-approx
 z stays under 5; counts and rates this small need their exact distributions (docs/checks.md).
@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+
+import numpy as np
 
 _EPS = 1e-15
 _TINY = 1e-300
@@ -281,25 +283,23 @@ def poisson_dispersion(counts: Sequence[float], expected: Sequence[float]) -> fl
 
 def km_quantile(durations: Sequence[float], observed: Sequence[bool], q: float) -> float | None:
     """The q-quantile of the Kaplan–Meier estimate: the smallest event time t with Ŝ(t) ≤ 1 − q.
-    ``observed[i]`` is False for a right-censored duration (the visit was still open). None when
-    the estimate never falls that low (too much censoring) or there is no data."""
+    ``observed[i]`` is False for a right-censored duration (the visit was still open); at tied
+    times events come before censorings. None when the estimate never falls that low (too much
+    censoring) or there is no data."""
     if not 0 < q < 1:
         raise ValueError(f"q must be within (0, 1); got {q}")
-    pairs = sorted(zip(durations, observed, strict=True), key=lambda p: (p[0], not p[1]))
-    at_risk, surv, i = len(pairs), 1.0, 0
-    while i < len(pairs):
-        t = pairs[i][0]
-        events = censored = 0
-        while i < len(pairs) and pairs[i][0] == t:
-            events += pairs[i][1]
-            censored += not pairs[i][1]
-            i += 1
-        if events:
-            surv *= 1.0 - events / at_risk
-            if surv <= 1.0 - q + 1e-12:
-                return float(t)
-        at_risk -= events + censored
-    return None
+    d = np.asarray(durations, dtype=float)
+    o = np.asarray(observed, dtype=bool)
+    if d.size == 0:
+        return None
+    order = np.argsort(d, kind="stable")
+    d, o = d[order], o[order]
+    times, first = np.unique(d, return_index=True)
+    events = np.add.reduceat(o.astype(np.int64), first)
+    at_risk = d.size - first
+    surv = np.cumprod(1.0 - events / at_risk)
+    hit = np.nonzero((events > 0) & (surv <= 1.0 - q + 1e-12))[0]
+    return float(times[hit[0]]) if hit.size else None
 
 
 # ---------------------------------------------------------------- multiplicity

@@ -49,8 +49,8 @@ def transition_burst(con: duckdb.DuckDBPyConnection, as_of_date: date) -> CheckO
     flagged = decide_family(findings, ALPHA)
     sample_ids: list[str] = []
     for key in flagged:
-        day = as_of_date - timedelta(days=int(key.split("@")[1]))
-        lo = float((day - date(1970, 1, 1)).days)
+        burst_day = as_of_date - timedelta(days=int(key.split("@")[1]))
+        lo = float((burst_day - date(1970, 1, 1)).days)
         m = changes & (visits.entered >= lo) & (visits.entered < lo + 1)
         ids, counts_ = np.unique(visits.deal_id[m].astype(str), return_counts=True)
         sample_ids += [str(i) for i in ids[np.argsort(-counts_, kind="stable")] if str(i) not in sample_ids]

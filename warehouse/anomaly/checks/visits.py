@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -23,7 +24,7 @@ VISITS_RELATION = "marts.fct_deal_stage_history"
 
 _VISITS_SQL = f"""
 select deal_id, funnel_step, visit_number, entered_at, exited_at,
-       lead(funnel_step) over (partition by deal_id order by visit_number) as next_step
+       coalesce(lead(funnel_step) over (partition by deal_id order by visit_number), '') as next_step
 from {VISITS_RELATION}
 """
 
@@ -37,7 +38,7 @@ class Visits:
     visit_number: np.ndarray  # int
     entered: np.ndarray  # float days since epoch
     exited: np.ndarray  # float days, NaN while open
-    next_step: np.ndarray  # object, None while open
+    next_step: np.ndarray  # object, '' while open
 
     def of_step(self, step: str) -> Visits:
         m = self.step == step
@@ -75,16 +76,13 @@ def to_datetime(day: float) -> datetime:
 
 def load_visits(con: duckdb.DuckDBPyConnection) -> Visits:
     res = con.execute(_VISITS_SQL).fetchnumpy()
-    nxt = res["next_step"]
     return Visits(
         np.asarray(res["deal_id"], dtype=object),
         np.asarray(res["funnel_step"], dtype=object),
         np.asarray(res["visit_number"], dtype=np.int64),
         _days(res["entered_at"]),
         _days(res["exited_at"]),
-        np.asarray([None if (v is None or v is np.ma.masked) else v for v in nxt], dtype=object)
-        if np.ma.isMaskedArray(nxt)
-        else np.asarray(nxt, dtype=object),
+        np.asarray(res["next_step"], dtype=object),
     )
 
 
@@ -92,12 +90,12 @@ def load_visits(con: duckdb.DuckDBPyConnection) -> Visits:
 
 
 def is_advance(step: str, next_steps: np.ndarray) -> np.ndarray:
-    order = STEP_ORDER[step]
-    return np.array([n is not None and STEP_ORDER.get(n, -1) > order for n in next_steps], dtype=bool)
+    later = [s for s, o in STEP_ORDER.items() if o > STEP_ORDER[step]]
+    return np.isin(next_steps, later)
 
 
 def is_loss(next_steps: np.ndarray) -> np.ndarray:
-    return np.array([n == "lost" for n in next_steps], dtype=bool)
+    return next_steps == "lost"
 
 
 def exposure(v: Visits, lo: float, hi: float, end: float, max_age: float = math.inf) -> float:
@@ -121,7 +119,7 @@ def rate_test(
     baseline_days: int,
     direction: str,
     max_age: float = math.inf,
-) -> dict[str, float | int]:
+) -> dict[str, Any]:
     """Events per deal-day in the window ``[E − w, E)`` vs the baseline just before it, with the
     quasi-Poisson dispersion of the baseline's weekly rates (`exact.rate_ratio_p`). Also returns
     ``min_p``: the p-value of the most extreme possible window (0 events for a drop), i.e. the
@@ -164,7 +162,7 @@ def usual_dwell(v: Visits, before: float, lookback_days: int, q: float = 0.5) ->
     ex = v.exited[m]
     observed = ~np.isnan(ex) & (ex <= before)
     stop = np.where(observed, ex, before)
-    return exact.km_quantile(list(stop - v.entered[m]), list(observed), q)
+    return exact.km_quantile(stop - v.entered[m], observed, q)
 
 
 def still_there_share(v: Visits, age: float, lo: float, hi: float) -> tuple[int, int]:
@@ -177,7 +175,7 @@ def still_there_share(v: Visits, age: float, lo: float, hi: float) -> tuple[int,
     return int(still.sum()), int(m.sum())
 
 
-def share_test(v: Visits, age: float, window: tuple[float, float], baseline_days: int) -> dict[str, float | int]:
+def share_test(v: Visits, age: float, window: tuple[float, float], baseline_days: int) -> dict[str, Any]:
     """The share still in the step at ``age`` for visits reaching it in ``window`` vs the
     ``baseline_days`` before it: one-sided binomial tail with both counts scaled by the
     quasi-binomial dispersion of the baseline's weeks; ``min_p`` is the power floor (every
@@ -186,7 +184,7 @@ def share_test(v: Visits, age: float, window: tuple[float, float], baseline_days
     x, n = still_there_share(v, age, lo, hi)
     x0, n0 = still_there_share(v, age, lo - baseline_days, lo)
     p0 = x0 / n0 if n0 else math.nan
-    res: dict[str, float | int] = {"value": x / n if n else math.nan, "baseline": p0, "x": x, "n": n}
+    res: dict[str, Any] = {"value": x / n if n else math.nan, "baseline": p0, "x": x, "n": n}
     res |= {"baseline_x": x0, "baseline_n": n0, "p": 1.0, "min_p": 1.0, "dispersion": 1.0}
     if not n or not n0 or not 0 < p0 < 1:
         return res
