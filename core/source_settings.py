@@ -112,6 +112,7 @@ class PipedriveSettings(SourceSettings):
     timeout_s: float = pipedrive_defaults.TIMEOUT_S
     overlap_seconds: int = pipedrive_defaults.OVERLAP_SECONDS
     batch_size: int = pipedrive_defaults.BATCH_SIZE
+    max_concurrency: int | None = pipedrive_defaults.MAX_CONCURRENCY
 
     _off = field_validator("rate_limit_per_2s", mode="before")(_off_to_none)
 

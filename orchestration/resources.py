@@ -98,6 +98,7 @@ class PipedriveResource(ConfigurableResource):
     overlap_seconds: int = pipedrive_defaults.OVERLAP_SECONDS
     full_sweep_hours: float = pipedrive_defaults.FULL_SWEEP_HOURS
     batch_size: int = pipedrive_defaults.BATCH_SIZE
+    max_concurrency: int | None = pipedrive_defaults.MAX_CONCURRENCY
 
     @classmethod
     def from_env(cls) -> PipedriveResource:
@@ -115,6 +116,7 @@ class PipedriveResource(ConfigurableResource):
             backoff_base_s=self.backoff_base_s,
             rate_limit_per_2s=self.rate_limit_per_2s,
             progress=progress,
+            max_concurrency=self.max_concurrency,
         )
         return PipedriveSource(
             client,

@@ -23,6 +23,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import requests
+import requests.adapters
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -40,6 +43,15 @@ def max_concurrency_for(rate_per_s: float | None, round_trip_s: float = ASSUMED_
     if not rate_per_s or rate_per_s <= 0:
         return 4
     return max(2, min(MAX_DEFAULT_CONCURRENCY, math.ceil(rate_per_s * round_trip_s)))
+
+
+def pooled_session(pool_size: int) -> requests.Session:
+    """A session whose connection pool holds every request in flight (requests keeps 10)."""
+    session = requests.Session()
+    adapter = requests.adapters.HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
 
 
 def ordered_map(fn: Callable[[T], R], items: Iterable[T], max_workers: int) -> list[R]:

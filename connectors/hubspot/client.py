@@ -29,7 +29,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import requests
-import requests.adapters
 
 from connectors.common import (
     AuthError,
@@ -38,7 +37,7 @@ from connectors.common import (
     RateLimitExhausted,
     no_progress,
 )
-from connectors.http.concurrency import max_concurrency_for
+from connectors.http.concurrency import max_concurrency_for, pooled_session
 from connectors.http.ratelimit import RollingWindowLimiter, shared_limiter, shared_semaphore
 from connectors.http.redact import Secret, redact
 from connectors.hubspot import defaults
@@ -140,7 +139,7 @@ class HubSpotClient(PagedReads):
         self.backoff_base_s = backoff_base_s
         self.max_retry_after_s = max_retry_after_s
         self.progress = progress
-        self._session = session or _pooled_session(max(10, int(max_concurrency or 0) + 4))
+        self._session = session or pooled_session(max(10, int(max_concurrency or 0) + 4))
         self._sleep = sleep
         # One pair of limiters per account (base URL + token) in this process: HubSpot counts
         # every call of the account, so clients built per stream must share the budget.
@@ -375,15 +374,6 @@ class HubSpotClient(PagedReads):
 
     def _report(self, message: str, counters: dict[str, Any]) -> None:
         self.progress(self._redact(message), counters)
-
-
-def _pooled_session(pool_size: int) -> requests.Session:
-    """A session whose connection pool holds every request in flight (requests keeps 10)."""
-    session = requests.Session()
-    adapter = requests.adapters.HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    return session
 
 
 def next_after(page: dict[str, Any]) -> str | None:

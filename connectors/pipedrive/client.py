@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -28,7 +29,8 @@ from urllib.parse import urlsplit
 import requests
 
 from connectors.common import AuthError, ConnectorError, ProgressFn, RateLimitExhausted, no_progress
-from connectors.http.ratelimit import RollingWindowLimiter, shared_limiter
+from connectors.http.concurrency import max_concurrency_for, pooled_session
+from connectors.http.ratelimit import RollingWindowLimiter, shared_limiter, shared_semaphore
 from connectors.http.redact import Secret, redact
 from connectors.pipedrive import defaults
 
@@ -71,6 +73,7 @@ class PipedriveClient:
         session: requests.Session | None = None,
         progress: ProgressFn = no_progress,
         sleep: Callable[[float], None] = time.sleep,
+        max_concurrency: int | None = defaults.MAX_CONCURRENCY,
     ) -> None:
         if not token:
             raise AuthError(f"No Pipedrive API token. Set {TOKEN_ENV} (and {BASE_URL_ENV} for a company domain).")
@@ -80,9 +83,14 @@ class PipedriveClient:
         self.timeout_s, self.max_retries, self.backoff_base_s = timeout_s, max_retries, backoff_base_s
         self.max_retry_after_s = max_retry_after_s
         self.progress = progress
-        self._session = session or requests.Session()
+        per_s = rate_limit_per_2s / WINDOW_S if rate_limit_per_2s else None
+        self.max_concurrency = max(1, int(max_concurrency or max_concurrency_for(per_s)))
+        self._session = session or pooled_session(max(10, self.max_concurrency + 4))
         self._sleep = sleep
         account = (self.base_url, hashlib.sha256(token.encode()).hexdigest(), sleep, "pipedrive")
+        # requests in flight together, every client of the account and every thread
+        self._in_flight = shared_semaphore((*account, "in_flight", self.max_concurrency), self.max_concurrency)
+        self._stats_lock = threading.Lock()
         self._limiter = (
             shared_limiter(
                 (*account, rate_limit_per_2s),
@@ -128,35 +136,40 @@ class PipedriveClient:
         attempt = 1
         while True:
             if self._limiter is not None:
-                self.stats["waited_s"] += self._limiter.acquire()
+                self._count("waited_s", self._limiter.acquire())
             try:
                 return self._attempt(path, what, params, attempt)
             except _Retry as exc:
                 retry = exc
             if retry.rate_limited:
-                self.stats["throttled_429"] += 1
+                self._count("throttled_429")
             if attempt > self.max_retries:
                 self._give_up(what, retry, attempt)
-            self.stats["retries"] += 1
+            self._count("retries")
             self._report(
                 f"pipedrive: {retry.what}; retry {attempt}/{self.max_retries} in {retry.wait_s:.2f} s",
                 {"attempt": attempt, "wait_s": round(retry.wait_s, 3), "path": path},
             )
             if retry.wait_s > 0:
                 self._sleep(retry.wait_s)
-                self.stats["waited_s"] += retry.wait_s
+                self._count("waited_s", retry.wait_s)
             attempt += 1
 
+    def _count(self, key: str, amount: float = 1) -> None:
+        with self._stats_lock:
+            self.stats[key] += amount
+
     def _attempt(self, path: str, what: str, params: dict[str, Any] | None, attempt: int) -> dict[str, Any]:
-        self.stats["requests"] += 1
+        self._count("requests")
         failure: Exception | None = None
         try:
-            resp = self._session.get(
-                self.base_url + path,
-                params=params,
-                headers={"x-api-token": self.__token.reveal(), "Accept": "application/json"},
-                timeout=self.timeout_s,
-            )
+            with self._in_flight:
+                resp = self._session.get(
+                    self.base_url + path,
+                    params=params,
+                    headers={"x-api-token": self.__token.reveal(), "Accept": "application/json"},
+                    timeout=self.timeout_s,
+                )
         except requests.Timeout:
             failure = _Retry(f"{what} timed out after {self.timeout_s:g} s", self._expo(attempt))
         except requests.ConnectionError as exc:

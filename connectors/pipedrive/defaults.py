@@ -20,3 +20,6 @@ FULL_SWEEP_HOURS = 168.0
 """How often a sync lists every deal and person id to catch hard deletes."""
 BATCH_SIZE = 500
 """Records per committed batch (deals: with their flows)."""
+MAX_CONCURRENCY: int | None = None
+"""Requests in flight together per account; None: derived from the rate limit
+(:func:`connectors.http.concurrency.max_concurrency_for`: 18 / 2 s -> 4)."""

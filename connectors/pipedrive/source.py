@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from connectors.common import Batch, ConnectorError, ProgressFn, Row, Sweep, TableWrite, sweep_due
+from connectors.http.concurrency import ordered_map
 from connectors.pipedrive import defaults
 from connectors.pipedrive.client import NotFound, PipedriveClient
 from connectors.pipedrive.parse import (
@@ -201,10 +202,13 @@ class PipedriveSource:
                 pages = 0
 
     def _flows(self, deals: list[Row], run: _Run) -> TableWrite:
-        """Every dealChange of each deal's flow; deals whose flow is gone (404) are skipped."""
-        rows: list[Row] = []
-        read: list[str] = []
-        for deal in deals:
+        """Every dealChange of each deal's flow; deals whose flow is gone (404) are skipped.
+
+        One request chain per deal: the flows of a batch are read together, up to the client's
+        bound on requests in flight, and kept in the deals' order.
+        """
+
+        def flow(deal: Row) -> list[Row] | None:
             items: list[Row] = []
             try:
                 for page in self.client.iter_v1(
@@ -216,9 +220,16 @@ class PipedriveSource:
                     f"deals: flow of deal {deal['id']} is gone (404, deleted since); skipped",
                     {"stream": "deals", "deal_id": deal["id"]},
                 )
-                continue
-            rows.extend(items)
-            read.append(deal["id"])
+                return None
+            return items
+
+        rows: list[Row] = []
+        read: list[str] = []
+        workers = int(getattr(self.client, "max_concurrency", 1) or 1)
+        for deal, items in zip(deals, ordered_map(flow, deals, workers), strict=True):
+            if items is not None:
+                rows.extend(items)
+                read.append(deal["id"])
         self.progress(
             f"deals: read the flow of {len(read)} deals ({len(rows)} changes)",
             {"stream": run.stream, "flows": len(read), "changes": len(rows)},
