@@ -4,20 +4,13 @@
     ('pipedrive', source('raw_pipedrive', 'deals'), 'id'),
     ('pipedrive', source('raw_pipedrive', 'deal_flow'), 'deal_id'),
 ] -%}
-{%- set global_tables = [
-    source('raw_hubspot', 'pipelines'),
-    source('raw_hubspot', 'pipeline_stages'),
-    source('raw_pipedrive', 'pipelines'),
-    source('raw_pipedrive', 'stages'),
-    source('raw_pipedrive', 'deal_field_options'),
-] -%}
 -- One row per deal the marts show: a fingerprint of everything its rows in the per-deal chain
 -- are built from (docs/decisions.md, "Incremental by deal"). Per deal: each raw table's row
 -- count, newest `_loaded_at` and count of rows flagged deleted (the loader stamps every batch;
 -- a full sweep flags deletions). Global, in every deal's fingerprint: `as_of_date`, the
--- currency vars, the `funnel_stage_mapping` and `currency_rates` seeds, and the raw pipelines,
--- stages and field options. A deal not in `int_deals_unioned` (deleted, archived, excluded) has
--- no row, so the chain drops its rows.
+-- currency vars, the `funnel_stage_mapping` and `currency_rates` seeds, and the stages' owners
+-- and probabilities (by content: a sync reloads the pipelines every run). A deal not in
+-- `int_deals_unioned` (deleted, archived, excluded) has no row, so the chain drops its rows.
 with
 
 deals as (
@@ -64,14 +57,14 @@ global_parts as (
             "'as_of='", "cast(" ~ as_of_date() ~ " as " ~ dbt.type_string() ~ ")",
             "';reporting=" ~ var("reporting_currency") ~ ";default=" ~ var("default_currency", none) ~ "'",
         ]) }} as part
-    {% for relation in global_tables %}
     union all
     select
-        '{{ relation.identifier }}:' || cast(count(*) as {{ dbt.type_string() }}) || ':'
-        || coalesce(cast(max(_loaded_at) as {{ dbt.type_string() }}), '') || ':'
-        || cast(sum(case when _is_deleted then 1 else 0 end) as {{ dbt.type_string() }}) as part
-    from {{ relation }}
-    {% endfor %}
+        {{ string_agg_ordered(
+            "source || '/' || pipeline_id || '/' || stage_id"
+            ~ " || '/' || coalesce(cast(stage_probability as " ~ dbt.type_string() ~ "), '')",
+            "source, pipeline_id, stage_id"
+        ) }} as part
+    from {{ ref('int_pipeline_stages_unioned') }}
     union all
     select
         {{ string_agg_ordered(
