@@ -48,3 +48,34 @@ def as_of_date() -> date:
         return date.fromisoformat(raw)
     except ValueError as exc:
         raise SettingsError(f"AS_OF_DATE {raw!r} is not a calendar date.") from exc
+
+
+# DuckDB resources, read by dbt's profile (dbt_project/profiles.yml, same names and defaults)
+# and by Python code that opens the warehouse itself (:func:`duckdb_config`).
+DEFAULT_WAREHOUSE_THREADS = 2
+DEFAULT_WAREHOUSE_MEMORY_LIMIT = "1GB"
+
+
+def warehouse_threads() -> int:
+    """WAREHOUSE_THREADS: DuckDB worker threads (a positive integer), default 2."""
+    raw = (os.environ.get("WAREHOUSE_THREADS") or "").strip()
+    if not raw:
+        return DEFAULT_WAREHOUSE_THREADS
+    if not raw.isdigit() or int(raw) < 1:
+        raise SettingsError(f"WAREHOUSE_THREADS must be a positive integer such as 2; got {raw!r}.")
+    return int(raw)
+
+
+def warehouse_memory_limit() -> str:
+    """WAREHOUSE_MEMORY_LIMIT: DuckDB's memory limit (e.g. 1GB, 1500MB), default 1GB."""
+    raw = (os.environ.get("WAREHOUSE_MEMORY_LIMIT") or "").strip()
+    if not raw:
+        return DEFAULT_WAREHOUSE_MEMORY_LIMIT
+    if not re.fullmatch(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", raw, flags=re.IGNORECASE):
+        raise SettingsError(f"WAREHOUSE_MEMORY_LIMIT must be a size such as 1GB or 1500MB; got {raw!r}.")
+    return raw
+
+
+def duckdb_config() -> dict[str, str]:
+    """The ``config`` for ``duckdb.connect`` from WAREHOUSE_THREADS and WAREHOUSE_MEMORY_LIMIT."""
+    return {"threads": str(warehouse_threads()), "memory_limit": warehouse_memory_limit()}

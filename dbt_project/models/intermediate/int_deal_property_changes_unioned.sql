@@ -1,3 +1,12 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy=deal_incremental_strategy(),
+        unique_key='deal_id',
+        on_schema_change='append_new_columns',
+        pre_hook="{{ delete_rebuilt_deals() }}",
+    )
+}}
 -- Every CRM's change history of a deal's amount, currency and expected close date in one
 -- shape, for the deals the marts show. One row per change; `value` is text normalized by each
 -- source's branch (amount: the number as text; currency: upper-case code; close_date: the UTC
@@ -7,6 +16,13 @@
 -- with field_key `value`, `currency`, `expected_close_date`, plus each property's value at
 -- creation (row 0, the earliest change's `old_value`); `value` `0` is an amount of 0.
 with
+
+deals_to_build as (
+
+    -- incremental by deal (macros/incremental_by_deal.sql): the deals whose inputs changed
+    {{ deals_to_build() }}
+
+),
 
 hubspot_property_changes as (
 
@@ -24,6 +40,7 @@ pipedrive_property_changes as (
 deals as (
 
     select deal_id, source, source_deal_id from {{ ref('int_deals_unioned') }}
+    where deal_id in (select deals_to_build.deal_id from deals_to_build)
 
 ),
 
@@ -82,4 +99,8 @@ final as (
 
 )
 
-select * from final
+select
+    final.*,
+    deals_to_build.deal_build_fingerprint
+from final
+inner join deals_to_build on final.deal_id = deals_to_build.deal_id

@@ -1,9 +1,25 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy=deal_incremental_strategy(),
+        unique_key='deal_id',
+        on_schema_change='append_new_columns',
+        pre_hook="{{ delete_rebuilt_deals() }}",
+    )
+}}
 -- Every CRM's stage-change events in one shape (deal, stage, time, order), for the deals the
 -- marts show. History at or after `as_of` is ignored. A deal with no history before `as_of`
 -- gets one synthetic entry at its creation, in the stage of its oldest history entry (or its
 -- current stage when the CRM sent no history at all), so every deal has a first visit.
 -- Deals with entries earlier than their creation are quarantined upstream (int_deals_unioned).
 with
+
+deals_to_build as (
+
+    -- incremental by deal (macros/incremental_by_deal.sql): the deals whose inputs changed
+    {{ deals_to_build() }}
+
+),
 
 hubspot_stage_changes as (
 
@@ -20,6 +36,7 @@ pipedrive_stage_changes as (
 deals as (
 
     select * from {{ ref('int_deals_unioned') }}
+    where deal_id in (select deals_to_build.deal_id from deals_to_build)
 
 ),
 
@@ -148,4 +165,8 @@ final as (
 
 )
 
-select * from final
+select
+    final.*,
+    deals_to_build.deal_build_fingerprint
+from final
+inner join deals_to_build on final.deal_id = deals_to_build.deal_id

@@ -1,3 +1,12 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy=deal_incremental_strategy(),
+        unique_key='deal_id',
+        on_schema_change='append_new_columns',
+        pre_hook="{{ delete_rebuilt_deals() }}",
+    )
+}}
 -- One row per deal per stage visit. A visit starts when a deal enters a stage different from
 -- the one it is in (repeated entries of the same stage collapse); the first visit starts at the
 -- deal's creation. The visit's pipeline is the one that owns its stage; the funnel step comes
@@ -5,15 +14,24 @@
 -- the blocking test `assert_every_visited_stage_is_mapped`).
 with
 
+deals_to_build as (
+
+    -- incremental by deal (macros/incremental_by_deal.sql): the deals whose inputs changed
+    {{ deals_to_build() }}
+
+),
+
 changes as (
 
     select * from {{ ref('int_deal_stage_changes_unioned') }}
+    where deal_id in (select deals_to_build.deal_id from deals_to_build)
 
 ),
 
 deals as (
 
     select deal_id, pipeline_id as deal_pipeline_id from {{ ref('int_deals_unioned') }}
+    where deal_id in (select deals_to_build.deal_id from deals_to_build)
 
 ),
 
@@ -185,4 +203,8 @@ final as (
 
 )
 
-select * from final
+select
+    final.*,
+    deals_to_build.deal_build_fingerprint
+from final
+inner join deals_to_build on final.deal_id = deals_to_build.deal_id

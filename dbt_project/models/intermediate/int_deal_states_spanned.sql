@@ -1,3 +1,12 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy=deal_incremental_strategy(),
+        unique_key='deal_id',
+        on_schema_change='append_new_columns',
+        pre_hook="{{ delete_rebuilt_deals() }}",
+    )
+}}
 {%- set properties = ['amount', 'currency', 'close_date'] -%}
 -- One row per deal × span of days over which its end-of-day state is constant (warehouse
 -- docs/metrics.md, "End of day"). The state at the end of day D (`end(D)`, next midnight UTC,
@@ -10,15 +19,24 @@
 -- creation time, the rates): the incremental snapshot rebuilds a deal whose hash changed.
 with
 
+deals_to_build as (
+
+    -- incremental by deal (macros/incremental_by_deal.sql): the deals whose inputs changed
+    {{ deals_to_build() }}
+
+),
+
 deals as (
 
     select * from {{ ref('int_deals_unioned') }}
+    where deal_id in (select deals_to_build.deal_id from deals_to_build)
 
 ),
 
 visits as (
 
     select * from {{ ref('int_deal_stage_visits_collapsed') }}
+    where deal_id in (select deals_to_build.deal_id from deals_to_build)
 
 ),
 
@@ -31,6 +49,7 @@ pipeline_stages as (
 changes as (
 
     select * from {{ ref('int_deal_property_changes_unioned') }}
+    where deal_id in (select deals_to_build.deal_id from deals_to_build)
 
 ),
 
@@ -244,4 +263,8 @@ final as (
 
 )
 
-select * from final
+select
+    final.*,
+    deals_to_build.deal_build_fingerprint
+from final
+inner join deals_to_build on final.deal_id = deals_to_build.deal_id

@@ -1,3 +1,12 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy=deal_incremental_strategy(),
+        unique_key='deal_id',
+        on_schema_change='append_new_columns',
+        pre_hook="{{ delete_rebuilt_deals() }}",
+    )
+}}
 -- One row per deal × step visit (docs/metrics.md, `mart_funnel_bottlenecks_monthly`): a
 -- deal's consecutive stage visits with the same `funnel_step` merge into one step visit (a move
 -- between two stages of one step is not an exit). It starts with the first of them and exits
@@ -5,9 +14,17 @@
 -- order is higher (won is 5), `lost` when it is a lost visit, `regressed` when it is lower.
 with
 
+deals_to_build as (
+
+    -- incremental by deal (macros/incremental_by_deal.sql): the deals whose inputs changed
+    {{ deals_to_build() }}
+
+),
+
 visits as (
 
     select * from {{ ref('int_deal_stage_visits_collapsed') }}
+    where deal_id in (select deals_to_build.deal_id from deals_to_build)
 
 ),
 
@@ -90,4 +107,8 @@ final as (
 
 )
 
-select * from final
+select
+    final.*,
+    deals_to_build.deal_build_fingerprint
+from final
+inner join deals_to_build on final.deal_id = deals_to_build.deal_id
