@@ -126,7 +126,8 @@ final as (
         source_deal_id,
         pipeline_id,
         stage_id,
-        funnel_step,
+        -- the seed's varchar on PostgreSQL: text, as the contracted table has it
+        cast(funnel_step as {{ dbt.type_string() }}) as funnel_step,
         funnel_step_order,
         amount,
         currency_code,
