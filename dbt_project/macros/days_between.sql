@@ -13,6 +13,7 @@
     cast(extract(epoch from {{ ts }}) as {{ type_double() }})
 {%- endmacro %}
 
+{#- A double, not Spark's decimal division (whose fixed scale loses the 1e-9 the engines agree on). -#}
 {% macro spark__epoch_seconds(ts) -%}
-    (unix_micros({{ ts }}) / 1000000.0)
+    (cast(unix_micros({{ ts }}) as double) / 1000000.0)
 {%- endmacro %}

@@ -20,8 +20,8 @@
 {%- endmacro %}
 
 {% macro spark__meta_action_value(json_column, action_type) -%}
-    cast(filter(
+    cast(try_element_at(filter(
         from_json({{ json_column }}, 'array<struct<action_type:string,value:string>>'),
-        lambda x: x.action_type = '{{ action_type }}'
-    )[0].value as {{ type_double() }})
+        x -> x.action_type = '{{ action_type }}'
+    ), 1).value as {{ type_double() }})
 {%- endmacro %}

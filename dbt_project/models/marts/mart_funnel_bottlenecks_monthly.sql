@@ -179,7 +179,7 @@ ranked as (
             partition by combined.month, combined.source
             order by
                 case when combined.exits >= {{ min_exits }} then 0 else 1 end,
-                case when combined.exits > 0 then combined.advanced_count * 1.0 / combined.exits end,
+                case when combined.exits > 0 then combined.advanced_count * 1.0 / combined.exits end nulls last,
                 steps.funnel_step_order desc
         ) as conversion_rank,
         row_number() over (
