@@ -10,6 +10,7 @@ PGPASSWORD, PGDATABASE); every session runs in UTC, so no value depends on the s
 
 from __future__ import annotations
 
+import importlib
 import io
 import json
 from collections.abc import Iterable, Iterator
@@ -35,7 +36,7 @@ PG_TYPES: dict[str, str] = {
 
 def _require_psycopg2() -> Any:
     try:
-        import psycopg2
+        psycopg2 = importlib.import_module("psycopg2")
     except ImportError as exc:  # pragma: no cover - depends on the optional extras
         raise RuntimeError("WAREHOUSE_TARGET=postgres needs the PostgreSQL extras: run `make setup-postgres`.") from exc
     return psycopg2
