@@ -83,6 +83,7 @@ class RawLoader:
         self.schema = schema
         self.tables = {t.name: t for t in tables}
         self._indexed: set[tuple[str, str]] = set()
+        self.changed_tables: set[str] = set()  # written or swept through this loader (Spark mirrors them)
 
     # ---- DDL ---------------------------------------------------------------------------
     def ensure_tables(self) -> None:
@@ -173,6 +174,9 @@ class RawLoader:
                     [batch.stream, json.dumps(batch.cursor, sort_keys=True), loaded_at, sync_id],
                 )
             con.execute("commit")
+            self.changed_tables.update(w.table for w in batch.writes)
+            if batch.sweep is not None:
+                self.changed_tables.add(batch.sweep.table)
         except BaseException:
             con.execute("rollback")
             raise

@@ -84,3 +84,21 @@ def test_dbt_registers_the_lake_tables_in_spark(tmp_path: Path):
         assert {r.tableName for r in spark.sql("show tables in raw_hubspot").collect()} == set(HUBSPOT.tables)
     finally:
         spark.stop()
+
+
+def test_spark_loader_mirrors_what_changed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from warehouse.engines import open_raw_loader
+
+    monkeypatch.setenv("SPARK_WAREHOUSE_DIR", str(tmp_path / "spark-warehouse"))
+    landing, lake = tmp_path / "landing.duckdb", tmp_path / "lake"
+    with open_raw_loader(landing, HUBSPOT, "spark"):
+        pass  # first time: every table gets its file, empty
+    files = {t: lake_file(lake, HUBSPOT.schema, t) for t in HUBSPOT.tables}
+    assert all(f.exists() for f in files.values())
+    before = {t: f.stat().st_mtime_ns for t, f in files.items()}
+    with open_raw_loader(landing, HUBSPOT, "spark") as loader:
+        loader.write_batch(Batch("deals", [TableWrite("deals", [{"id": "7", "dealname": "x"}])]), "s1")
+    after = {t: f.stat().st_mtime_ns for t, f in files.items()}
+    assert [t for t in HUBSPOT.tables if after[t] != before[t]] == ["deals"]
+    with duckdb.connect() as con:
+        assert con.execute(f"select id, dealname from read_parquet('{files['deals']}')").fetchall() == [("7", "x")]

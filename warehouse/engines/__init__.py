@@ -2,7 +2,8 @@
 
 - `open_raw_loader`: a loader with `warehouse.loader.RawLoader`'s contract for one source, on
   the engine's raw storage (DuckDB file; PostgreSQL; Spark: a DuckDB landing file mirrored to
-  Parquet in the lake folder when the loader closes).
+  Parquet in the lake folder when the loader closes: the tables it changed, and any without a
+  lake file yet).
 - `analytics_connection`: a DuckDB connection holding the relations the Python side reads
   (anomaly checks, Dagster row counts, publishing): the warehouse file itself on DuckDB, else an
   in-memory DuckDB with the engine's tables copied in (PostgreSQL via psycopg2; a local Spark
@@ -49,9 +50,13 @@ def open_raw_loader(duckdb_path: str | Path, source: SourceDefinition, target: s
         duck.ensure_tables()
         yield duck
         if target == "spark":
-            from warehouse.engines.spark_lake import mirror_tables
+            from warehouse.engines.spark_lake import lake_file, mirror_tables
 
-            mirror_tables(con, spark_lake_dir(), source.schema, source.tables)
+            lake = spark_lake_dir()
+            stale = [
+                t for t in source.tables if t in duck.changed_tables or not lake_file(lake, source.schema, t).exists()
+            ]
+            mirror_tables(con, lake, source.schema, stale)
 
 
 def _copy_postgres(mem: duckdb.DuckDBPyConnection, schemas: Iterable[str] | None) -> None:
