@@ -39,8 +39,17 @@ def dbt_env(warehouse: Path | str | None = None, base: Mapping[str, str] | None 
         env["PGPASSWORD"] = env[DBT_SECRET_PGPASSWORD] = source["PGPASSWORD"]
     if target == "spark":
         env.setdefault("SPARK_WAREHOUSE_DIR", str(spark_warehouse_dir()))
-        env["WAREHOUSE_LAKE_DIR"] = str(spark_lake_dir())
+        lake = spark_lake_dir()
+        env["WAREHOUSE_LAKE_DIR"] = str(lake)
+        env["WAREHOUSE_LAKE_TABLES"] = ",".join(lake_tables(lake))
     return env
+
+
+def lake_tables(lake: Path) -> list[str]:
+    """``<raw schema>.<table>`` of every raw table mirrored to the Spark lake folder."""
+    if not lake.is_dir():
+        return []
+    return sorted(f"{f.parent.name}.{f.stem}" for f in lake.glob("raw_*/*.parquet") if not f.name.startswith("."))
 
 
 def dbt_target_args() -> list[str]:

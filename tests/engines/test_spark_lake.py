@@ -60,7 +60,8 @@ def test_dbt_registers_the_lake_tables_in_spark(tmp_path: Path):
     os.environ.update(env)
     try:
         cmd = dbt_command("run-operation", "register_raw_lake", "--target-path", str(tmp_path / "target"))
-        run_env = {**dbt_env(), "WAREHOUSE_LAKE_DIR": str(lake)}
+        run_env = dbt_env()  # WAREHOUSE_LAKE_DIR = <SPARK_WAREHOUSE_DIR>/../lake = the lake above
+        assert run_env["WAREHOUSE_LAKE_DIR"] == str(lake)
     finally:
         os.environ.clear()
         os.environ.update(saved)

@@ -44,6 +44,8 @@ def open_raw_loader(duckdb_path: str | Path, source: SourceDefinition, target: s
             loader.ensure_tables()
             yield loader
         return
+    if target == "spark":
+        require_spark()  # fail at the first raw step, before any sync, with what to run
     Path(duckdb_path).parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(duckdb_path)) as con:
         duck = RawLoader(con, source.schema, source.tables.values())
