@@ -37,6 +37,7 @@ def _run_pipeline(target: str, work: Path, env: dict[str, str], sandbox_url: str
 
     from orchestration.definitions import all_assets, build_resources
 
+    (work / "dagster_home").mkdir(parents=True, exist_ok=True)
     saved = dict(os.environ)
     os.environ.update({**env, "WAREHOUSE_TARGET": target, "AS_OF_DATE": as_of.isoformat()})
     os.environ["WAREHOUSE_PUBLISH_DIR"] = str(work / "published")
