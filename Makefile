@@ -9,7 +9,7 @@ export PYTHONPATH := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DAGSTER_DISABLE_TELEMETRY := 1
 
-.PHONY: demo test test-fast run ui report browser bench eval-checks lint lock reset-cursors setup clean
+.PHONY: demo test test-fast run ui report browser bench eval-checks lint lock reset-cursors setup setup-postgres setup-spark clean
 
 $(VENV)/.installed: requirements.lock
 	@echo "==> Setting up $(VENV) with the pinned dependencies (requirements.lock)"
@@ -21,6 +21,22 @@ $(VENV)/.installed: requirements.lock
 setup: $(VENV)/.installed
 	@$(PY) -m orchestration.instance
 
+# Optional engine extras (WAREHOUSE_TARGET=postgres / spark), never in requirements.lock, so
+# `make demo` stays fast. pyspark builds locally (~2 min, ~500 MB). `make test` installs both.
+$(VENV)/.postgres: $(VENV)/.installed requirements-postgres.txt
+	@echo "==> Installing the PostgreSQL extras (requirements-postgres.txt)"
+	@$(VENV)/bin/uv pip install -q --python $(PY) -r requirements-postgres.txt
+	@touch $@
+
+$(VENV)/.spark: $(VENV)/.installed requirements-spark.txt
+	@echo "==> Installing the Spark extras (requirements-spark.txt; pyspark builds in ~2 min)"
+	@$(VENV)/bin/uv pip install -q --python $(PY) -r requirements-spark.txt
+	@touch $@
+
+setup-postgres: $(VENV)/.postgres
+
+setup-spark: $(VENV)/.spark
+
 # make reports 2 for any failing recipe; bin/warehouse keeps the command's own exit code.
 demo: setup
 	@$(PY) -m cli.main demo
@@ -28,7 +44,7 @@ demo: setup
 # Two xdist workers (TEST_WORKERS=0: one process); tests sharing one expensive run stay on one
 # worker (xdist_group marks, tests/conftest.py).
 TEST_WORKERS ?= 2
-test: setup browser
+test: setup browser setup-postgres setup-spark
 	@$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 # The edit loop (< 1 min): every test but the `slow` ones (full Dagster runs, dbt builds).

@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Sequence
 
-from core.settings import SettingsError, as_of_date, warehouse_path
+from core.settings import SettingsError, as_of_date, spark_warehouse_dir, warehouse_path, warehouse_target
 from orchestration.instance import prepare_dagster_home, prepare_dbt_manifest
 
 EXIT_OK, EXIT_FAILED, EXIT_NOT_CONFIGURED = 0, 1, 2
@@ -53,7 +53,7 @@ def run_refresh(on_event=None) -> int:
         **({"on_event": on_event} if on_event else {}),
     )
     if result.success:
-        print(f"Run {result.run_id} succeeded. Warehouse: {warehouse_path()}")
+        print(f"Run {result.run_id} succeeded. Warehouse: {warehouse_description()}")
         message = quarantine_message()
         if message:
             print(message)
@@ -77,6 +77,16 @@ def quarantine_message() -> str | None:
     return run_message(read_summary(published), published)
 
 
+def warehouse_description() -> str:
+    """Where the marts are, for the closing line of a run (README "Engines")."""
+    target = warehouse_target()
+    if target == "postgres":
+        return f"PostgreSQL database {os.environ.get('PGDATABASE') or os.environ.get('PGUSER') or '(libpq default)'}"
+    if target == "spark":
+        return f"Spark tables under {spark_warehouse_dir()} (raw landing file {warehouse_path()})"
+    return str(warehouse_path())
+
+
 def cmd_run(_: argparse.Namespace) -> int:
     try:
         as_of_date()
@@ -98,22 +108,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_reset_cursors(args: argparse.Namespace) -> int:
-    import duckdb
-
     from core.sources import SOURCES
-    from warehouse.loader import RawLoader
+    from warehouse.engines import open_raw_loader
 
     source = next((s for s in SOURCES if s.name == args.source), None)
     if source is None:
         print(f"error: unknown source {args.source!r}; known: {', '.join(s.name for s in SOURCES)}", file=sys.stderr)
         return EXIT_FAILED
     path = warehouse_path()
-    if not path.exists():
+    if warehouse_target() != "postgres" and not path.exists():
         print(f"Nothing to reset: {path} does not exist yet.")
         return EXIT_OK
-    with duckdb.connect(str(path)) as con:
-        loader = RawLoader(con, source.schema, source.tables.values())
-        loader.ensure_tables()
+    with open_raw_loader(path, source) as loader:
         n = loader.reset_cursors(args.stream or None)
     what = ", ".join(args.stream) if args.stream else "all streams"
     print(f"Reset {n} cursor(s) of {source.name} ({what}); the next run resyncs from scratch.")

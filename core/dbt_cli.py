@@ -12,8 +12,12 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from core.settings import DBT_PROJECT_DIR
+from core.settings import DBT_PROJECT_DIR, spark_lake_dir, spark_warehouse_dir, warehouse_target
 from core.sources import is_secret_env
+
+# dbt scrubs the values of DBT_ENV_SECRET_* variables from its logs and refuses them outside
+# profiles.yml, so the PostgreSQL password is also handed over under that name.
+DBT_SECRET_PGPASSWORD = "DBT_ENV_SECRET_PGPASSWORD"
 
 
 def dbt_executable() -> str:
@@ -25,11 +29,32 @@ def dbt_executable() -> str:
 def dbt_env(warehouse: Path | str | None = None, base: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment of a dbt process: ``base`` (default: ours) without the API secrets, with
     telemetry off and, given a warehouse file, ``DBT_DUCKDB_PATH`` pointing at it."""
-    env = {k: v for k, v in (os.environ if base is None else base).items() if not is_secret_env(k)}
+    source = os.environ if base is None else base
+    env = {k: v for k, v in source.items() if not is_secret_env(k)}
     env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
     if warehouse is not None:
         env["DBT_DUCKDB_PATH"] = str(warehouse)
+    target = warehouse_target()
+    if target == "postgres" and source.get("PGPASSWORD"):
+        env["PGPASSWORD"] = env[DBT_SECRET_PGPASSWORD] = source["PGPASSWORD"]
+    if target == "spark":
+        env.setdefault("SPARK_WAREHOUSE_DIR", str(spark_warehouse_dir()))
+        lake = spark_lake_dir()
+        env["WAREHOUSE_LAKE_DIR"] = str(lake)
+        env["WAREHOUSE_LAKE_TABLES"] = ",".join(lake_tables(lake))
     return env
+
+
+def lake_tables(lake: Path) -> list[str]:
+    """``<raw schema>.<table>`` of every raw table mirrored to the Spark lake folder."""
+    if not lake.is_dir():
+        return []
+    return sorted(f"{f.parent.name}.{f.stem}" for f in lake.glob("raw_*/*.parquet") if not f.name.startswith("."))
+
+
+def dbt_target_args() -> list[str]:
+    """``--target <WAREHOUSE_TARGET>`` (profiles.yml has one output per engine)."""
+    return ["--target", warehouse_target()]
 
 
 def dbt_command(command: str, *args: str) -> list[str]:
@@ -41,6 +66,7 @@ def dbt_command(command: str, *args: str) -> list[str]:
         str(DBT_PROJECT_DIR),
         "--profiles-dir",
         str(DBT_PROJECT_DIR),
+        *dbt_target_args(),
         *args,
     ]
 
@@ -59,4 +85,4 @@ def run_dbt(
     )
 
 
-__all__: Sequence[str] = ["dbt_command", "dbt_env", "dbt_executable", "run_dbt"]
+__all__: Sequence[str] = ["dbt_command", "dbt_env", "dbt_executable", "dbt_target_args", "run_dbt"]

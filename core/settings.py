@@ -28,9 +28,35 @@ def warehouse_path() -> Path:
 
 
 def publish_dir(warehouse: Path | None = None) -> Path:
-    """Where BI-facing copies of the marts go: WAREHOUSE_PUBLISH_DIR or <warehouse dir>/published."""
+    """Where BI-facing copies of the marts go: WAREHOUSE_PUBLISH_DIR, else <warehouse dir>/published
+    on DuckDB and data/published on the other engines."""
     raw = os.environ.get("WAREHOUSE_PUBLISH_DIR")
-    return resolve_path(raw) if raw else resolve_path(warehouse or warehouse_path()).parent / "published"
+    if raw:
+        return resolve_path(raw)
+    if warehouse_target() != "duckdb":
+        return resolve_path("data/published")
+    return resolve_path(warehouse or warehouse_path()).parent / "published"
+
+
+WAREHOUSE_TARGETS: tuple[str, ...] = ("duckdb", "postgres", "spark")
+
+
+def warehouse_target() -> str:
+    """WAREHOUSE_TARGET: the engine dbt builds on (duckdb, postgres or spark); default duckdb."""
+    raw = (os.environ.get("WAREHOUSE_TARGET") or "duckdb").strip().lower()
+    if raw not in WAREHOUSE_TARGETS:
+        raise SettingsError(f"WAREHOUSE_TARGET must be one of {', '.join(WAREHOUSE_TARGETS)}; got {raw!r}.")
+    return raw
+
+
+def spark_warehouse_dir() -> Path:
+    """SPARK_WAREHOUSE_DIR: tables and metastore of a local Spark session (data/spark-warehouse)."""
+    return resolve_path(os.environ.get("SPARK_WAREHOUSE_DIR") or "data/spark-warehouse")
+
+
+def spark_lake_dir() -> Path:
+    """Where raw tables are mirrored as Parquet for Spark: the `lake` folder beside the warehouse dir."""
+    return spark_warehouse_dir().parent / "lake"
 
 
 def dagster_home() -> Path:

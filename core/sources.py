@@ -89,7 +89,7 @@ PLANNED_CREDENTIAL_ENV: tuple[str, ...] = ()
 ALL_CREDENTIAL_ENV: tuple[str, ...] = tuple(v for s in SOURCES for v in s.credential_env) + PLANNED_CREDENTIAL_ENV
 
 # Secrets that are not a source's (a Slack webhook URL embeds one).
-OTHER_SECRET_ENV: tuple[str, ...] = ("ALERT_WEBHOOK_URL",)
+OTHER_SECRET_ENV: tuple[str, ...] = ("ALERT_WEBHOOK_URL", "PGPASSWORD")
 
 # Every variable holding a secret: never passed to dbt, never logged. Derived from the settings
 # classes (their `SecretStr` fields), so a new source's secrets are covered by construction.
@@ -98,7 +98,7 @@ SECRET_ENV_VARS: tuple[str, ...] = (
 )
 
 # Name patterns treated as secret as well (a safety net for variables no settings class declares).
-# (PGPASSWORD is deliberately not matched: dbt needs it to reach a PostgreSQL warehouse.)
+# (PGPASSWORD is listed above; core/dbt_cli.py hands it to dbt only on the postgres target.)
 SECRET_NAME_MARKERS: tuple[str, ...] = ("_TOKEN", "_SECRET", "_API_KEY")
 
 

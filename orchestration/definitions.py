@@ -19,10 +19,9 @@ from dagster import (
     schedule,
 )
 from dagster_dbt import DbtCliResource
-from dagster_duckdb import DuckDBResource
 
 from core.dbt_cli import dbt_executable
-from core.settings import warehouse_path
+from core.settings import warehouse_path, warehouse_target
 from core.sources import configured_source_names
 from orchestration.assets.dbt import warehouse_dbt_models
 from orchestration.assets.publish import published_marts
@@ -30,7 +29,13 @@ from orchestration.assets.raw import build_raw_assets
 from orchestration.checks import anomaly_checks  # funnel anomaly checks (warehouse/anomaly)
 from orchestration.project import dbt_project
 from orchestration.quarantine_check import quarantined_records  # ERROR, never blocking
-from orchestration.resources import GoogleAdsResource, HubSpotResource, MetaResource, PipedriveResource
+from orchestration.resources import (
+    GoogleAdsResource,
+    HubSpotResource,
+    MetaResource,
+    PipedriveResource,
+    WarehouseResource,
+)
 from orchestration.sensors import sensors as alert_sensors  # failed checks -> ALERT_WEBHOOK_URL
 
 REFRESH_JOB_NAME = "refresh_all"
@@ -44,8 +49,9 @@ def build_resources(
     meta: MetaResource | None = None,
 ) -> dict:
     return {
-        "duckdb": DuckDBResource(database=str(warehouse or warehouse_path())),
-        "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
+        # key "duckdb": every step reads the warehouse through a DuckDB connection (any engine)
+        "duckdb": WarehouseResource(database=str(warehouse or warehouse_path()), target=warehouse_target()),
+        "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable(), target=warehouse_target()),
         "hubspot": hubspot or HubSpotResource.from_env(),
         "pipedrive": pipedrive or PipedriveResource.from_env(),
         "google_ads": google_ads or GoogleAdsResource.from_env(),

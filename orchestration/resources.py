@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from dagster import ConfigurableResource, EnvVar
+from dagster_duckdb import DuckDBResource
 
 from connectors.common import ProgressFn, no_progress
 from connectors.daily_window import start_date_from
@@ -25,6 +28,8 @@ from connectors.pipedrive import defaults as pipedrive_defaults
 from connectors.pipedrive.client import PipedriveClient
 from connectors.pipedrive.source import PipedriveSource
 from core.source_settings import GoogleAdsSettings, HubSpotSettings, MetaSettings, PipedriveSettings, SourceSettings
+from core.sources import SourceDefinition
+from warehouse.engines import analytics_connection, open_raw_loader
 
 
 def resource_config(settings_cls: type[SourceSettings]) -> dict[str, Any]:
@@ -218,3 +223,30 @@ class MetaResource(ConfigurableResource):
             reread_days=self.reread_days,
             page_limit=self.page_limit,
         )
+
+
+class WarehouseResource(DuckDBResource):
+    """The warehouse, on the engine of WAREHOUSE_TARGET (`warehouse/engines`).
+
+    ``database`` is the DuckDB file: the warehouse on ``duckdb``, the raw landing file on
+    ``spark``, unused on ``postgres``. `get_connection()` is a DuckDB connection holding the dbt
+    relations on every engine (the file itself, or an in-memory copy of the engine's tables), so
+    the anomaly checks, row counts and publishing read any engine the same way; `raw_loader()`
+    writes raw data where the engine reads it.
+    """
+
+    target: str = "duckdb"
+
+    @contextmanager
+    def get_connection(self) -> Iterator[Any]:
+        if self.target == "duckdb":
+            with super().get_connection() as con:
+                yield con
+            return
+        with analytics_connection(self.database, self.target) as con:
+            yield con
+
+    @contextmanager
+    def raw_loader(self, source: SourceDefinition) -> Iterator[Any]:
+        with open_raw_loader(self.database, source, self.target) as loader:
+            yield loader

@@ -41,8 +41,30 @@ _ARROW_TYPES: dict[str, pa.DataType] = {
 }
 
 
+# DuckDB uses an ART index for `col IN (<constants>)` only while the list is short; longer lists
+# become a hash join that scans the whole table. Keep each delete under that limit.
+IN_LIST_CHUNK = 400
+
+
 def _quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
+
+
+def _literal_list(values: Iterable[Any]) -> str:
+    return ", ".join("'" + str(v).replace("'", "''") + "'" for v in values)
+
+
+def index_columns(table: TableSchema, replace_columns: Iterable[str] = ()) -> list[str]:
+    """The VARCHAR columns the loader deletes by: the key's first column and the replace columns.
+
+    Each gets a (non-unique) ART index, so a batch's deletes are index look-ups, linear in the
+    batch, instead of scans of the whole raw table (quadratic over a backfill)."""
+    wanted = [table.key[0], *replace_columns] if table.key else list(replace_columns)
+    out: list[str] = []
+    for col in wanted:
+        if col not in out and table.columns.get(col, "").upper() == "VARCHAR":
+            out.append(col)
+    return out
 
 
 @dataclass
@@ -60,6 +82,8 @@ class RawLoader:
         self.con = con
         self.schema = schema
         self.tables = {t.name: t for t in tables}
+        self._indexed: set[tuple[str, str]] = set()
+        self.changed_tables: set[str] = set()  # written or swept through this loader (Spark mirrors them)
 
     # ---- DDL ---------------------------------------------------------------------------
     def ensure_tables(self) -> None:
@@ -83,6 +107,7 @@ class RawLoader:
             for c, t in columns.items():
                 if c not in existing:
                     con.execute(f"alter table {s}.{_quote(table.name)} add column {_quote(c)} {t}")
+            self._ensure_indexes(table)
         con.execute(
             f"create table if not exists {s}.{CURSOR_TABLE} ("
             "stream varchar primary key, cursor_json varchar not null, "
@@ -94,6 +119,22 @@ class RawLoader:
             "status varchar, batches bigint, records bigint, flagged_deleted bigint, "
             "api_total bigint, warehouse_total bigint, detail varchar)"
         )
+
+    def _ensure_indexes(self, table: TableSchema, replace_columns: Iterable[str] = ()) -> None:
+        """Add the delete indexes (also to tables made before they existed: upgrade in place)."""
+        for col in index_columns(table, replace_columns):
+            if (table.name, col) in self._indexed:
+                continue
+            name = _quote(f"ix_{table.name}_{col}")
+            target = f"{_quote(self.schema)}.{_quote(table.name)}"
+            self.con.execute(f"create index if not exists {name} on {target} ({_quote(col)})")
+            self._indexed.add((table.name, col))
+
+    def _delete_in(self, target: str, column: str, values: list[Any]) -> None:
+        """``delete … where column in (values)``, in chunks short enough to use the index."""
+        for i in range(0, len(values), IN_LIST_CHUNK):
+            chunk = values[i : i + IN_LIST_CHUNK]
+            self.con.execute(f"delete from {target} where {_quote(column)} in ({_literal_list(chunk)})")
 
     # ---- cursors -------------------------------------------------------------------------
     def read_cursor(self, stream: str) -> dict[str, Any] | None:
@@ -133,6 +174,9 @@ class RawLoader:
                     [batch.stream, json.dumps(batch.cursor, sort_keys=True), loaded_at, sync_id],
                 )
             con.execute("commit")
+            self.changed_tables.update(w.table for w in batch.writes)
+            if batch.sweep is not None:
+                self.changed_tables.add(batch.sweep.table)
         except BaseException:
             con.execute("rollback")
             raise
@@ -160,26 +204,45 @@ class RawLoader:
         con = self.con
         if write.replace_all:
             con.execute(f"delete from {target}")
+        replaced: set[str] = set()
         if write.replace_column is not None and write.replace_ids:
-            ids = pa.table({"id": pa.array([str(i) for i in write.replace_ids], pa.string())})
-            con.register("_replace_ids", ids)
-            try:
-                con.execute(
-                    f"delete from {target} where {_quote(write.replace_column)} in (select id from _replace_ids)"
-                )
-            finally:
-                con.unregister("_replace_ids")
+            self._ensure_indexes(table, (write.replace_column,))
+            replaced = {str(i) for i in write.replace_ids}
+            self._delete_in(target, write.replace_column, sorted(replaced))
         if not write.rows:
             return 0
         rows = self._last_per_key(table, write.rows)
+        if not write.replace_all and not self._all_replaced(write, rows, replaced):
+            self._delete_keys(table, target, rows)
         con.register("_batch", self._arrow(table, rows, sync_id, loaded_at))
         try:
-            match = " and ".join(f"{target}.{_quote(k)} = b.{_quote(k)}" for k in table.key)
-            con.execute(f"delete from {target} using _batch b where {match}")
             con.execute(f"insert into {target} by name select * from _batch")
         finally:
             con.unregister("_batch")
         return len(rows)
+
+    @staticmethod
+    def _all_replaced(write: TableWrite, rows: list[dict[str, Any]], replaced: set[str]) -> bool:
+        """True when every row's group was just deleted (so no row of its key is left)."""
+        col = write.replace_column
+        return col is not None and bool(replaced) and all(str(r.get(col)) in replaced for r in rows)
+
+    def _delete_keys(self, table: TableSchema, target: str, rows: list[dict[str, Any]]) -> None:
+        """Delete the stored rows whose key is in ``rows`` (upsert = delete by key + insert)."""
+        first = table.key[0]
+        if len(table.key) == 1 and table.columns.get(first, "").upper() == "VARCHAR":
+            self._delete_in(target, first, sorted({str(r[first]) for r in rows if r.get(first) is not None}))
+            return
+        keys = pa.Table.from_pylist(
+            [{k: r.get(k) for k in table.key} for r in rows],
+            schema=pa.schema([pa.field(k, _ARROW_TYPES.get(table.columns[k].upper(), pa.string())) for k in table.key]),
+        )
+        self.con.register("_keys", keys)
+        try:
+            match = " and ".join(f"{target}.{_quote(k)} = b.{_quote(k)}" for k in table.key)
+            self.con.execute(f"delete from {target} using _keys b where {match}")
+        finally:
+            self.con.unregister("_keys")
 
     def _apply_sweep(self, sweep: Sweep) -> int:
         target = f"{_quote(self.schema)}.{_quote(sweep.table)}"

@@ -16,7 +16,6 @@ from dagster import (
     multi_asset,
 )
 from dagster import TableSchema as DagsterTableSchema
-from dagster_duckdb import DuckDBResource
 
 from connectors.common import TableSchema
 from core.sources import SOURCES, SourceDefinition
@@ -86,10 +85,8 @@ def _build_stream_asset(source: SourceDefinition, stream: str):
     )
     def _sync(context: AssetExecutionContext) -> Iterator[MaterializeResult]:
         resource = getattr(context.resources, source.resource_key)
-        duckdb: DuckDBResource = context.resources.duckdb
-        with duckdb.get_connection() as con:
-            loader = RawLoader(con, source.schema, source.tables.values())
-            loader.ensure_tables()
+        warehouse = context.resources.duckdb  # orchestration.resources.WarehouseResource
+        with warehouse.raw_loader(source) as loader:
             if not resource.is_configured:
                 context.log.warning(
                     f"{source.name} is not configured ({', '.join(source.credential_env)} unset): "
