@@ -76,6 +76,7 @@ def test_dbt_registers_the_lake_tables_in_spark(tmp_path: Path):
             "spark.hadoop.javax.jdo.option.ConnectionURL", f"jdbc:derby:;databaseName={wh}/metastore_db;create=true"
         )
         .config("spark.ui.enabled", "false")
+        .config("spark.driver.extraJavaOptions", f"-Dderby.stream.error.file={wh}/derby.log")
         .enableHiveSupport()
         .getOrCreate()
     )
