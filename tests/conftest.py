@@ -30,16 +30,31 @@ def pytest_sessionstart(session: pytest.Session) -> None:  # noqa: ARG001
 # `make test` runs on two xdist workers with `--dist loadgroup`. A session fixture is built once
 # per worker, so the tests that share one expensive run (the end-to-end warehouse here, the `make
 # run` subprocess in tests/e2e/conftest.py) join that fixture's group and run on one worker; the
-# other tests are spread over both. tryfirst: xdist reads the marks in its own collection hook.
+# other tests are spread over both. Marked as each item is collected: xdist reads the marks in its
+# own `pytest_collection_modifyitems`.
 SHARED_RUN_FIXTURES = ("demo_warehouse", "flaky_make_run")
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_itemcollected(item: pytest.Item) -> None:
+    for name in SHARED_RUN_FIXTURES:
+        if name in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group(name))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The group suffix of the node id that `--dist loadgroup` schedules by. pytest-xdist 3.8 writes
+    it to `item._nodeid`, which pytest 9 no longer reads (the id lives in `item._id`): set it there."""
+    if not getattr(config.option, "loadgroup", False):  # not an xdist worker under --dist loadgroup
+        return
+    from _pytest.nodes import coerce_node_id
+
     for item in items:
-        for name in SHARED_RUN_FIXTURES:
-            if name in getattr(item, "fixturenames", ()):
-                item.add_marker(pytest.mark.xdist_group(name))
+        groups = sorted(
+            {str(m.args[0] if m.args else m.kwargs.get("name", "default")) for m in item.iter_markers("xdist_group")}
+        )
+        if groups and "@" not in item.nodeid:
+            item._id = coerce_node_id(f"{item.nodeid}@{'_'.join(groups)}")
 
 
 @dataclass
