@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,10 +27,8 @@ from warehouse.loader import RawLoader
 
 def require_spark() -> None:
     """A clear error when WAREHOUSE_TARGET=spark but the Spark extras are not installed."""
-    try:
-        import pyspark  # noqa: F401
-    except ImportError:
-        raise RuntimeError("WAREHOUSE_TARGET=spark needs pyspark and dbt-spark: run `make setup-spark`.") from None
+    if importlib.util.find_spec("pyspark") is None:
+        raise RuntimeError("WAREHOUSE_TARGET=spark needs pyspark and dbt-spark: run `make setup-spark`.")
 
 
 @contextmanager
