@@ -16,6 +16,21 @@
     longer in the fingerprints) or whose fingerprint changed; `deals_to_build` is then every
     fingerprinted deal without stored rows. A full refresh builds every deal through the same SQL. -#}
 
+{#- The chain's materialization per engine: incremental by deal on DuckDB and PostgreSQL; on
+    Spark (parquet tables: no DELETE, and insert_overwrite would replace whole partitions with
+    only the rebuilt deals) the chain is rebuilt as plain tables on every run. -#}
+{% macro deal_chain_materialization() -%}
+    {{ return(adapter.dispatch('deal_chain_materialization')()) }}
+{%- endmacro %}
+
+{% macro default__deal_chain_materialization() -%}
+    {{ return('incremental') }}
+{%- endmacro %}
+
+{% macro spark__deal_chain_materialization() -%}
+    {{ return('table') }}
+{%- endmacro %}
+
 {#- The one place the chain's incremental strategy is chosen (per engine). -#}
 {% macro deal_incremental_strategy() -%}
     {{ return(adapter.dispatch('deal_incremental_strategy')()) }}

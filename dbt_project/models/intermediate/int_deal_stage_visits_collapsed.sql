@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=deal_chain_materialization(),
         incremental_strategy=deal_incremental_strategy(),
         unique_key='deal_id',
         on_schema_change='append_new_columns',
