@@ -20,6 +20,8 @@ import pytest
 from tests.conftest import CANARY_TOKEN, ROOT, ad_resources, hubspot_resource
 from tests.engines.same_marts import differences
 
+pytestmark = pytest.mark.engines  # make test-engines (Spark extras, minutes per engine)
+
 PG_CANARY = "pg-canary-5ecret-0b1e-4c6f"
 
 

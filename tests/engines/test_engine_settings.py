@@ -46,17 +46,10 @@ def test_publish_dir_default_per_engine(monkeypatch: pytest.MonkeyPatch, tmp_pat
 
 
 def test_spark_without_pyspark_says_what_to_run(monkeypatch: pytest.MonkeyPatch):
-    import builtins
+    import sys
 
     from warehouse.engines import require_spark
 
-    real_import = builtins.__import__
-
-    def no_pyspark(name, *args, **kwargs):
-        if name == "pyspark":
-            raise ImportError("No module named 'pyspark'")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_pyspark)
+    monkeypatch.setitem(sys.modules, "pyspark", None)  # what an environment without the extra sees
     with pytest.raises(RuntimeError, match="make setup-spark"):
         require_spark()

@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,8 +27,10 @@ from warehouse.loader import RawLoader
 
 def require_spark() -> None:
     """A clear error when WAREHOUSE_TARGET=spark but the Spark extras are not installed."""
-    if importlib.util.find_spec("pyspark") is None:
-        raise RuntimeError("WAREHOUSE_TARGET=spark needs pyspark and dbt-spark: run `make setup-spark`.")
+    try:
+        importlib.import_module("pyspark")  # an optional extra: not imported by name (mypy)
+    except ImportError:
+        raise RuntimeError("WAREHOUSE_TARGET=spark needs pyspark and dbt-spark: run `make setup-spark`.") from None
 
 
 @contextmanager
