@@ -32,7 +32,11 @@ def pytest_sessionstart(session: pytest.Session) -> None:  # noqa: ARG001
 # run` subprocess in tests/e2e/conftest.py) join that fixture's group and run on one worker; the
 # other tests are spread over both. Marked as each item is collected: xdist reads the marks in its
 # own `pytest_collection_modifyitems`.
-SHARED_RUN_FIXTURES = ("demo_warehouse", "flaky_make_run")
+SHARED_RUN_FIXTURES = (
+    "demo_warehouse",
+    "flaky_make_run",
+    "corrupted",
+)  # corrupted: tests/marts/test_quarantine_marts.py
 
 
 def pytest_itemcollected(item: pytest.Item) -> None:
