@@ -44,8 +44,14 @@ def table_rows(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> tuple
     return names, sorted(cur.fetchall(), key=_key)
 
 
-def differences(expected: duckdb.DuckDBPyConnection, actual: duckdb.DuckDBPyConnection, schema: str) -> list[str]:
-    """What differs between ``schema`` in two DuckDB connections (empty list: identical)."""
+def differences(
+    expected: duckdb.DuckDBPyConnection,
+    actual: duckdb.DuckDBPyConnection,
+    schema: str,
+    also_ignored: dict[str, frozenset[str]] | None = None,
+) -> list[str]:
+    """What differs between ``schema`` in two DuckDB connections (empty list: identical).
+    ``also_ignored``: more columns per table to leave out (e.g. load times of two separate syncs)."""
     sql = "select table_name from information_schema.tables where table_schema = ? order by 1"
     want = [r[0] for r in expected.execute(sql, [schema]).fetchall()]
     have = [r[0] for r in actual.execute(sql, [schema]).fetchall()]
@@ -59,7 +65,7 @@ def differences(expected: duckdb.DuckDBPyConnection, actual: duckdb.DuckDBPyConn
         if len(rows_a) != len(rows_b):
             out.append(f"{table}: {len(rows_a)} rows != {len(rows_b)}")
             continue
-        ignored = IGNORED_COLUMNS.get(table, frozenset())
+        ignored = IGNORED_COLUMNS.get(table, frozenset()) | (also_ignored or {}).get(table, frozenset())
         if ignored:  # columns that differ by design between two builds (tests/engines/mirror.py)
             keep = [i for i, c in enumerate(cols_a) if c not in ignored]
             rows_a = sorted((tuple(r[i] for i in keep) for r in rows_a), key=_key)

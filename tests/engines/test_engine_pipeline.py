@@ -94,7 +94,8 @@ def _engine_copy(run: EngineRun):
 @pytest.mark.slow
 def test_marts_equal_duckdb(engine_run: EngineRun, demo_warehouse):
     with duckdb.connect(str(demo_warehouse.warehouse), read_only=True) as expected, _engine_copy(engine_run) as got:
-        assert differences(expected, got, "marts") == []
+        # Two separate syncs of the same sandbox: only the load time may differ.
+        assert differences(expected, got, "marts", {"mart_build_info": frozenset({"last_loaded_at"})}) == []
 
 
 @pytest.mark.slow
