@@ -11,18 +11,11 @@ days as (
 
 ),
 
-currency_rates as (
-
-    select * from {{ ref('currency_rates') }}
-
-),
-
 reporting_rates as (
 
-    select rate_date, currency_code, cast(rate as {{ type_double() }}) as rate
-    from currency_rates
-    where reporting_currency = '{{ var("reporting_currency") }}'
-        and currency_code <> '{{ var("reporting_currency") }}'
+    -- the reporting currency is spanned below, at 1 on every day
+    select * from ({{ reporting_rates() }}) as rates
+    where currency_code <> '{{ var("reporting_currency") }}'
 
 ),
 

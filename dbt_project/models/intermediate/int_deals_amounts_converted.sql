@@ -17,28 +17,6 @@ milestones as (
 
 ),
 
-currency_rates as (
-
-    select * from {{ ref('currency_rates') }}
-
-),
-
-reporting_rates as (
-
-    select rate_date, currency_code, cast(rate as {{ type_double() }}) as rate
-    from currency_rates
-    where reporting_currency = '{{ var("reporting_currency") }}'
-
-    union all
-
-    -- the reporting currency converts into itself at 1, whatever the seed holds
-    select
-        cast('1900-01-01' as date) as rate_date,
-        '{{ var("reporting_currency") }}' as currency_code,
-        cast(1.0 as {{ type_double() }}) as rate
-
-),
-
 conversion_inputs as (
 
     select
@@ -56,24 +34,7 @@ conversion_inputs as (
 
 needed_rates as (
 
-    -- rank rates per distinct (currency, day), not per deal: a few hundred pairs
-    select currency_code, conversion_date, rate_date, rate
-    from (
-        select
-            needed.currency_code,
-            needed.conversion_date,
-            reporting_rates.rate_date,
-            reporting_rates.rate,
-            row_number() over (
-                partition by needed.currency_code, needed.conversion_date
-                order by reporting_rates.rate_date desc
-            ) as rate_rank
-        from (select distinct currency_code, conversion_date from conversion_inputs) as needed
-        inner join reporting_rates
-            on needed.currency_code = reporting_rates.currency_code
-            and needed.conversion_date >= reporting_rates.rate_date
-    ) as ranked
-    where rate_rank = 1
+    {{ latest_rate_on_or_before('conversion_inputs', 'conversion_date') }}
 
 ),
 

@@ -142,15 +142,10 @@ faults as (
         source,
         source_deal_id,
         rule,
-        {{ dbt.concat([
-            "'stage history entry dated '",
-            "cast(offending_at as " ~ dbt.type_string() ~ ")",
-            "' is earlier than the deal''s creation at '",
-            "cast(reference_at as " ~ dbt.type_string() ~ ")",
-            "' (offending entries: '",
-            "cast(entry_count as " ~ dbt.type_string() ~ ")",
-            "'): check this deal''s created date and stage history in the CRM'",
-        ]) }} as detail
+        {{ quarantine_detail(
+            "is earlier than the deal''s creation at",
+            "check this deal''s created date and stage history in the CRM",
+        ) }} as detail
     from before_creation
 
     union all
@@ -159,15 +154,10 @@ faults as (
         source,
         source_deal_id,
         rule,
-        {{ dbt.concat([
-            "'stage history entry dated '",
-            "cast(offending_at as " ~ dbt.type_string() ~ ")",
-            "' is later than its load at '",
-            "cast(reference_at as " ~ dbt.type_string() ~ ")",
-            "' (offending entries: '",
-            "cast(entry_count as " ~ dbt.type_string() ~ ")",
-            "'): check the timestamps of this deal''s stage history in the CRM'",
-        ]) }} as detail
+        {{ quarantine_detail(
+            "is later than its load at",
+            "check the timestamps of this deal''s stage history in the CRM",
+        ) }} as detail
     from after_load
 
 ),
