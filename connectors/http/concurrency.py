@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import queue
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -109,7 +109,7 @@ def _pump(it: Iterable[Any], out: queue.Queue, stop: threading.Event, tag: Any) 
             close()
 
 
-def prefetch(it: Iterable[T], depth: int = 1) -> Iterator[T]:
+def prefetch(it: Iterable[T], depth: int = 1) -> Generator[T, None, None]:
     """Yield the items of ``it`` in order, computing up to ``depth`` items ahead in a thread."""
     if depth < 1:
         yield from it
@@ -131,7 +131,7 @@ def prefetch(it: Iterable[T], depth: int = 1) -> Iterator[T]:
         worker.join()
 
 
-def merge_ordered(iterators: dict[str, Iterable[Any]], depth: int = 2) -> Iterator[tuple[str, Any]]:
+def merge_ordered(iterators: dict[str, Iterable[Any]], depth: int = 2) -> Generator[tuple[str, Any], None, None]:
     """Run every iterator in its own thread; yield ``(name, item)`` as items arrive.
 
     Each iterator's items come in its own order; at most ``depth`` x (number of iterators) items
