@@ -37,6 +37,8 @@ class StreamReport:
     api_total: int | None = None
     warehouse_total: int | None = None
     seconds: float = 0.0
+    error: BaseException | None = None
+    """Why the stream's fetch failed (its committed batches stay); None when it succeeded."""
 
     @property
     def totals_match(self) -> bool | None:
@@ -98,6 +100,7 @@ def sync_streams(
     progress: ProgressFn = no_progress,
     batch_hook: Callable[[str, int, Batch], None] | None = None,
     prefetch_batches: int = 1,
+    raise_on_failure: bool = True,
 ) -> dict[str, StreamReport]:
     """Sync several streams of one source together (``{stream: primary table}``).
 
@@ -105,8 +108,9 @@ def sync_streams(
     and in-flight bound); this thread is the single writer: it commits each stream's batches
     in that stream's order, each with its cursor in one transaction, interleaving streams as
     their batches arrive. A stream whose fetch fails is logged ``failed`` after its committed
-    batches, the others finish, then the first failure is raised. A failure while writing
-    (or in ``batch_hook(stream, i, batch)``) stops every stream at once and is raised.
+    batches, the others finish, then the first failure is raised (``raise_on_failure=False``:
+    the reports are returned, each failed one with its ``error``). A failure while writing (or
+    in ``batch_hook(stream, i, batch)``) stops every stream at once and is always raised.
     """
     now = now or datetime.now(UTC)
     writers = {
@@ -129,6 +133,7 @@ def sync_streams(
             writer = writers[stream]
             if isinstance(item, StreamFailed):
                 failures.append(item.error)
+                writer.report.error = item.error
                 writer.finish("failed")
             elif isinstance(item, _Total):
                 writer.totals(item.api_total)
@@ -140,7 +145,7 @@ def sync_streams(
     finally:
         for writer in writers.values():
             writer.finish("failed")  # no-op for the streams that finished
-    if failures:
+    if failures and raise_on_failure:
         raise failures[0]
     return {stream: w.report for stream, w in writers.items()}
 
