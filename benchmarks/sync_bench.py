@@ -267,7 +267,16 @@ def summary(
         )
         lines.append(
             table(
-                ["mode", "ordinary calls/s", "% of ceiling", "search calls/s", "throttled", "requests", "wall"],
+                [
+                    "mode",
+                    "ordinary calls/s",
+                    "% of ceiling",
+                    "search calls/s",
+                    "throttled",
+                    "requests",
+                    "wall",
+                    "re-run",
+                ],
                 [
                     [
                         r["mode"],
@@ -277,6 +286,7 @@ def summary(
                         f"{r['throttled_pct']:.2f} %",
                         f"{r['requests']:,}",
                         fmt_s(r["seconds"]),
+                        f"{r['rerun_requests']} requests",
                     ]
                     for r in lat
                 ],

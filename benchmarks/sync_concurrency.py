@@ -72,9 +72,16 @@ def run_backfill(srv: SandboxProcess, db: Path, warehouse: Path, per_10s: int, m
         else:
             sync_streams(source, loader, streams, sync_id="bench", now=now)
         seconds = time.monotonic() - t0
+        after = srv.stats()
+        # the request economy: a re-run with nothing changed (incremental searches only)
+        if mode == "sequential":
+            for stream, primary in streams.items():
+                sync_stream(source, loader, stream, primary_table=primary, sync_id="rerun", now=now, prefetch_batches=0)
+        else:
+            sync_streams(source, loader, streams, sync_id="rerun", now=now)
+        rerun_requests = srv.stats()["requests"] - after["requests"]
     finally:
         con.close()
-    after = srv.stats()
     requests = after["requests"] - before["requests"]
     throttled = after["responses_429"] - before["responses_429"]
     search = int(client.stats["search_requests"])
@@ -91,6 +98,7 @@ def run_backfill(srv: SandboxProcess, db: Path, warehouse: Path, per_10s: int, m
         "ceiling_per_s": per_10s / 10.0,
         "throttled": throttled,
         "throttled_pct": 100.0 * throttled / requests if requests else 0.0,
+        "rerun_requests": rerun_requests,
     }
 
 
@@ -110,7 +118,8 @@ def measure(
                 f"      {r['requests']:,} requests in {r['seconds']:.1f} s: {r['ordinary_requests']:,} ordinary = "
                 f"{r['req_per_s']:.1f} req/s ({r['share_of_ceiling_pct']:.0f}% of {r['ceiling_per_s']:g}/s) "
                 f"+ {r['search_requests']:,} search ({r['search_per_s']:.1f}/s); "
-                f"{r['throttled']} throttled ({r['throttled_pct']:.2f}%), in flight <= {r['max_concurrency']}"
+                f"{r['throttled']} throttled ({r['throttled_pct']:.2f}%), in flight <= {r['max_concurrency']}; "
+                f"a re-run with no change: {r['rerun_requests']} requests"
             )
             out.append(r)
     return out

@@ -36,6 +36,8 @@ from connectors.http.concurrency import StreamFailed, merge_ordered, prefetch
 from connectors.hubspot.client import next_after
 from connectors.hubspot.schema import MODIFIED_PROPERTY
 
+LIST_PAGE_LIMIT = 100  # a list page without history
+
 if TYPE_CHECKING:
     from connectors.hubspot.source import HubSpotSource, _Run
 
@@ -66,6 +68,7 @@ class _Part:
 class _ListPage:
     objects: list[dict[str, Any]]
     after: str | None
+    last_id: int | None  # the page's highest id
 
 
 @dataclass
@@ -133,8 +136,8 @@ def _batches(
             part.objects.extend(item.objects)
             part.pages += 1
             part.after = item.after
-            if item.objects:
-                part.last_id = max(part.last_id or -1, *(int(o["id"]) for o in item.objects))
+            if item.last_id is not None:
+                part.last_id = max(part.last_id or -1, item.last_id)
             part.exhausted = item.after is None
         elif isinstance(item, _SearchPage):
             part.objects.extend(item.objects)
@@ -187,6 +190,12 @@ def _tagged(it: Iterator[Any]) -> Iterator[Any]:
 def _list_up(src: HubSpotSource, stream: str, st: dict[str, Any], meet: _Meet, run: _Run) -> Iterator[_ListPage]:
     """The list's pages from ``backfill_after`` up, until they reach the search's lowest id."""
     params = src._list_params(stream, archived=False)
+    # deals: pages of 100 without history, the history read by batch/read in parallel (two
+    # calls of 50 beside the next page): the chain moves twice as fast (see the module doc)
+    read_history = stream == "deals" and src.split_list_reads_history
+    if read_history:
+        params.pop("propertiesWithHistory", None)
+        params["limit"] = LIST_PAGE_LIMIT
     if st.get("backfill_after"):
         params["after"] = st["backfill_after"]
     pages = src._pages(f"/crm/v3/objects/{stream}", params)
@@ -202,7 +211,9 @@ def _list_up(src: HubSpotSource, stream: str, st: dict[str, Any], meet: _Meet, r
                 meet.list_max = max(meet.list_max, *ids)
             src._page_read(run, "backfill", len(objects))
             after = next_after(page)
-            yield _ListPage(objects, after)
+            if read_history and objects:
+                objects = _with_history(src, objects)
+            yield _ListPage(objects, after, max(ids) if ids else None)
             if after is None:
                 return
             if meet.ordered and meet.search_min is not None and meet.list_max + 1 >= meet.search_min:
@@ -261,6 +272,16 @@ def _search_pages(
         yield objects, (None if last else below)
         if last or below <= meet.list_max + 1:
             return
+
+
+def _with_history(src: HubSpotSource, listed: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The listed deals re-read with their history, each keeping the list's associations (a deal
+    archived since it was listed is left out: the archived pass reads it)."""
+    associations = {str(o["id"]): o.get("associations") for o in listed}
+    objects = src._read_deals([str(o["id"]) for o in listed])
+    for obj in objects:
+        obj["associations"] = associations.get(str(obj["id"]))
+    return objects
 
 
 def _read_children(src: HubSpotSource, ids: list[str]) -> tuple[list[dict[str, Any]], list[Row]]:

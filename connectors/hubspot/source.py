@@ -102,6 +102,7 @@ class HubSpotSource:
         progress: ProgressFn | None = None,
         split_backfill_min_records: int | None = defaults.SPLIT_BACKFILL_MIN_RECORDS,
         split_search_limit: int = SEARCH_PAGE_LIMIT,
+        split_list_reads_history: bool = True,
     ) -> None:
         self.client = client
         self.overlap_ms = int(overlap_minutes * 60_000)
@@ -112,6 +113,7 @@ class HubSpotSource:
         self.max_concurrency = int(getattr(client, "max_concurrency", 1) or 1)
         self.split_backfill_min_records = split_backfill_min_records
         self.split_search_limit = max(1, min(SEARCH_PAGE_LIMIT, split_search_limit))
+        self.split_list_reads_history = split_list_reads_history
 
     def _pages(self, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
         """A list's pages, the next one requested while this one is parsed and written.
