@@ -73,6 +73,8 @@ def run_backfill(srv: SandboxProcess, db: Path, warehouse: Path, per_10s: int, m
             sync_streams(source, loader, streams, sync_id="bench", now=now)
         seconds = time.monotonic() - t0
         after = srv.stats()
+        search = int(client.stats["search_requests"])
+        ordinary = int(client.stats["requests"]) - search
         # the request economy: a re-run with nothing changed (incremental searches only)
         if mode == "sequential":
             for stream, primary in streams.items():
@@ -84,8 +86,6 @@ def run_backfill(srv: SandboxProcess, db: Path, warehouse: Path, per_10s: int, m
         con.close()
     requests = after["requests"] - before["requests"]
     throttled = after["responses_429"] - before["responses_429"]
-    search = int(client.stats["search_requests"])
-    ordinary = int(client.stats["requests"]) - search
     return {
         "mode": mode,
         "max_concurrency": client.max_concurrency,
