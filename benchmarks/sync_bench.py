@@ -84,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--latency-deals", type=int, help="deals of the latency step (default 20,000; --quick 2,000)")
     p.add_argument("--latency-contacts", type=int, help="contacts of the latency step (default 2 per deal)")
     p.add_argument("--latency-modes", default="concurrent", help="sequential, list and/or concurrent")
+    p.add_argument("--latency-only", action="store_true", help="only the latency step (the sync figure of issue 15)")
     p.add_argument("--data-dir", default=str(REPO_ROOT / "data" / "bench"))
     args = p.parse_args(argv)
 
@@ -103,6 +104,10 @@ def main(argv: list[str] | None = None) -> int:
     facts = machine_facts()
     for k, v in facts.items():
         say(f"    {k:27s} {v}")
+    if args.latency_only:
+        lat = latency_step(args, data_dir, 1, 1)
+        say("\n".join(latency_lines(lat)))
+        return 0
     say(
         f"    config: {deals:,} deals, {contacts:,} contacts; backfill runs {repeats}, "
         f"incremental runs {incr_repeats}; "
@@ -159,25 +164,62 @@ def main(argv: list[str] | None = None) -> int:
 
     lat = None
     if args.latency_ms:
-        from benchmarks.sync_concurrency import DEFAULT_PER_10S, measure
-
         n += 1
-        lat_deals = args.latency_deals or (2_000 if args.quick else 20_000)
-        lat_contacts = args.latency_contacts or 2 * lat_deals
-        step(
-            n,
-            total_steps,
-            f"{args.latency_ms:g} ms per request: {lat_deals:,}-deal / {lat_contacts:,}-contact backfill at "
-            f"{DEFAULT_PER_10S} calls / 10 s",
-        )
-        lat = measure(
-            lat_deals, args.latency_ms, DEFAULT_PER_10S, args.latency_modes.split(","), data_dir, lat_contacts
-        )
+        lat = latency_step(args, data_dir, n, total_steps)
 
     n += 1
     step(n, total_steps, "summary")
     say(summary(facts, deals, contacts, build_s, tput, tm, rl, rate_deals, time.monotonic() - started, lat))
     return 0
+
+
+def latency_step(args: argparse.Namespace, data_dir: Path, n: int, total_steps: int) -> list[dict[str, Any]]:
+    """The sync at a realistic round trip (:mod:`benchmarks.sync_concurrency`)."""
+    from benchmarks.sync_concurrency import DEFAULT_PER_10S, measure
+
+    lat_deals = args.latency_deals or (2_000 if args.quick else 20_000)
+    lat_contacts = args.latency_contacts or 2 * lat_deals
+    step(
+        n,
+        total_steps,
+        f"{args.latency_ms:g} ms per request: {lat_deals:,}-deal / {lat_contacts:,}-contact backfill at "
+        f"{DEFAULT_PER_10S} calls / 10 s",
+    )
+    return measure(lat_deals, args.latency_ms, DEFAULT_PER_10S, args.latency_modes.split(","), data_dir, lat_contacts)
+
+
+def latency_lines(lat: list[dict[str, Any]]) -> list[str]:
+    lines: list[str] = []
+    lines.append("At a realistic round trip (the sync figure of issue 15: >= 90 % of the ceiling, <= 1 % throttled):")
+    lines.append(
+        table(
+            [
+                "mode",
+                "ordinary calls/s",
+                "% of ceiling",
+                "search calls/s",
+                "throttled",
+                "requests",
+                "wall",
+                "re-run",
+            ],
+            [
+                [
+                    r["mode"],
+                    f"{r['req_per_s']:.1f}",
+                    f"{r['share_of_ceiling_pct']:.0f} % of {r['ceiling_per_s']:g}/s",
+                    f"{r['search_per_s']:.1f}",
+                    f"{r['throttled_pct']:.2f} %",
+                    f"{r['requests']:,}",
+                    fmt_s(r["seconds"]),
+                    f"{r['rerun_requests']} requests",
+                ]
+                for r in lat
+            ],
+            indent="  ",
+        )
+    )
+    return lines
 
 
 def summary(
@@ -262,37 +304,7 @@ def summary(
         )
     if lat:
         lines.append("")
-        lines.append(
-            "At a realistic round trip (the sync figure of issue 15: >= 90 % of the ceiling, <= 1 % throttled):"
-        )
-        lines.append(
-            table(
-                [
-                    "mode",
-                    "ordinary calls/s",
-                    "% of ceiling",
-                    "search calls/s",
-                    "throttled",
-                    "requests",
-                    "wall",
-                    "re-run",
-                ],
-                [
-                    [
-                        r["mode"],
-                        f"{r['req_per_s']:.1f}",
-                        f"{r['share_of_ceiling_pct']:.0f} % of {r['ceiling_per_s']:g}/s",
-                        f"{r['search_per_s']:.1f}",
-                        f"{r['throttled_pct']:.2f} %",
-                        f"{r['requests']:,}",
-                        fmt_s(r["seconds"]),
-                        f"{r['rerun_requests']} requests",
-                    ]
-                    for r in lat
-                ],
-                indent="  ",
-            )
-        )
+        lines.extend(latency_lines(lat))
     load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
     lines.append(
         f"\nbenchmark wall time {fmt_s(wall_s)}; load average now {load} (at start "

@@ -106,6 +106,9 @@ def measure(
     deals: int, latency_ms: float, per_10s: int, modes: list[str], data_dir: Path, contacts: int | None = None
 ) -> list[dict[str, Any]]:
     db, _ = ensure_sandbox(data_dir, deals, contacts or default_contacts(deals))
+    import pandas  # noqa: F401  (the loader's first batch imports it: seconds, not the first mode's)
+    import pyarrow  # noqa: F401
+
     out = []
     with SandboxProcess(
         db, rate_limit_per_10s=per_10s, search_rate_per_s=SERVER_SEARCH_PER_S, latency_ms=latency_ms

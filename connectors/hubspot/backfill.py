@@ -5,8 +5,11 @@ A list follows an opaque cursor, so one list is one chain of requests. To have m
 flight, a large backfill (``split_min_records`` live records or more, by a one-result search) is
 read from both ends at once:
 
-* **up**: the list (``GET /crm/v3/objects/{t}``), as the plain backfill reads it; it stops once
-  its highest id reaches the lowest id the search has read. It stops early only while the ids it
+* **up**: the list (``GET /crm/v3/objects/{t}``), as the plain backfill reads it, except that
+  deals are listed 100 per page without history (the history cap is 50) and their history is read
+  by two parallel ``batch/read`` calls beside the next page: one more call per 100 deals, for a
+  chain that moves twice as fast. It stops once its highest id reaches the lowest id the search
+  has read. It stops early only while the ids it
   returns are ascending, as HubSpot's and the emulator's are (the cursor is the next id); if they
   are not, it reads to the end, which is correct, only slower;
 * **down**: search sorted by ``hs_object_id`` descending, keyset-paged (``hs_object_id LT`` the
@@ -27,7 +30,7 @@ as after the plain backfill.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -101,7 +104,7 @@ def split_backfill(src: HubSpotSource, stream: str, st: dict[str, Any], run: _Ru
     meet = _Meet(list_max=int(st["backfill_last_id"]) if st["backfill_last_id"] is not None else -1)
     if st["backfill_below"] is not None:
         meet.search_min = int(st["backfill_below"])
-    parts: dict[str, Iterator[Any]] = {
+    parts: dict[str, Iterable[Any]] = {
         "list": _tagged(_list_up(src, stream, st, meet, run)),
         "search": _tagged(_search_down(src, stream, st, meet, run)),
     }
@@ -190,8 +193,7 @@ def _tagged(it: Iterator[Any]) -> Iterator[Any]:
 def _list_up(src: HubSpotSource, stream: str, st: dict[str, Any], meet: _Meet, run: _Run) -> Iterator[_ListPage]:
     """The list's pages from ``backfill_after`` up, until they reach the search's lowest id."""
     params = src._list_params(stream, archived=False)
-    # deals: pages of 100 without history, the history read by batch/read in parallel (two
-    # calls of 50 beside the next page): the chain moves twice as fast (see the module doc)
+    # deals: pages of 100 without history, the history read by batch/read (see the module doc)
     read_history = stream == "deals" and src.split_list_reads_history
     if read_history:
         params.pop("propertiesWithHistory", None)
