@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from connectors.common import Batch, ConnectorError, ProgressFn, Row, Sweep, TableWrite
-from connectors.http.concurrency import ordered_map, prefetch
+from connectors.http.concurrency import Ahead, ordered_map, prefetch
 from connectors.hubspot import cursor as cur
 from connectors.hubspot import defaults
 from connectors.hubspot.backfill import is_split, split_backfill
@@ -52,6 +52,7 @@ LIST_PAGE_LIMIT = 100
 BATCH_READ_LIMIT = 50  # batch/read with history: keep to the history page cap
 V4_BATCH_LIMIT = 100
 PROPERTIES = {"contacts": CONTACT_PROPERTIES, "deals": DEAL_PROPERTIES}
+ARCHIVED_PAGES_AHEAD = 20  # archived list pages fetched ahead while the main pass runs (memory bound)
 
 
 @dataclass
@@ -205,11 +206,23 @@ class HubSpotSource:
         run = _Run(stream)
         # a backfill from the very start (neither end resumed) lists every live id
         whole_backfill = st["phase"] == "backfill" and st["backfill_after"] is None and not is_split(st)
-        if st["phase"] == "backfill":
-            yield from self._backfill(stream, st, run)
+        # the archived pass is committed after the main pass (a record archived meanwhile must end
+        # up archived) but, when requests may overlap, fetched while the main pass runs
+        params = self._list_params(stream, archived=True)
+        pages: Iterable[dict[str, Any]]
+        if self.max_concurrency > 1:
+            pages = Ahead(self.client.iter_list_pages(f"/crm/v3/objects/{stream}", params), ARCHIVED_PAGES_AHEAD)
         else:
-            yield from self._incremental(stream, st, run)
-        yield from self._archived(stream, st, run)
+            pages = self.client.iter_list_pages(f"/crm/v3/objects/{stream}", params)
+        try:
+            if st["phase"] == "backfill":
+                yield from self._backfill(stream, st, run)
+            else:
+                yield from self._incremental(stream, st, run)
+            yield from self._archived(stream, st, run, pages)
+        finally:
+            if isinstance(pages, Ahead):
+                pages.close()
         if whole_backfill:
             # every live id was listed by this backfill: it doubles as the sweep
             yield self._sweep_batch(stream, st, run, now)
@@ -301,10 +314,12 @@ class HubSpotSource:
         st["modified_since_ms"] = max_ms
         return self._batch(stream, writes, st, run, "incremental", pages, len(found))
 
-    def _archived(self, stream: str, st: dict[str, Any], run: _Run) -> Iterator[Batch]:
-        params = self._list_params(stream, archived=True)
+    def _archived(
+        self, stream: str, st: dict[str, Any], run: _Run, archived_pages: Iterable[dict[str, Any]]
+    ) -> Iterator[Batch]:
+        """Batches of the archived list's pages (``archived=true``)."""
         pending = _Pending()
-        for page in self._pages(f"/crm/v3/objects/{stream}", params):
+        for page in archived_pages:
             objects = page.get("results") or []
             for obj in objects:
                 obj["archived"] = True  # the list only returns archived ones; be explicit
