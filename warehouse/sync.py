@@ -101,6 +101,7 @@ def sync_streams(
     batch_hook: Callable[[str, int, Batch], None] | None = None,
     prefetch_batches: int = 1,
     raise_on_failure: bool = True,
+    concurrent: bool = True,
 ) -> dict[str, StreamReport]:
     """Sync several streams of one source together (``{stream: primary table}``).
 
@@ -111,6 +112,8 @@ def sync_streams(
     batches, the others finish, then the first failure is raised (``raise_on_failure=False``:
     the reports are returned, each failed one with its ``error``). A failure while writing (or
     in ``batch_hook(stream, i, batch)``) stops every stream at once and is always raised.
+    ``concurrent=False``: the streams are fetched one after another (a client not built for
+    threads), with the same bookkeeping.
     """
     now = now or datetime.now(UTC)
     writers = {
@@ -127,8 +130,10 @@ def sync_streams(
         if len(streams) == 1 and prefetch_batches < 1:
             (stream,) = streams
             events: Iterator[tuple[str, Any]] = ((stream, item) for item in fetch(stream))
-        else:
+        elif concurrent:
             events = merge_ordered({s: fetch(s) for s in streams}, depth=max(1, prefetch_batches))
+        else:
+            events = _one_after_another({s: fetch(s) for s in streams}, max(1, prefetch_batches))
         for stream, item in events:
             writer = writers[stream]
             if isinstance(item, StreamFailed):
@@ -148,6 +153,16 @@ def sync_streams(
     if failures and raise_on_failure:
         raise failures[0]
     return {stream: w.report for stream, w in writers.items()}
+
+
+def _one_after_another(iterators: dict[str, Iterator[Any]], depth: int) -> Iterator[tuple[str, Any]]:
+    """:func:`merge_ordered` of one stream at a time."""
+    for name, it in iterators.items():
+        events = merge_ordered({name: it}, depth=depth)
+        try:
+            yield from events
+        finally:
+            events.close()
 
 
 @dataclass

@@ -127,14 +127,19 @@ def _build_source_asset(source: SourceDefinition):
             def progress(message: str, counters: dict[str, object]) -> None:  # noqa: ARG001
                 context.log.info(message)
 
+            built = resource.build_source(progress)
+            # streams together where the client bounds its requests in flight (HubSpot, Pipedrive)
+            client = getattr(built, "client", None)
+            together = int(getattr(client, "max_concurrency", 1) or 1) > 1
             reports = sync_streams(
-                resource.build_source(progress),
+                built,
                 loader,
                 {stream: tables[0] for stream, tables in streams.items()},
                 sync_id=context.run.run_id,
                 now=datetime.now(UTC),
                 progress=progress,
                 raise_on_failure=False,
+                concurrent=together,
             )
             failed: list[str] = []
             for stream, tables in streams.items():
