@@ -14,7 +14,12 @@ Prints figures; asserts nothing about speed. Steps:
 3. tracemalloc: one more deals backfill with ``tracemalloc`` on (slower, so not timed);
 4. rate limit on: the server at HubSpot's ceilings (100 calls / 10 s, 5 searches / s), the client
    at its defaults (90 / 10 s, 4 searches / s), on a smaller sandbox;
-5. a summary.
+5. at a realistic round trip (``--latency-ms``, default 100; 0 skips it): a backfill of the
+   issue's 20,000-deal / 40,000-contact account with HubSpot Pro's 190 calls / 10 s enforced and
+   the client configured to it (:mod:`benchmarks.sync_concurrency`): calls/s against that ceiling,
+   throttled share, requests, wall time (``--latency-modes list,concurrent`` adds the sync
+   without the split backfill, for comparison);
+6. a summary.
 """
 
 from __future__ import annotations
@@ -75,6 +80,11 @@ def main(argv: list[str] | None = None) -> int:
         help="trace the full-size deals backfill (about 2.5x its time) instead of the small sandbox's",
     )
     p.add_argument("--profile", action="store_true", help="cProfile the deals backfill of run 1 (slows it down)")
+    p.add_argument("--latency-ms", type=float, default=100.0, help="round trip of the latency step (0: skip it)")
+    p.add_argument("--latency-deals", type=int, help="deals of the latency step (default 20,000; --quick 2,000)")
+    p.add_argument("--latency-contacts", type=int, help="contacts of the latency step (default 2 per deal)")
+    p.add_argument("--latency-modes", default="concurrent", help="sequential, list and/or concurrent")
+    p.add_argument("--latency-only", action="store_true", help="only the latency step (the sync figure of issue 15)")
     p.add_argument("--data-dir", default=str(REPO_ROOT / "data" / "bench"))
     args = p.parse_args(argv)
 
@@ -86,13 +96,18 @@ def main(argv: list[str] | None = None) -> int:
     incr_repeats = args.repeat or 3
     data_dir = Path(args.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
-    total_steps = 5 - (1 if args.skip_rate_limit else 0) - (1 if args.no_tracemalloc else 0)
+    total_steps = 6 - (1 if args.skip_rate_limit else 0) - (1 if args.no_tracemalloc else 0)
+    total_steps -= 1 if not args.latency_ms else 0
     n = 0
 
     say("HubSpot sync benchmark (figures only; nothing here asserts a speed)")
     facts = machine_facts()
     for k, v in facts.items():
         say(f"    {k:27s} {v}")
+    if args.latency_only:
+        lat = latency_step(args, data_dir, 1, 1)
+        say("\n".join(latency_lines(lat)))
+        return 0
     say(
         f"    config: {deals:,} deals, {contacts:,} contacts; backfill runs {repeats}, "
         f"incremental runs {incr_repeats}; "
@@ -147,10 +162,64 @@ def main(argv: list[str] | None = None) -> int:
         step(n, total_steps, f"rate limit on: {rate_deals:,}-deal sandbox at HubSpot's ceilings")
         rl = report_rate_limited(rate_limited(rate_db, data_dir), tput, deals)
 
+    lat = None
+    if args.latency_ms:
+        n += 1
+        lat = latency_step(args, data_dir, n, total_steps)
+
     n += 1
     step(n, total_steps, "summary")
-    say(summary(facts, deals, contacts, build_s, tput, tm, rl, rate_deals, time.monotonic() - started))
+    say(summary(facts, deals, contacts, build_s, tput, tm, rl, rate_deals, time.monotonic() - started, lat))
     return 0
+
+
+def latency_step(args: argparse.Namespace, data_dir: Path, n: int, total_steps: int) -> list[dict[str, Any]]:
+    """The sync at a realistic round trip (:mod:`benchmarks.sync_concurrency`)."""
+    from benchmarks.sync_concurrency import DEFAULT_PER_10S, measure
+
+    lat_deals = args.latency_deals or (2_000 if args.quick else 20_000)
+    lat_contacts = args.latency_contacts or 2 * lat_deals
+    step(
+        n,
+        total_steps,
+        f"{args.latency_ms:g} ms per request: {lat_deals:,}-deal / {lat_contacts:,}-contact backfill at "
+        f"{DEFAULT_PER_10S} calls / 10 s",
+    )
+    return measure(lat_deals, args.latency_ms, DEFAULT_PER_10S, args.latency_modes.split(","), data_dir, lat_contacts)
+
+
+def latency_lines(lat: list[dict[str, Any]]) -> list[str]:
+    lines: list[str] = []
+    lines.append("At a realistic round trip (the sync figure of issue 15: >= 90 % of the ceiling, <= 1 % throttled):")
+    lines.append(
+        table(
+            [
+                "mode",
+                "ordinary calls/s",
+                "% of ceiling",
+                "search calls/s",
+                "throttled",
+                "requests",
+                "wall",
+                "re-run",
+            ],
+            [
+                [
+                    r["mode"],
+                    f"{r['req_per_s']:.1f}",
+                    f"{r['share_of_ceiling_pct']:.0f} % of {r['ceiling_per_s']:g}/s",
+                    f"{r['search_per_s']:.1f}",
+                    f"{r['throttled_pct']:.2f} %",
+                    f"{r['requests']:,}",
+                    fmt_s(r["seconds"]),
+                    f"{r['rerun_requests']} requests",
+                ]
+                for r in lat
+            ],
+            indent="  ",
+        )
+    )
+    return lines
 
 
 def summary(
@@ -163,6 +232,7 @@ def summary(
     rl: dict[str, Any] | None,
     rate_deals: int,
     wall_s: float,
+    lat: list[dict[str, Any]] | None = None,
 ) -> str:
     lines = [
         "=" * 100,
@@ -232,6 +302,9 @@ def summary(
                 indent="  ",
             )
         )
+    if lat:
+        lines.append("")
+        lines.extend(latency_lines(lat))
     load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
     lines.append(
         f"\nbenchmark wall time {fmt_s(wall_s)}; load average now {load} (at start "

@@ -37,6 +37,8 @@ class StreamReport:
     api_total: int | None = None
     warehouse_total: int | None = None
     seconds: float = 0.0
+    error: BaseException | None = None
+    """Why the stream's fetch failed (its committed batches stay); None when it succeeded."""
 
     @property
     def totals_match(self) -> bool | None:
@@ -98,6 +100,8 @@ def sync_streams(
     progress: ProgressFn = no_progress,
     batch_hook: Callable[[str, int, Batch], None] | None = None,
     prefetch_batches: int = 1,
+    raise_on_failure: bool = True,
+    concurrent: bool = True,
 ) -> dict[str, StreamReport]:
     """Sync several streams of one source together (``{stream: primary table}``).
 
@@ -105,8 +109,11 @@ def sync_streams(
     and in-flight bound); this thread is the single writer: it commits each stream's batches
     in that stream's order, each with its cursor in one transaction, interleaving streams as
     their batches arrive. A stream whose fetch fails is logged ``failed`` after its committed
-    batches, the others finish, then the first failure is raised. A failure while writing
-    (or in ``batch_hook(stream, i, batch)``) stops every stream at once and is raised.
+    batches, the others finish, then the first failure is raised (``raise_on_failure=False``:
+    the reports are returned, each failed one with its ``error``). A failure while writing (or
+    in ``batch_hook(stream, i, batch)``) stops every stream at once and is always raised.
+    ``concurrent=False``: the streams are fetched one after another (a client not built for
+    threads), with the same bookkeeping.
     """
     now = now or datetime.now(UTC)
     writers = {
@@ -123,12 +130,15 @@ def sync_streams(
         if len(streams) == 1 and prefetch_batches < 1:
             (stream,) = streams
             events: Iterator[tuple[str, Any]] = ((stream, item) for item in fetch(stream))
-        else:
+        elif concurrent:
             events = merge_ordered({s: fetch(s) for s in streams}, depth=max(1, prefetch_batches))
+        else:
+            events = _one_after_another({s: fetch(s) for s in streams}, max(1, prefetch_batches))
         for stream, item in events:
             writer = writers[stream]
             if isinstance(item, StreamFailed):
                 failures.append(item.error)
+                writer.report.error = item.error
                 writer.finish("failed")
             elif isinstance(item, _Total):
                 writer.totals(item.api_total)
@@ -140,9 +150,19 @@ def sync_streams(
     finally:
         for writer in writers.values():
             writer.finish("failed")  # no-op for the streams that finished
-    if failures:
+    if failures and raise_on_failure:
         raise failures[0]
     return {stream: w.report for stream, w in writers.items()}
+
+
+def _one_after_another(iterators: dict[str, Iterator[Any]], depth: int) -> Iterator[tuple[str, Any]]:
+    """:func:`merge_ordered` of one stream at a time."""
+    for name, it in iterators.items():
+        events = merge_ordered({name: it}, depth=depth)
+        try:
+            yield from events
+        finally:
+            events.close()
 
 
 @dataclass

@@ -5,6 +5,8 @@
 * :func:`ordered_map` - ``fn`` over items on up to N threads, results in input order (batch reads);
 * :func:`prefetch` - run an iterator one step ahead in a thread (the next page is requested while
   the current one is parsed and written), items in their order;
+* :class:`Ahead` - start an iterator in a thread now, read its items later (a pass that must be
+  committed after another is fetched while the other runs);
 * :func:`merge_ordered` - run several iterators at once, yield ``(name, item)`` as they come,
   each iterator's own order kept (streams fetched together, written by one writer).
 
@@ -18,10 +20,10 @@ from __future__ import annotations
 import math
 import queue
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import requests
 import requests.adapters
@@ -109,7 +111,7 @@ def _pump(it: Iterable[Any], out: queue.Queue, stop: threading.Event, tag: Any) 
             close()
 
 
-def prefetch(it: Iterable[T], depth: int = 1) -> Iterator[T]:
+def prefetch(it: Iterable[T], depth: int = 1) -> Generator[T, None, None]:
     """Yield the items of ``it`` in order, computing up to ``depth`` items ahead in a thread."""
     if depth < 1:
         yield from it
@@ -131,7 +133,35 @@ def prefetch(it: Iterable[T], depth: int = 1) -> Iterator[T]:
         worker.join()
 
 
-def merge_ordered(iterators: dict[str, Iterable[Any]], depth: int = 2) -> Iterator[tuple[str, Any]]:
+class Ahead(Generic[T]):
+    """The items of ``it``, fetched from now on in a thread (up to ``depth`` ahead) while the
+    caller does other work; iterate it later to get them in order. ``close()`` stops the thread
+    (iterating to the end closes it too); call it when the items are not wanted after all."""
+
+    def __init__(self, it: Iterable[T], depth: int) -> None:
+        self._out: queue.Queue = queue.Queue(maxsize=max(1, depth))
+        self._stop = threading.Event()
+        self._worker = threading.Thread(target=_pump, args=(it, self._out, self._stop, None), name="ahead", daemon=True)
+        self._worker.start()
+
+    def __iter__(self) -> Generator[T, None, None]:
+        try:
+            while True:
+                _, value = self._out.get()
+                if value is _DONE:
+                    return
+                if isinstance(value, _Failed):
+                    raise value.error
+                yield value
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._worker.join()
+
+
+def merge_ordered(iterators: dict[str, Iterable[Any]], depth: int = 2) -> Generator[tuple[str, Any], None, None]:
     """Run every iterator in its own thread; yield ``(name, item)`` as items arrive.
 
     Each iterator's items come in its own order; at most ``depth`` x (number of iterators) items

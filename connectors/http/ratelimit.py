@@ -15,7 +15,15 @@ class RollingWindowLimiter:
     ``acquire()`` blocks (through the injected ``sleep``) until a slot is free, records the
     call and returns the seconds it waited. ``max_calls`` can be lowered at run time
     (:meth:`set_max_calls`), e.g. when the API's headers announce a smaller limit.
+
+    ``acquire(hold=True)`` with :meth:`release` is for a client whose ceiling equals the API's:
+    the call holds its slot while it is in flight and its window starts when it completes, so
+    however the round trip varies, the API (which counts a call some time between the two) never
+    sees more than ``max_calls`` in its window. It costs a round trip per window (2 % at 200 ms
+    in 10 s).
     """
+
+    POLL_S = 0.01  # every slot held by calls in flight: look again after this long
 
     def __init__(
         self,
@@ -31,7 +39,8 @@ class RollingWindowLimiter:
         self.window_s = window_s
         self._clock = clock
         self._sleep = sleep
-        self._calls: deque[float] = deque()
+        self._calls: deque[float] = deque()  # when each call began (or, if held, completed)
+        self._open = 0  # held calls in flight
         self._lock = threading.Lock()
 
     @classmethod
@@ -45,21 +54,44 @@ class RollingWindowLimiter:
         with self._lock:
             self.max_calls = max(1, int(max_calls))
 
-    def acquire(self) -> float:
-        """Wait for a free slot, record the call, return the seconds waited."""
+    def acquire(self, *, hold: bool = False) -> float:
+        """Wait for a free slot, record the call, return the seconds waited.
+
+        ``hold``: the call keeps its slot until :meth:`release` (call it once, when the call
+        has completed, whatever its outcome)."""
         waited = 0.0
-        with self._lock:
-            while True:
+        while True:
+            with self._lock:
                 now = self._clock()
-                while self._calls and self._calls[0] <= now - self.window_s:
-                    self._calls.popleft()
-                if len(self._calls) < self.max_calls:
-                    self._calls.append(now)
+                self._prune(now)
+                used = len(self._calls) + self._open
+                if used < self.max_calls:
+                    if hold:
+                        self._open += 1
+                    else:
+                        self._calls.append(now)
                     return waited
-                delay = self._calls[len(self._calls) - self.max_calls] + self.window_s - now
-                delay = max(delay, 0.001)
-                self._sleep(delay)
-                waited += delay
+                k = used - self.max_calls  # this many more must leave the window, then one more
+                delay = self._calls[k] + self.window_s - now if k < len(self._calls) else self.POLL_S
+            delay = max(delay, 0.001)
+            self._sleep(delay)
+            waited += delay
+
+    def release(self) -> None:
+        """A held call has completed: its slot stays taken for one window from now."""
+        with self._lock:
+            self._open = max(0, self._open - 1)
+            self._calls.append(self._clock())
+
+    def in_window(self) -> int:
+        """Calls that count now: in the window, or held and in flight."""
+        with self._lock:
+            self._prune(self._clock())
+            return len(self._calls) + self._open
+
+    def _prune(self, now: float) -> None:
+        while self._calls and self._calls[0] <= now - self.window_s:
+            self._calls.popleft()
 
 
 _LIMITERS: dict[tuple, RollingWindowLimiter] = {}

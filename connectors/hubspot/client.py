@@ -168,6 +168,7 @@ class HubSpotClient(PagedReads):
         self._stats_lock = threading.Lock()
         self.stats: dict[str, float] = {
             "requests": 0,
+            "search_requests": 0,  # of them: search calls (their own rate limit)
             "retries": 0,
             "throttled_429": 0,
             "waited_s": 0.0,
@@ -202,12 +203,15 @@ class HubSpotClient(PagedReads):
         is_search = method == "POST" and path.rstrip("/").endswith("/search")
         attempt = 1
         while True:
-            self._throttle(is_search)
+            held = self._throttle(is_search)
             retry: _Retry | None = None
             try:
                 return self._attempt(method, path, what, params, json_body, is_search, attempt)
             except _Retry as exc:
                 retry = exc
+            finally:
+                if held is not None:
+                    held.release()
             if retry.rate_limited:
                 self._count("throttled_429")
             if attempt > self.max_retries:
@@ -231,6 +235,8 @@ class HubSpotClient(PagedReads):
         attempt: int,
     ) -> dict[str, Any]:
         self._count("requests")
+        if is_search:
+            self._count("search_requests")
         # Exceptions from requests are never chained (their text may hold URLs or headers):
         # each is replaced by a message built here, raised outside the except block.
         failure: Exception | None = None
@@ -327,10 +333,20 @@ class HubSpotClient(PagedReads):
         base = 0.2 * self.backoff_base_s * (2 ** max(attempt - 1, 0))
         return base * (1 + random.uniform(0, 0.25))
 
-    def _throttle(self, is_search: bool) -> None:
-        limiter = self._search_limiter if is_search else self._limiter
-        if limiter is not None:
-            self._count("waited_s", limiter.acquire())
+    def _throttle(self, is_search: bool) -> RollingWindowLimiter | None:
+        """Wait for the call's slot; returns the limiter to release when the call completes.
+
+        Ordinary calls hold their slot while in flight (their window starts at completion): the
+        client's ceiling is the account's own, so a call the server counts late must not let a
+        191st into its window. Search keeps its 20 % headroom (4 of 5 per second) instead."""
+        if is_search:
+            if self._search_limiter is not None:
+                self._count("waited_s", self._search_limiter.acquire())
+            return None
+        if self._limiter is None:
+            return None
+        self._count("waited_s", self._limiter.acquire(hold=True))
+        return self._limiter
 
     def _wait(self, seconds: float) -> None:
         if seconds > 0:
@@ -359,7 +375,10 @@ class HubSpotClient(PagedReads):
             # the account allows fewer calls than configured: keep 10 % headroom
             self._limiter.set_max_calls(max(1, int(maximum * 0.9)))
         low_water = max(2, maximum // 20)
-        if maximum > 0 and remaining < low_water:
+        # calls of the window that are not this process's (another app on the account): our own
+        # limiter already keeps ours under the ceiling, so an empty window of our own is no reason
+        others = maximum - remaining - self._limiter.in_window()
+        if maximum > 0 and remaining < low_water and others >= low_water:
             # Someone else shares the budget: wait for roughly enough slots to come back.
             wait = interval_s * (low_water - remaining) / maximum
             wait = min(wait if remaining > 0 else interval_s, interval_s)

@@ -6,6 +6,8 @@ Format, version 1::
       "version": 1,
       "phase": "backfill" | "incremental",
       "backfill_after": "<list cursor>" | None,  # next unread page of the backfill list
+      "backfill_last_id": "123" | None,  # split backfill: the list has every id up to this one
+      "backfill_below": "456" | None,  # split backfill: the search has every live id >= this one
       "backfill_started_ms": 1740787200000 | None,  # `now` when the backfill began
       "modified_since_ms": 1740787200000 | None,  # highest modified timestamp loaded
       "last_full_sweep_at": "2025-03-01T09:15:00.000Z" | None,
@@ -13,6 +15,10 @@ Format, version 1::
 
 * ``phase == "backfill"``: a full list read is under way; the next sync resumes it from
   ``backfill_after`` (None = from the start). Upserts make a repeated page harmless.
+* ``backfill_below`` set: a split backfill (:mod:`connectors.hubspot.backfill`) is under way:
+  the list reads up from ``backfill_after``, a search reads down from ``backfill_below``, and the
+  backfill is complete when the two ranges touch. Cursors stored before these two keys existed
+  read them as None (a plain backfill).
 * ``phase == "incremental"``: search ``<modified property> GTE modified_since_ms - overlap``.
   When a backfill finishes, ``modified_since_ms`` = min(max modified seen, backfill start), so
   records changed while the backfill ran are picked up by the next incremental run.
@@ -43,6 +49,8 @@ def initial_state(now: datetime) -> dict[str, Any]:
         "version": CURSOR_VERSION,
         "phase": "backfill",
         "backfill_after": None,
+        "backfill_last_id": None,
+        "backfill_below": None,
         "backfill_started_ms": to_ms(now),
         "modified_since_ms": None,
         "last_full_sweep_at": None,

@@ -25,3 +25,6 @@ BATCH_SIZE = 500
 MAX_CONCURRENCY: int | None = None
 """Requests in flight together per account; None: derived from the rate limit
 (:func:`connectors.http.concurrency.max_concurrency_for`: 90 / 10 s -> 4, 190 / 10 s -> 8)."""
+SPLIT_BACKFILL_MIN_RECORDS: int | None = 5_000
+"""A backfill of a stream with at least this many live records reads the list up from the lowest
+id and a search down from the highest at once (:mod:`connectors.hubspot.backfill`)."""

@@ -21,9 +21,10 @@ from datetime import datetime
 from typing import Any
 
 from connectors.common import Batch, ConnectorError, ProgressFn, Row, Sweep, TableWrite
-from connectors.http.concurrency import ordered_map, prefetch
+from connectors.http.concurrency import Ahead, ordered_map, prefetch
 from connectors.hubspot import cursor as cur
 from connectors.hubspot import defaults
+from connectors.hubspot.backfill import is_split, split_backfill
 from connectors.hubspot.client import (
     HISTORY_PAGE_LIMIT,
     SEARCH_RESULT_CAP,
@@ -51,6 +52,7 @@ LIST_PAGE_LIMIT = 100
 BATCH_READ_LIMIT = 50  # batch/read with history: keep to the history page cap
 V4_BATCH_LIMIT = 100
 PROPERTIES = {"contacts": CONTACT_PROPERTIES, "deals": DEAL_PROPERTIES}
+ARCHIVED_PAGES_AHEAD = 20  # archived list pages fetched ahead while the main pass runs (memory bound)
 
 
 @dataclass
@@ -83,6 +85,10 @@ class HubSpotSource:
     ``overlap_minutes``: incremental searches start this long before the cursor (search is
     eventually consistent). ``full_sweep_every_hours``: how often every id is listed to catch
     hard deletes and association-only changes. ``batch_size``: ~records per batch.
+    ``split_backfill_min_records``: a backfill of a stream with at least this many live records
+    reads from both ends at once (:mod:`connectors.hubspot.backfill`) when the client allows more
+    than one request in flight; 0 splits every backfill, None never. ``split_search_limit``:
+    records per search page of a split backfill's search part (HubSpot allows 200).
     """
 
     STREAMS = ("owners", "pipelines", "contacts", "deals")
@@ -95,6 +101,9 @@ class HubSpotSource:
         full_sweep_every_hours: float = defaults.FULL_SWEEP_HOURS,
         batch_size: int = defaults.BATCH_SIZE,
         progress: ProgressFn | None = None,
+        split_backfill_min_records: int | None = defaults.SPLIT_BACKFILL_MIN_RECORDS,
+        split_search_limit: int = SEARCH_PAGE_LIMIT,
+        split_list_reads_history: bool = True,
     ) -> None:
         self.client = client
         self.overlap_ms = int(overlap_minutes * 60_000)
@@ -103,6 +112,9 @@ class HubSpotSource:
         self.progress: ProgressFn = progress or client.progress
         # batch reads of one batch run together, up to the client's bound on requests in flight
         self.max_concurrency = int(getattr(client, "max_concurrency", 1) or 1)
+        self.split_backfill_min_records = split_backfill_min_records
+        self.split_search_limit = max(1, min(SEARCH_PAGE_LIMIT, split_search_limit))
+        self.split_list_reads_history = split_list_reads_history
 
     def _pages(self, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
         """A list's pages, the next one requested while this one is parsed and written.
@@ -192,12 +204,25 @@ class HubSpotSource:
     def _sync_objects(self, stream: str, state: dict[str, Any] | None, now: datetime) -> Iterator[Batch]:
         st = cur.load_state(state, stream, now)
         run = _Run(stream)
-        whole_backfill = st["phase"] == "backfill" and st["backfill_after"] is None
-        if st["phase"] == "backfill":
-            yield from self._backfill(stream, st, run)
+        # a backfill from the very start (neither end resumed) lists every live id
+        whole_backfill = st["phase"] == "backfill" and st["backfill_after"] is None and not is_split(st)
+        # the archived pass is committed after the main pass (a record archived meanwhile must end
+        # up archived) but, when requests may overlap, fetched while the main pass runs
+        params = self._list_params(stream, archived=True)
+        pages: Iterable[dict[str, Any]]
+        if self.max_concurrency > 1:
+            pages = Ahead(self.client.iter_list_pages(f"/crm/v3/objects/{stream}", params), ARCHIVED_PAGES_AHEAD)
         else:
-            yield from self._incremental(stream, st, run)
-        yield from self._archived(stream, st, run)
+            pages = self.client.iter_list_pages(f"/crm/v3/objects/{stream}", params)
+        try:
+            if st["phase"] == "backfill":
+                yield from self._backfill(stream, st, run)
+            else:
+                yield from self._incremental(stream, st, run)
+            yield from self._archived(stream, st, run, pages)
+        finally:
+            if isinstance(pages, Ahead):
+                pages.close()
         if whole_backfill:
             # every live id was listed by this backfill: it doubles as the sweep
             yield self._sweep_batch(stream, st, run, now)
@@ -216,7 +241,20 @@ class HubSpotSource:
             params["associations"] = "contacts"
         return params
 
+    def _split(self, stream: str, st: dict[str, Any]) -> bool:
+        """Read this backfill from both ends? A split one under way: yes. A fresh one: when
+        requests can overlap and the stream is large (one search with ``limit=1`` counts it)."""
+        if is_split(st):
+            return True
+        threshold = self.split_backfill_min_records
+        if threshold is None or self.max_concurrency < 2 or st["backfill_after"] is not None:
+            return False
+        return threshold <= 0 or (self.api_total(stream) or 0) >= threshold
+
     def _backfill(self, stream: str, st: dict[str, Any], run: _Run) -> Iterator[Batch]:
+        if self._split(stream, st):
+            yield from split_backfill(self, stream, st, run)
+            return
         params = self._list_params(stream, archived=False)
         if st["backfill_after"]:
             params["after"] = st["backfill_after"]
@@ -276,10 +314,12 @@ class HubSpotSource:
         st["modified_since_ms"] = max_ms
         return self._batch(stream, writes, st, run, "incremental", pages, len(found))
 
-    def _archived(self, stream: str, st: dict[str, Any], run: _Run) -> Iterator[Batch]:
-        params = self._list_params(stream, archived=True)
+    def _archived(
+        self, stream: str, st: dict[str, Any], run: _Run, archived_pages: Iterable[dict[str, Any]]
+    ) -> Iterator[Batch]:
+        """Batches of the archived list's pages (``archived=true``)."""
         pending = _Pending()
-        for page in self._pages(f"/crm/v3/objects/{stream}", params):
+        for page in archived_pages:
             objects = page.get("results") or []
             for obj in objects:
                 obj["archived"] = True  # the list only returns archived ones; be explicit

@@ -215,3 +215,38 @@ def test_limiter_never_exceeds_window() -> None:
     assert stamps[-1] >= 20.0
     per_sec = RollingWindowLimiter.per_second(0.5)
     assert per_sec.max_calls == 1 and per_sec.window_s == 2.0
+
+
+def test_a_held_call_keeps_its_slot_until_a_window_after_it_completes() -> None:
+    """hold/release: a call the server may count as late as its completion never lets one more
+    into the server's window, whatever the round trip."""
+    clock = [0.0]
+
+    def sleep(s: float) -> None:
+        clock[0] += s
+
+    limiter = RollingWindowLimiter(2, 10.0, clock=lambda: clock[0], sleep=sleep)
+    assert limiter.acquire(hold=True) == 0.0
+    assert limiter.acquire(hold=True) == 0.0  # two in flight: the window is full
+    clock[0] = 3.0
+    limiter.release()  # the first completes at 3 s: its slot frees at 13 s, not at 10 s
+    clock[0] = 4.0
+    limiter.release()
+    assert limiter.in_window() == 2
+    limiter.acquire(hold=True)
+    assert clock[0] == 13.0
+    # all slots in flight and none completed: it waits (polling) until one completes
+    limiter2 = RollingWindowLimiter(1, 10.0, clock=lambda: clock[0], sleep=sleep)
+    limiter2.acquire(hold=True)
+    polls: list[float] = []
+
+    def sleep_then_release(s: float) -> None:
+        polls.append(s)
+        clock[0] += s
+        if len(polls) == 3:
+            limiter2.release()
+
+    limiter2._sleep = sleep_then_release
+    start = clock[0]
+    limiter2.acquire()
+    assert len(polls) > 3 and clock[0] >= start + 10.0  # the completed call's window ran out first

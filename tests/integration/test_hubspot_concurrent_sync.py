@@ -4,78 +4,47 @@ failing stream mid-way still loses and duplicates nothing."""
 
 from __future__ import annotations
 
-import shutil
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import datetime, timedelta
 
 import duckdb
 import pytest
 
 from connectors.common import ConnectorError
 from connectors.hubspot.client import HubSpotClient
-from connectors.hubspot.schema import STREAM_TABLES, TABLES
 from connectors.hubspot.source import HubSpotSource
-from emulators import SANDBOX_END_DATE, SandboxConfig, SandboxServer, build_sandbox, mutate
+from emulators import mutate
 from emulators.http import Fault
-from warehouse.loader import RawLoader
+from tests.integration.hubspot_raw import NOW, STREAMS, TOKEN, cursors, raw_loader, raw_state
 from warehouse.sync import sync_stream, sync_streams
-
-TOKEN = "concurrency-token"
-NOW = datetime.combine(SANDBOX_END_DATE + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
-STREAMS = {stream: tables[0] for stream, tables in STREAM_TABLES.items()}
-
-
-@pytest.fixture(scope="module")
-def pristine_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("crm") / "crm.sqlite"
-    return build_sandbox(SandboxConfig(seed=5, n_contacts=450, n_deals=160), path)
 
 
 @pytest.fixture
-def sandbox(pristine_sandbox: Path, tmp_path: Path):
-    db = tmp_path / "crm.sqlite"
-    shutil.copy(pristine_sandbox, db)
+def sandbox(hubspot_sandbox):
     # a small round trip so requests really overlap; HubSpot's ceiling enforced by the server
-    with SandboxServer(db, token=TOKEN, latency_ms=5, rate_limit_per_10s=190) as server:
-        yield db, server
+    return hubspot_sandbox(latency_ms=5, rate_limit_per_10s=190)
 
 
-def _source(url: str, concurrency: int) -> HubSpotSource:
+def _source(url: str, concurrency: int, split: int | None = None) -> HubSpotSource:
     client = HubSpotClient(
         url, TOKEN, backoff_base_s=0.01, rate_limit_per_10s=None, search_rate_per_s=None, max_concurrency=concurrency
     )
-    return HubSpotSource(client, batch_size=40)
+    # split: search pages of 50 (HubSpot allows 200), so that both ends read several pages here
+    return HubSpotSource(client, batch_size=40, split_backfill_min_records=split, split_search_limit=50)
 
 
 def sequential(url: str, con: duckdb.DuckDBPyConnection, sync_id: str, now: datetime = NOW) -> None:
     """The sync before concurrency: one request at a time, one stream after another."""
     source = _source(url, 1)
-    loader = _loader(con)
+    loader = raw_loader(con)
     for stream, primary in STREAMS.items():
         sync_stream(source, loader, stream, primary_table=primary, sync_id=sync_id, now=now, prefetch_batches=0)
 
 
-def concurrent(url: str, con: duckdb.DuckDBPyConnection, sync_id: str, now: datetime = NOW, hook=None) -> dict:
-    return sync_streams(_source(url, 6), _loader(con), STREAMS, sync_id=sync_id, now=now, batch_hook=hook)
-
-
-def _loader(con: duckdb.DuckDBPyConnection) -> RawLoader:
-    loader = RawLoader(con, "raw_hubspot", TABLES.values())
-    loader.ensure_tables()
-    return loader
-
-
-def raw_state(con: duckdb.DuckDBPyConnection) -> dict[str, list]:
-    out = {}
-    for table, schema in TABLES.items():
-        cols = ", ".join(f'"{c}"' for c in [*schema.columns, "_is_deleted"])
-        out[table] = con.execute(f"select {cols} from raw_hubspot.{table} order by all").fetchall()
-    return out
-
-
-def cursors(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
-    loader = RawLoader(con, "raw_hubspot", TABLES.values())
-    return {stream: loader.read_cursor(stream) for stream in STREAMS}
+def concurrent(
+    url: str, con: duckdb.DuckDBPyConnection, sync_id: str, now: datetime = NOW, hook=None, split: int | None = None
+) -> dict:
+    """Streams together; ``split=0``: every backfill read from both ends (list up, search down)."""
+    return sync_streams(_source(url, 6, split), raw_loader(con), STREAMS, sync_id=sync_id, now=now, batch_hook=hook)
 
 
 @pytest.mark.slow  # ~15 s: two backfills and two incremental syncs over HTTP
@@ -112,7 +81,8 @@ def test_concurrent_backfill_and_incremental_equal_the_sequential_sync(sandbox, 
         assert raw_state(conc) == raw_state(seq)
 
 
-def test_a_crash_in_the_writer_then_a_rerun_equals_a_clean_sync(sandbox, tmp_path):
+@pytest.mark.parametrize("split", [None, 0], ids=["list", "split"])
+def test_a_crash_in_the_writer_then_a_rerun_equals_a_clean_sync(sandbox, tmp_path, split):
     _, server = sandbox
     url = server.base_url
     with duckdb.connect(str(tmp_path / "clean.duckdb")) as con:
@@ -125,13 +95,50 @@ def test_a_crash_in_the_writer_then_a_rerun_equals_a_clean_sync(sandbox, tmp_pat
 
     with duckdb.connect(str(tmp_path / "crashed.duckdb")) as con:
         with pytest.raises(ConnectionError):
-            concurrent(url, con, "first", hook=crash)
+            concurrent(url, con, "first", hook=crash, split=split)
         partial = con.execute("select count(*) from raw_hubspot.deals").fetchone()[0]
         assert 0 < partial < len(clean["deals"])
-        assert cursors(con)["deals"]["phase"] == "backfill"
-        concurrent(url, con, "second")
+        cursor = cursors(con)["deals"]
+        assert cursor["phase"] == "backfill"
+        assert (cursor["backfill_below"] is not None) == (split == 0)
+        concurrent(url, con, "second", split=split)
         assert raw_state(con) == clean
         assert con.execute("select count(*) - count(distinct id) from raw_hubspot.deals").fetchone()[0] == 0
+
+
+def test_a_split_backfill_equals_the_sequential_sync_and_resumes_from_either_end(sandbox, tmp_path):
+    """List up + search down: the same rows and cursors as the one-request-at-a-time sync; a crash
+    after any batch resumes both parts from the stored cursor and loses or duplicates nothing."""
+    _, server = sandbox
+    url = server.base_url
+    with duckdb.connect(str(tmp_path / "seq.duckdb")) as seq:
+        sequential(url, seq, "s1")
+        clean, clean_cursors = raw_state(seq), cursors(seq)
+    server.reset_counters()
+    with duckdb.connect(str(tmp_path / "split.duckdb")) as con:
+        concurrent(url, con, "c1", split=0)
+        assert raw_state(con) == clean
+        assert cursors(con) == clean_cursors
+    paths = server.stats()["by_path"]
+    assert paths.get("/crm/v3/objects/deals/search", 0) >= 2  # the search part read deals
+    assert paths.get("/crm/v3/objects/contacts/search", 0) >= 2
+
+    def crash_at(n: int):
+        def hook(stream: str, i: int, batch) -> None:  # noqa: ARG001
+            if stream == "contacts" and i == n:
+                raise ConnectionError("power cut between batches")
+
+        return hook
+
+    # after 1, 2 or 3 committed batches: either end first (the order is the threads'), or both
+    for n in (1, 2, 3):
+        with duckdb.connect(str(tmp_path / f"crash{n}.duckdb")) as con:
+            with pytest.raises(ConnectionError):
+                concurrent(url, con, "first", hook=crash_at(n), split=0)
+            assert cursors(con)["contacts"]["phase"] == "backfill"
+            concurrent(url, con, "second", split=0)
+            assert raw_state(con) == clean
+            assert cursors(con) == clean_cursors
 
 
 def test_a_failing_stream_keeps_its_committed_batches_and_the_others_finish(sandbox, tmp_path):

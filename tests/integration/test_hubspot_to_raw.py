@@ -3,9 +3,7 @@ crash recovery, incremental syncs after changes, archive and hard-delete handlin
 
 from __future__ import annotations
 
-import shutil
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import datetime, timedelta
 
 import duckdb
 import pytest
@@ -13,28 +11,17 @@ import pytest
 from connectors.hubspot.client import HubSpotClient
 from connectors.hubspot.schema import STREAM_TABLES, TABLES
 from connectors.hubspot.source import HubSpotSource
-from emulators import SANDBOX_END_DATE, SandboxConfig, SandboxServer, build_sandbox, mutate
+from emulators import mutate
 from emulators.truth.ground_truth import GroundTruth
+from tests.integration.hubspot_raw import NOW, TOKEN, raw_loader, raw_state
 from warehouse.loader import RawLoader
 from warehouse.sync import sync_stream
 
-TOKEN = "integration-token"
-NOW = datetime.combine(SANDBOX_END_DATE + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def pristine_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("crm") / "crm.sqlite"
-    return build_sandbox(SandboxConfig(seed=11, n_contacts=400, n_deals=180), path)
-
 
 @pytest.fixture
-def sandbox(pristine_sandbox: Path, tmp_path: Path):
-    """A private copy per test (tests mutate it) served on a free loopback port."""
-    db = tmp_path / "crm.sqlite"
-    shutil.copy(pristine_sandbox, db)
-    with SandboxServer(db, token=TOKEN) as server:
-        yield db, server.base_url
+def sandbox(hubspot_sandbox):
+    db, server = hubspot_sandbox()
+    return db, server.base_url
 
 
 def sync_all(
@@ -42,8 +29,7 @@ def sync_all(
 ) -> dict:
     client = HubSpotClient(url, TOKEN, backoff_base_s=0.01, rate_limit_per_10s=None, search_rate_per_s=None)
     source = HubSpotSource(client, batch_size=40, full_sweep_every_hours=sweep_hours)
-    loader = RawLoader(con, "raw_hubspot", TABLES.values())
-    loader.ensure_tables()
+    loader = raw_loader(con)
     reports = {}
     for stream, tables in STREAM_TABLES.items():
         reports[stream] = sync_stream(
@@ -56,14 +42,6 @@ def sync_all(
             batch_hook=hook if stream == "deals" else None,
         )
     return reports
-
-
-def raw_state(con: duckdb.DuckDBPyConnection) -> dict[str, list]:
-    out = {}
-    for table, schema in TABLES.items():
-        cols = ", ".join(f'"{c}"' for c in [*schema.columns, "_is_deleted"])
-        out[table] = con.execute(f"select {cols} from raw_hubspot.{table} order by all").fetchall()
-    return out
 
 
 def test_crash_between_batches_then_rerun_equals_a_clean_sync(sandbox, tmp_path):

@@ -11,7 +11,7 @@ import pytest
 
 from connectors.common import Batch, Sweep, TableSchema, TableWrite
 from warehouse.loader import RawLoader
-from warehouse.sync import sync_stream
+from warehouse.sync import sync_stream, sync_streams
 
 ITEMS = TableSchema("items", {"id": "VARCHAR", "name": "VARCHAR", "archived": "BOOLEAN"}, ("id",))
 CHILDREN = TableSchema(
@@ -143,3 +143,38 @@ def test_crash_between_batches_then_rerun_loses_and_duplicates_nothing(con):
     assert rows(con, "select count(*), count(distinct id) from raw_test.items") == [(95, 95)]
     assert report.totals_match is True
     assert sorted(r[0] for r in rows(con, "select status from raw_test._sync_log")) == ["failed", "succeeded"]
+
+
+class TwoStreams:
+    """Streams ``good`` (ids 0-29) and ``bad`` (ids 100-119, then an error), into ``items``."""
+
+    def sync(self, stream: str, state: dict | None, *, now: datetime):  # noqa: ARG002
+        base = 0 if stream == "good" else 100
+        for page in range(3):
+            if stream == "bad" and page == 2:
+                raise ConnectionError("the API went away")
+            ids = range(base + 10 * page, base + 10 * page + 10)
+            yield Batch(
+                stream,
+                [TableWrite("items", [{"id": str(i), "name": stream} for i in ids])],
+                cursor={"page": page},
+                stats={"mode": "backfill"},
+            )
+
+    def api_total(self, stream: str) -> int | None:  # noqa: ARG002
+        return None
+
+
+@pytest.mark.parametrize("concurrent", [True, False], ids=["together", "one-after-another"])
+def test_streams_report_their_failure_and_keep_what_they_committed(con, concurrent):
+    loader = loader_for(con)
+    streams = {"good": "items", "bad": "items"}
+    reports = sync_streams(TwoStreams(), loader, streams, sync_id="s1", raise_on_failure=False, concurrent=concurrent)
+    assert reports["good"].error is None and reports["good"].batches == 3
+    assert isinstance(reports["bad"].error, ConnectionError) and reports["bad"].batches == 2
+    assert rows(con, "select name, count(*) from raw_test.items group by 1 order by 1") == [("bad", 20), ("good", 30)]
+    assert loader.read_cursor("bad") == {"page": 1}
+    log = dict(rows(con, "select stream, status from raw_test._sync_log where sync_id = 's1'"))
+    assert log == {"good": "succeeded", "bad": "failed"}
+    with pytest.raises(ConnectionError):
+        sync_streams(TwoStreams(), loader, streams, sync_id="s2", concurrent=concurrent)
