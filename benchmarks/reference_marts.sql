@@ -5,8 +5,8 @@
 -- proves its rows equal dbt's on every contract column of the HubSpot deals.
 --
 -- Covers (schema reference, HubSpot source): dim_pipeline_stages, dim_pipelines, dim_owners,
--- fct_deal_stage_history, fct_deals and mart_deal_outcomes_monthly (the list is REFERENCE_MARTS
--- in benchmarks/scale_bench.py, which says which marts are left out and why).
+-- fct_deal_stage_history, fct_deals, mart_deal_outcomes_monthly and mart_lead_volume_daily (the
+-- list is REFERENCE_MARTS in benchmarks/scale_bench.py, which says which marts are left out and why).
 -- Inputs: raw_hubspot.{deals, deal_property_history, contacts, deal_contact_associations,
 -- owners, pipelines, pipeline_stages}, the seeds funnel_stage_mapping and currency_rates, and the
 -- variables as_of_date, reporting_currency and default_currency (benchmarks/scale_bench.py sets
@@ -381,4 +381,10 @@ select
     cast(count(*) filter (where outcome = 'won' and amount_reporting is null) as integer) as won_without_amount_count
 from reference.fct_deals
 where outcome in ('won', 'lost')
+group by all;
+
+-- new leads (HubSpot contacts) per UTC day and channel
+create or replace table reference.mart_lead_volume_daily as
+select cast(created_at as date) as lead_date, 'hubspot' as source, channel, cast(count(*) as integer) as new_leads
+from ref_leads
 group by all;

@@ -49,11 +49,12 @@ REFERENCE_MARTS = (
     "fct_deal_stage_history",
     "fct_deals",
     "mart_deal_outcomes_monthly",
+    "mart_lead_volume_daily",
 )
 """The marts ``reference_marts.sql`` computes (HubSpot, the bench's only source). Not (yet) in it:
 the daily snapshot and what reads it (``fct_pipeline_snapshot_daily``,
 ``mart_pipeline_by_stage_daily``, ``mart_funnel_bottlenecks_monthly``), the forecast marts, the
-lead, ad-spend and marketing marts, ``dim_funnel_steps``, ``quarantined_records`` and
+ad-spend and marketing marts, ``dim_funnel_steps``, ``quarantined_records`` and
 ``mart_build_info``; ``same models in dbt run / reference`` compares like for like (dbt's node
 seconds of these marts and everything upstream of them)."""
 DEFAULT_SIZES = (100_000, 1_000_000)

@@ -25,6 +25,7 @@ MIN_ROWS = {
     "fct_deal_stage_history": 100,
     "fct_deals": 100,
     "mart_deal_outcomes_monthly": 10,
+    "mart_lead_volume_daily": 100,
 }
 
 
