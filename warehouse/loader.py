@@ -19,6 +19,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from connectors.common import Batch, Sweep, TableSchema, TableWrite
 from warehouse.db import fetch_one
@@ -191,12 +192,17 @@ class RawLoader:
         return data.append_column("_is_deleted", pa.array([False] * n, pa.bool_()))
 
     @staticmethod
-    def _last_per_key(table: TableSchema, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Keep the last row of each key (an API can send one record twice in a batch)."""
-        latest: dict[tuple, dict[str, Any]] = {}
-        for row in rows:
-            latest[tuple(row.get(k) for k in table.key)] = row
-        return rows if len(latest) == len(rows) else list(latest.values())
+    def _last_per_key(table: TableSchema, rows: list[dict[str, Any]], data: pa.Table) -> pa.Table:
+        """Keep the last row of each key (an API can send one record twice in a batch).
+
+        The check runs in Arrow (a hash group-by in C++); only a batch that has a repeated key
+        is deduplicated row by row."""
+        if not table.key or data.group_by(list(table.key)).aggregate([]).num_rows == data.num_rows:
+            return data
+        latest: dict[tuple, int] = {}
+        for i, row in enumerate(rows):
+            latest[tuple(row.get(k) for k in table.key)] = i
+        return data.take(pa.array(sorted(latest.values()), pa.int64()))
 
     def _write_table(self, write: TableWrite, sync_id: str, loaded_at: datetime) -> int:
         table = self.tables[write.table]
@@ -204,39 +210,39 @@ class RawLoader:
         con = self.con
         if write.replace_all:
             con.execute(f"delete from {target}")
-        replaced: set[str] = set()
+        replaced: list[str] = []
         if write.replace_column is not None and write.replace_ids:
             self._ensure_indexes(table, (write.replace_column,))
-            replaced = {str(i) for i in write.replace_ids}
-            self._delete_in(target, write.replace_column, sorted(replaced))
+            replaced = sorted({str(i) for i in write.replace_ids})
+            self._delete_in(target, write.replace_column, replaced)
         if not write.rows:
             return 0
-        rows = self._last_per_key(table, write.rows)
-        if not write.replace_all and not self._all_replaced(write, rows, replaced):
-            self._delete_keys(table, target, rows)
-        con.register("_batch", self._arrow(table, rows, sync_id, loaded_at))
+        data = self._last_per_key(table, write.rows, self._arrow(table, write.rows, sync_id, loaded_at))
+        if not write.replace_all and not self._all_replaced(write, data, replaced):
+            self._delete_keys(table, target, data)
+        con.register("_batch", data)
         try:
             con.execute(f"insert into {target} by name select * from _batch")
         finally:
             con.unregister("_batch")
-        return len(rows)
+        return data.num_rows
 
     @staticmethod
-    def _all_replaced(write: TableWrite, rows: list[dict[str, Any]], replaced: set[str]) -> bool:
+    def _all_replaced(write: TableWrite, data: pa.Table, replaced: list[str]) -> bool:
         """True when every row's group was just deleted (so no row of its key is left)."""
         col = write.replace_column
-        return col is not None and bool(replaced) and all(str(r.get(col)) in replaced for r in rows)
+        if col is None or not replaced:
+            return False
+        groups = pc.cast(data[col], pa.string())
+        return groups.null_count == 0 and pc.all(pc.is_in(groups, value_set=pa.array(replaced, pa.string()))).as_py()
 
-    def _delete_keys(self, table: TableSchema, target: str, rows: list[dict[str, Any]]) -> None:
-        """Delete the stored rows whose key is in ``rows`` (upsert = delete by key + insert)."""
+    def _delete_keys(self, table: TableSchema, target: str, data: pa.Table) -> None:
+        """Delete the stored rows whose key is in ``data`` (upsert = delete by key + insert)."""
         first = table.key[0]
         if len(table.key) == 1 and table.columns.get(first, "").upper() == "VARCHAR":
-            self._delete_in(target, first, sorted({str(r[first]) for r in rows if r.get(first) is not None}))
+            self._delete_in(target, first, sorted(pc.unique(data[first].drop_null()).to_pylist()))
             return
-        keys = pa.Table.from_pylist(
-            [{k: r.get(k) for k in table.key} for r in rows],
-            schema=pa.schema([pa.field(k, _ARROW_TYPES.get(table.columns[k].upper(), pa.string())) for k in table.key]),
-        )
+        keys = data.select(list(table.key))
         self.con.register("_keys", keys)
         try:
             match = " and ".join(f"{target}.{_quote(k)} = b.{_quote(k)}" for k in table.key)
