@@ -94,6 +94,7 @@
         {%- set log = test_passes_relation() -%}
         {%- set started = "cast('" ~ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") ~ "' as timestamp)" -%}
         {%- set as_of = as_of_date() -%}
+        {%- do adapter.create_schema(log) -%}
         {%- do run_query(
             "create table if not exists " ~ log ~ " (test_key " ~ dbt.type_string() ~ ", run_started_at timestamp, as_of_date date)"
         ) -%}
