@@ -35,7 +35,8 @@ def _sql_string(path: Path) -> str:
 
 
 def publish_schema(con: duckdb.DuckDBPyConnection, publish_dir: Path, schema: str = "marts") -> PublishReport:
-    """Copy every table of ``schema`` to a read-only DuckDB file and Parquet files."""
+    """Copy every table and view of ``schema`` (views as tables: ``fct_deal_stage_history`` is a
+    view over the stored visits) to a read-only DuckDB file and Parquet files."""
     publish_dir.mkdir(parents=True, exist_ok=True)
     parquet_dir = publish_dir / "parquet"
     parquet_dir.mkdir(exist_ok=True)
@@ -43,7 +44,7 @@ def publish_schema(con: duckdb.DuckDBPyConnection, publish_dir: Path, schema: st
         r[0]
         for r in con.execute(
             "select table_name from information_schema.tables "
-            "where table_schema = ? and table_type = 'BASE TABLE' order by 1",
+            "where table_schema = ? and table_type in ('BASE TABLE', 'VIEW') order by 1",
             [schema],
         ).fetchall()
     ]

@@ -1,9 +1,10 @@
 {#- Incremental by deal (docs/decisions.md, "Incremental by deal"). The per-deal chain
-    (stage changes -> visits -> step visits, milestones, end-of-day states) keeps one stored row
-    set per deal and rebuilds only the deals whose inputs changed: `int_deal_inputs_fingerprinted`
-    gives each deal a fingerprint of its raw rows (count, newest `_loaded_at`, deleted flags) and
-    of the global inputs (as_of_date, the mapping and rates seeds, pipeline stages); every row of
-    a chain model stores its deal's fingerprint in `deal_build_fingerprint`.
+    (stage changes -> visits -> step visits, end-of-day states) keeps one stored row set per deal,
+    each deal's whole history (nothing in it depends on `as_of`: the thin as-of models apply it,
+    macros/stage_visits_as_of.sql), and rebuilds only the deals whose inputs changed:
+    `int_deal_inputs_fingerprinted` gives each deal a fingerprint of its raw rows (count, newest
+    `_loaded_at`, deleted flags) and of the global inputs (the mapping and rates seeds, pipeline
+    stages); every row of a chain model stores its deal's fingerprint in `deal_build_fingerprint`.
 
     A chain model:
         {{ config(materialized='incremental', incremental_strategy=deal_incremental_strategy(),

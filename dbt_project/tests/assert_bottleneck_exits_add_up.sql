@@ -1,7 +1,8 @@
 -- mart_funnel_bottlenecks_monthly: every exit is advanced, lost or regressed
 -- (exits = advanced + lost + regressed), stuck deals are among the open ones, at most one step
 -- per month and source carries each bottleneck flag, and the lost exits of a month add up to
--- the step visits (int_deal_step_visits_merged) that exited into a lost visit that month.
+-- the step visits (int_deal_step_visits_merged) that exited into a lost visit that month
+-- (exits before `as_of`).
 -- Returns the offending rows.
 {{ config(meta={'dagster': {'ref': {'name': 'mart_funnel_bottlenecks_monthly'}}}) }}
 
@@ -31,6 +32,7 @@ lost_exits as (
     select {{ month_start('exited_at') }} as month, source, count(*) as lost_exits
     from {{ ref('int_deal_step_visits_merged') }}
     where exit_type = 'lost' and funnel_step_order between 2 and 4
+        and exited_at < {{ as_of() }}
     group by {{ month_start('exited_at') }}, source
 
 )

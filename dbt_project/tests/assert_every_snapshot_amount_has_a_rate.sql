@@ -12,4 +12,6 @@ select
     'add a rate for this currency dated on or before that day to seeds/currency_rates.csv' as fix
 from {{ ref('fct_pipeline_snapshot_daily') }}
 where amount is not null and amount_reporting is null
+    -- the rows written since this test last passed (macros/tests_since_last_pass.sql)
+    and {{ rows_to_test('snapshot_rows') or 'true' }}
 group by currency_code

@@ -12,7 +12,11 @@ select
         when snapshots.snapshot_date > {{ as_of_date() }} then 'after as_of_date'
         else 'before the deal was created'
     end as problem
-from {{ ref('fct_pipeline_snapshot_daily') }} snapshots
+from (
+    -- the rows written since this test last passed (macros/tests_since_last_pass.sql)
+    select * from {{ ref('fct_pipeline_snapshot_daily') }}
+    where {{ rows_to_test('snapshot_rows') or 'true' }}
+) snapshots
 left join {{ ref('fct_deals') }} deals on snapshots.deal_id = deals.deal_id
 where deals.deal_id is null
     or snapshots.snapshot_date > {{ as_of_date() }}

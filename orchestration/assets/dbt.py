@@ -48,12 +48,14 @@ def _quoted(identifier: str) -> str:
 
 
 def facts_query(node: Mapping[str, Any]) -> str | None:
-    """`select count(*), <kpi>, ...` over a built table, or None for views and tests."""
+    """`select count(*), <kpi>, ...` over a built table, or None for tests and for views that
+    declare no `meta.kpis` (a view recomputes on every read; `fct_deal_stage_history`, a thin
+    view over the stored visits, declares its KPIs)."""
     config = node.get("config") or {}
     materialized = "seed" if node.get("resource_type") == "seed" else config.get("materialized")
-    if materialized not in TABLE_MATERIALIZATIONS:
-        return None
     kpis = (config.get("meta") or {}).get("kpis") or (node.get("meta") or {}).get("kpis") or {}
+    if materialized not in TABLE_MATERIALIZATIONS and not (materialized == "view" and kpis):
+        return None
     columns = ['count(*) as "dagster/row_count"'] + [f"{expr} as {_quoted(name)}" for name, expr in kpis.items()]
     relation = f"{_quoted(node['schema'])}.{_quoted(node.get('alias') or node['name'])}"
     return f"select {', '.join(columns)} from {relation}"

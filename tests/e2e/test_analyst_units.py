@@ -47,6 +47,8 @@ def test_facts_query_counts_tables_and_adds_declared_kpis_only():
     }
     assert facts_query(node) == 'select count(*) as "dagster/row_count", sum(x) as "won" from "marts"."fct_deals"'
     assert facts_query({**node, "config": {"materialized": "view"}}) is None
+    view_with_kpis = {**node, "config": {"materialized": "view", "meta": {"kpis": {"won": "sum(x)"}}}}
+    assert facts_query(view_with_kpis) == facts_query(node)
 
 
 def test_quantile_interpolates_linearly_between_closest_ranks():

@@ -143,7 +143,7 @@ def read_duckdb(duck: Path, schema: str = "marts") -> dict[str, tuple[list[str],
         names = [
             r[0]
             for r in con.execute(
-                "select table_name from information_schema.tables where table_schema = ? and table_type = 'BASE TABLE'",
+                "select table_name from information_schema.tables where table_schema = ? and table_type in ('BASE TABLE', 'VIEW')",
                 [schema],
             ).fetchall()
         ]
@@ -158,7 +158,7 @@ def read_postgres(schema: str = "marts") -> dict[str, tuple[list[str], list[tupl
     with pg_connect() as pg, pg.cursor() as cur:
         cur.execute("set time zone 'UTC'")
         cur.execute(
-            "select table_name from information_schema.tables where table_schema = %s and table_type = 'BASE TABLE'",
+            "select table_name from information_schema.tables where table_schema = %s and table_type in ('BASE TABLE', 'VIEW')",
             [schema],
         )
         out = {}

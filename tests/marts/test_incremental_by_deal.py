@@ -6,7 +6,10 @@ newer version of the deal (a new `_loaded_at`), a whole property history dropped
 a hard delete flagged by the full sweep (`_is_deleted`, `_loaded_at` untouched). `dbt run`
 rebuilds incrementally; every mart is then compared with a `--full-refresh` build: row counts
 exact, floats to 1e-9. Then the mapping and rates seeds change in the warehouse and the same
-comparison runs again (a seed change must rebuild the deals it affects).
+comparison runs again (a seed change must rebuild the deals it affects). Last, `AS_OF_DATE`
+moves 20 days back (history after it exists: the as-of models must drop it) and then forward
+again: no stored deal is rebuilt either time (the chain does not depend on `AS_OF_DATE`), and
+the marts equal a full refresh as of each day.
 """
 
 from __future__ import annotations
@@ -17,12 +20,15 @@ import os
 import shutil
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from tests.conftest import ROOT
+from tests.marts.compare import compare_rows, read_mart
+from tests.reference.funnel import MART_COLUMNS, marts_from_truth
 
 pytestmark = pytest.mark.slow
 CHAIN = "int_deal_stage_visits_collapsed"
@@ -151,4 +157,46 @@ def test_incremental_chain_equals_full_refresh(demo_warehouse, tmp_path):
     dbt(warehouse, target, end)
     incremental = marts(warehouse)
     dbt(warehouse, target, end, "--full-refresh")
+    full_at_end = marts(warehouse)
+    assert_same_marts(incremental, full_at_end)
+
+    # a new AS_OF_DATE rebuilds no deal: 20 days back (later history must be dropped), then forward
+    at_end = stored_fingerprints(warehouse)
+    earlier = end - timedelta(days=20)
+    dbt(warehouse, target, earlier)
+    at_earlier = stored_fingerprints(warehouse)
+    assert 0 < len(at_earlier) < len(at_end), "deals created after the earlier day must drop out"
+    assert all(at_end[d] == f for d, f in at_earlier.items()), "moving AS_OF_DATE back rebuilt deals"
+    incremental = marts(warehouse)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        later_visits = con.execute(
+            f"select count(*) from intermediate.{CHAIN} where entered_at >= date '{earlier.isoformat()}' + 1"
+        ).fetchone()[0]
+    assert later_visits > 0, "the stored visits must include history after AS_OF_DATE for this to test anything"
+    dbt(warehouse, target, earlier, "--full-refresh")
     assert_same_marts(incremental, marts(warehouse))
+    at_earlier = stored_fingerprints(warehouse)
+    dbt(warehouse, target, end)  # the next days arrive: only the deals created since are built
+    assert stored_fingerprints(warehouse) == at_end
+    assert all(at_end[d] == f for d, f in at_earlier.items())
+    assert_same_marts(marts(warehouse), full_at_end)
+
+
+def test_earlier_as_of_without_rebuild_matches_reference(demo_warehouse, tmp_path):
+    """The as-of models, not a rebuild, make a past `AS_OF_DATE` right: from the demo's
+    incremental state (built as of the sandbox's end) `dbt run` as of 20 days earlier rebuilds no
+    deal, and every funnel mart equals the plain-Python reference as of that day (history after it
+    is in the stored chain and must be left out, open visits end at `as_of`)."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(demo_warehouse.warehouse, warehouse)
+    earlier = demo_warehouse.as_of_date - timedelta(days=20)
+    before = stored_fingerprints(warehouse)
+    dbt(warehouse, tmp_path / "dbt_target", earlier)
+    after = stored_fingerprints(warehouse)
+    assert after and all(before[d] == f for d, f in after.items()), "a new AS_OF_DATE rebuilt deals"
+    expected = marts_from_truth(demo_warehouse.truth, as_of_date=earlier, seeds_dir=demo_warehouse.seeds_dir)
+    for mart in sorted(MART_COLUMNS):
+        columns, rows = read_mart(warehouse, mart)
+        assert expected[mart], f"the reference computed no rows for {mart}"
+        diff = compare_rows(mart, rows, expected[mart], columns)
+        assert not diff, diff.report()

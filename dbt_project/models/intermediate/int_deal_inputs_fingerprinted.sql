@@ -7,10 +7,12 @@
 -- One row per deal the marts show: a fingerprint of everything its rows in the per-deal chain
 -- are built from (docs/decisions.md, "Incremental by deal"). Per deal: each raw table's row
 -- count, newest `_loaded_at` and count of rows flagged deleted (the loader stamps every batch;
--- a full sweep flags deletions). Global, in every deal's fingerprint: `as_of_date`, the
--- currency vars, the `funnel_stage_mapping` and `currency_rates` seeds, and the stages' owners
--- and probabilities (by content: a sync reloads the pipelines every run). A deal not in
--- `int_deals_unioned` (deleted, archived, excluded) has no row, so the chain drops its rows.
+-- a full sweep flags deletions). Global, in every deal's fingerprint: the currency vars, the
+-- `funnel_stage_mapping` and `currency_rates` seeds, and the stages' owners and probabilities
+-- (by content: a sync reloads the pipelines every run). Not `as_of_date`: the chain stores each
+-- deal's whole history and the as-of models apply it, so a new `as_of_date` rebuilds no deal. A
+-- deal not in `int_deals_unioned` (deleted, archived, excluded, or created after `as_of`) has no
+-- row, so the chain drops its rows.
 with
 
 deals as (
@@ -53,10 +55,7 @@ per_deal as (
 global_parts as (
 
     select
-        {{ dbt.concat([
-            "'as_of='", "cast(" ~ as_of_date() ~ " as " ~ dbt.type_string() ~ ")",
-            "';reporting=" ~ var("reporting_currency") ~ ";default=" ~ var("default_currency", none) ~ "'",
-        ]) }} as part
+        '{{ "reporting=" ~ var("reporting_currency") ~ ";default=" ~ var("default_currency", none) }}' as part
     union all
     select
         {{ string_agg_ordered(

@@ -101,6 +101,7 @@ final as (
 
 select
     final.*,
-    deals_to_build.deal_build_fingerprint
+    deals_to_build.deal_build_fingerprint,
+    {{ deal_built_at() }} as deal_built_at
 from final
 inner join deals_to_build on final.deal_id = deals_to_build.deal_id

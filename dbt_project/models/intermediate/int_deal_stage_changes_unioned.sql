@@ -8,10 +8,11 @@
     )
 }}
 -- Every CRM's stage-change events in one shape (deal, stage, time, order), for the deals the
--- marts show. History at or after `as_of` is ignored. A deal with no history before `as_of`
--- gets one synthetic entry at its creation, in the stage of its oldest history entry (or its
--- current stage when the CRM sent no history at all), so every deal has a first visit.
--- Deals with entries earlier than their creation are quarantined upstream (int_deals_unioned).
+-- marts show: the whole history, whatever `as_of` is (the as-of models drop what lies at or
+-- after it: docs/decisions.md, "Incremental by deal"). A deal without any history gets one
+-- synthetic entry at its creation in its current stage, so every deal has a first visit (its
+-- first visit starts at its creation in any case). Deals with entries earlier than their
+-- creation are quarantined upstream (int_deals_unioned).
 with
 
 deals_to_build as (
@@ -80,24 +81,7 @@ deal_changes as (
 
 ),
 
-oldest_changes as (
-
-    select deal_id, stage_id, pipeline_id
-    from (
-        select
-            deal_id,
-            stage_id,
-            pipeline_id,
-            row_number() over (
-                partition by deal_id order by changed_at, source_change_sequence
-            ) as change_rank
-        from deal_changes
-    ) as ranked
-    where change_rank = 1
-
-),
-
-changes_before_as_of as (
+history as (
 
     select
         deal_id,
@@ -110,13 +94,12 @@ changes_before_as_of as (
         deal_created_at,
         false as is_synthetic
     from deal_changes
-    where changed_at < {{ as_of() }}
 
 ),
 
 deals_with_history as (
 
-    select distinct deal_id from changes_before_as_of
+    select distinct deal_id from history
 
 ),
 
@@ -126,14 +109,13 @@ synthetic_first_changes as (
         deals.deal_id,
         deals.source,
         deals.source_deal_id,
-        coalesce(oldest_changes.stage_id, deals.stage_id) as stage_id,
-        oldest_changes.pipeline_id,
+        deals.stage_id,
+        cast(null as {{ dbt.type_string() }}) as pipeline_id,
         deals.created_at as changed_at,
         0 as source_change_sequence,
         deals.created_at as deal_created_at,
         true as is_synthetic
     from deals
-    left join oldest_changes on deals.deal_id = oldest_changes.deal_id
     left join deals_with_history on deals.deal_id = deals_with_history.deal_id
     where deals_with_history.deal_id is null
 
@@ -141,7 +123,7 @@ synthetic_first_changes as (
 
 combined as (
 
-    select * from changes_before_as_of
+    select * from history
     union all
     select * from synthetic_first_changes
 
@@ -167,6 +149,7 @@ final as (
 
 select
     final.*,
-    deals_to_build.deal_build_fingerprint
+    deals_to_build.deal_build_fingerprint,
+    {{ deal_built_at() }} as deal_built_at
 from final
 inner join deals_to_build on final.deal_id = deals_to_build.deal_id

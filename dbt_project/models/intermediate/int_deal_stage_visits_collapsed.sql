@@ -7,7 +7,10 @@
         pre_hook="{{ delete_rebuilt_deals() }}",
     )
 }}
--- One row per deal per stage visit. A visit starts when a deal enters a stage different from
+-- One row per deal per stage visit over the deal's whole history: the one stored copy of the
+-- visits (docs/decisions.md, "Incremental by deal"). Nothing here depends on `as_of`:
+-- `fct_deal_stage_history` and the other as-of models drop the visits entered at or after it
+-- and end the visit in force then. A visit starts when a deal enters a stage different from
 -- the one it is in (repeated entries of the same stage collapse); the first visit starts at the
 -- deal's creation. The visit's pipeline is the one that owns its stage; the funnel step comes
 -- from the `funnel_stage_mapping` seed (left join: an unmapped stage keeps a null step and fails
@@ -185,8 +188,6 @@ final as (
         visit_number,
         entered_at,
         exited_at,
-        exited_at is null as is_current,
-        {{ days_between('entered_at', 'coalesce(exited_at, ' ~ as_of() ~ ')') }} as dwell_days,
         coalesce(
             visit_number > 1 and funnel_step_order < highest_previous_step_order, false
         ) as is_regression,
@@ -205,6 +206,7 @@ final as (
 
 select
     final.*,
-    deals_to_build.deal_build_fingerprint
+    deals_to_build.deal_build_fingerprint,
+    {{ deal_built_at() }} as deal_built_at
 from final
 inner join deals_to_build on final.deal_id = deals_to_build.deal_id

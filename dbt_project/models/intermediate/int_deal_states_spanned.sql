@@ -14,7 +14,9 @@
 -- entered on or before D; and for amount, currency and expected close date the newest change
 -- dated before end(D) (equal times: the CRM's order), null when the property has history but
 -- none before then, the latest loaded value when it has no history at all. A span starts on a
--- day something changed and ends (exclusive) where the next starts, or after `as_of_date`.
+-- day something changed and ends (exclusive) where the next starts; the last has no end. Over
+-- the deal's whole history, independent of `as_of` (the end of day D <= `as_of_date` sees only
+-- what happened before `as_of`): the snapshot expands the spans to the days up to `as_of_date`.
 -- `deal_inputs_hash` fingerprints everything a deal's snapshot rows are made of (its spans,
 -- creation time, the rates): the incremental snapshot rebuilds a deal whose hash changed.
 with
@@ -65,10 +67,7 @@ stage_spans as (
     select
         deal_id,
         span_start_date,
-        coalesce(
-            lead(span_start_date) over (partition by deal_id order by span_start_date),
-            {{ dbt.dateadd('day', 1, as_of_date()) }}
-        ) as span_end_date,
+        lead(span_start_date) over (partition by deal_id order by span_start_date) as span_end_date,
         pipeline_id,
         stage_id,
         funnel_step,
@@ -89,15 +88,12 @@ stage_spans as (
 
 property_spans as (
 
-    -- per property, the last change of each day before `as_of` holds from that day on
+    -- per property, the last change of each day holds from that day on
     select
         deal_id,
         property,
         span_start_date,
-        coalesce(
-            lead(span_start_date) over (partition by deal_id, property order by span_start_date),
-            {{ dbt.dateadd('day', 1, as_of_date()) }}
-        ) as span_end_date,
+        lead(span_start_date) over (partition by deal_id, property order by span_start_date) as span_end_date,
         value
     from (
         select
@@ -110,7 +106,6 @@ property_spans as (
                 order by source_change_sequence desc
             ) as day_rank
         from changes
-        where changed_at < {{ as_of() }}
     ) as ranked
     where day_rank = 1
 
@@ -152,10 +147,7 @@ segments as (
     select
         deal_id,
         span_start_date,
-        coalesce(
-            lead(span_start_date) over (partition by deal_id order by span_start_date),
-            {{ dbt.dateadd('day', 1, as_of_date()) }}
-        ) as span_end_date
+        lead(span_start_date) over (partition by deal_id order by span_start_date) as span_end_date
     from boundaries
 
 ),
@@ -202,7 +194,7 @@ states as (
     inner join stage_spans
         on segments.deal_id = stage_spans.deal_id
         and segments.span_start_date >= stage_spans.span_start_date
-        and segments.span_start_date < stage_spans.span_end_date
+        and (stage_spans.span_end_date is null or segments.span_start_date < stage_spans.span_end_date)
     left join pipeline_stages
         on deals.source = pipeline_stages.source
         and stage_spans.pipeline_id = pipeline_stages.pipeline_id
@@ -213,7 +205,7 @@ states as (
         on segments.deal_id = {{ p }}_spans.deal_id
         and {{ p }}_spans.property = '{{ p }}'
         and segments.span_start_date >= {{ p }}_spans.span_start_date
-        and segments.span_start_date < {{ p }}_spans.span_end_date
+        and ({{ p }}_spans.span_end_date is null or segments.span_start_date < {{ p }}_spans.span_end_date)
     {% endfor %}
 
 ),
@@ -265,6 +257,7 @@ final as (
 
 select
     final.*,
-    deals_to_build.deal_build_fingerprint
+    deals_to_build.deal_build_fingerprint,
+    {{ deal_built_at() }} as deal_built_at
 from final
 inner join deals_to_build on final.deal_id = deals_to_build.deal_id

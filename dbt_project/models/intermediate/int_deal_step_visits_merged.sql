@@ -12,6 +12,7 @@
 -- between two stages of one step is not an exit). It starts with the first of them and exits
 -- when the deal's next visit with another step starts; the exit is `advanced` when that step's
 -- order is higher (won is 5), `lost` when it is a lost visit, `regressed` when it is lower.
+-- The deal's whole history, independent of `as_of` (the mart reading this applies it).
 with
 
 deals_to_build as (
@@ -62,8 +63,7 @@ merged as (
         step_visit_number,
         min(funnel_step) as funnel_step,
         min(funnel_step_order) as funnel_step_order,
-        min(entered_at) as started_at,
-        cast(count(*) as {{ dbt.type_int() }}) as stage_visit_count
+        min(entered_at) as started_at
     from numbered
     group by deal_id, source, step_visit_number
 
@@ -101,14 +101,14 @@ final as (
             when next_funnel_step_order > funnel_step_order then 'advanced'
             else 'regressed'
         end as exit_type,
-        case when exited_at is not null then {{ days_between('started_at', 'exited_at') }} end as dwell_days,
-        stage_visit_count
+        case when exited_at is not null then {{ days_between('started_at', 'exited_at') }} end as dwell_days
     from with_next
 
 )
 
 select
     final.*,
-    deals_to_build.deal_build_fingerprint
+    deals_to_build.deal_build_fingerprint,
+    {{ deal_built_at() }} as deal_built_at
 from final
 inner join deals_to_build on final.deal_id = deals_to_build.deal_id

@@ -1,29 +1,14 @@
-{{
-    config(
-        materialized=deal_chain_materialization(),
-        incremental_strategy=deal_incremental_strategy(),
-        unique_key='deal_id',
-        on_schema_change='append_new_columns',
-        pre_hook="{{ delete_rebuilt_deals() }}",
-    )
-}}
 {#- The canonical open steps and won: a deal reaches step k at its first entry into any stage
     whose step order is >= k, so a skipped step counts as reached then. -#}
 -- One row per deal: its funnel milestones (first reach of each step), its current visit (stage,
 -- step, since when) and counts over its visits (reopens, regressions, skips), as of `as_of`.
+-- A thin as-of model (a table rebuilt every run: one group-by over the stored visits), so a new
+-- `as_of_date` rebuilds no deal of the incremental chain (docs/decisions.md, "Incremental by deal").
 with
-
-deals_to_build as (
-
-    -- incremental by deal (macros/incremental_by_deal.sql): the deals whose inputs changed
-    {{ deals_to_build() }}
-
-),
 
 visits as (
 
-    select * from {{ ref('int_deal_stage_visits_collapsed') }}
-    where deal_id in (select deals_to_build.deal_id from deals_to_build)
+    {{ stage_visits_as_of() }}
 
 ),
 
@@ -83,8 +68,4 @@ final as (
 
 )
 
-select
-    final.*,
-    deals_to_build.deal_build_fingerprint
-from final
-inner join deals_to_build on final.deal_id = deals_to_build.deal_id
+select * from final

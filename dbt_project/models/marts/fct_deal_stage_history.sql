@@ -1,9 +1,12 @@
--- One row per deal per stage visit (docs/metrics.md), as of `as_of`.
+{{ config(materialized=as_of_view_materialization()) }}
+-- One row per deal per stage visit (docs/metrics.md), as of `as_of`: a thin view over the one
+-- stored copy of the visits, `int_deal_stage_visits_collapsed` (macros/stage_visits_as_of.sql;
+-- docs/decisions.md, "Incremental by deal"), so a new `as_of_date` rebuilds no deal.
 with
 
 visits as (
 
-    select * from {{ ref('int_deal_stage_visits_collapsed') }}
+    {{ stage_visits_as_of() }}
 
 ),
 

@@ -101,7 +101,7 @@ expanded as (
     from spans_to_build
     inner join days
         on spans_to_build.build_from_date <= days.day
-        and spans_to_build.span_end_date > days.day
+        and (spans_to_build.span_end_date is null or spans_to_build.span_end_date > days.day)
 
 ),
 

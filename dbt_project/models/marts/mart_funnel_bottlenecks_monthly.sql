@@ -17,8 +17,20 @@ days as (
 
 step_visits as (
 
-    select * from {{ ref('int_deal_step_visits_merged') }}
+    -- as of `as_of`: the stored step visits cover each deal's whole history, so those started at
+    -- or after `as_of` are left out and an exit at or after it is no exit yet
+    select
+        deal_id,
+        source,
+        funnel_step,
+        funnel_step_order,
+        started_at,
+        case when exited_at < {{ as_of() }} then exited_at end as exited_at,
+        case when exited_at < {{ as_of() }} then exit_type end as exit_type,
+        case when exited_at < {{ as_of() }} then dwell_days end as dwell_days
+    from {{ ref('int_deal_step_visits_merged') }}
     where funnel_step_order between 2 and 4
+        and started_at < {{ as_of() }}
 
 ),
 
