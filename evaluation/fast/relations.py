@@ -25,6 +25,9 @@ VISIT_COLUMNS = (
     "exited_at timestamp, is_current boolean, dwell_days double, is_regression boolean, is_skip boolean"
 )
 LEAD_COLUMNS = "lead_date date, source varchar, channel varchar, new_leads bigint"
+QUARANTINE_COLUMNS = (
+    "source varchar, entity varchar, source_record_id varchar, deal_id varchar, rule varchar, detail varchar"
+)
 
 
 @dataclass(frozen=True)
@@ -121,8 +124,9 @@ def base_rows(config: SandboxConfig, work: Path) -> tuple[list[Row], list[Row], 
     return account.visits, account.leads, account.as_of
 
 
-def connection(visits: list[Row], leads: list[Row]) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB with ``marts.fct_deal_stage_history`` and ``marts.mart_lead_volume_daily``."""
+def connection(visits: list[Row], leads: list[Row], quarantined: list[Row] | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with ``marts.fct_deal_stage_history`` and ``marts.mart_lead_volume_daily``
+    (and ``marts.quarantined_records`` when ``quarantined`` is given)."""
     con = duckdb.connect(":memory:")
     con.execute("create schema marts")
     con.execute(f"create table marts.fct_deal_stage_history ({VISIT_COLUMNS})")
@@ -133,4 +137,9 @@ def connection(visits: list[Row], leads: list[Row]) -> duckdb.DuckDBPyConnection
     ldf = pd.DataFrame([{c: r.get(c) for c in lcols} for r in leads], columns=lcols)  # noqa: F841
     con.execute("insert into marts.fct_deal_stage_history select * from vdf")
     con.execute("insert into marts.mart_lead_volume_daily select * from ldf")
+    if quarantined is not None:
+        con.execute(f"create table marts.quarantined_records ({QUARANTINE_COLUMNS})")
+        qcols = [c.split()[0] for c in QUARANTINE_COLUMNS.split(", ")]
+        qdf = pd.DataFrame([{c: r.get(c) for c in qcols} for r in quarantined], columns=qcols)  # noqa: F841
+        con.execute("insert into marts.quarantined_records select * from qdf")
     return con
