@@ -53,13 +53,15 @@ class MetricTable:
         self.as_of: date | None = None
         self.table_sql = ""
 
-    def _dbt(self, as_of: date) -> None:
+    def _dbt(self, as_of: date, visits: list[Row] | None = None, deals: list[Row] | None = None) -> None:
         self.work.mkdir(parents=True, exist_ok=True)
         self.path.unlink(missing_ok=True)
         with duckdb.connect(str(self.path)) as con:
             con.execute("create schema marts")
-            for name, columns in MARTS.items():
+            for (name, columns), rows in zip(MARTS.items(), (visits, deals), strict=True):
                 con.execute(f"create table {name} ({columns})")
+                if rows is not None:
+                    _fill(con, name, columns, rows)
         target = self.work / "target"
         proc = run_dbt(
             "run",
@@ -80,6 +82,11 @@ class MetricTable:
         (compiled,) = target.glob("compiled/*/models/metrics/metric_funnel_history.sql")
         self.table_sql = compiled.read_text()
         self.as_of = as_of
+
+    def _fresh(self, visits: list[Row], deals: list[Row], as_of: date) -> duckdb.DuckDBPyConnection:
+        """A plain ``dbt run`` of the metrics layer over these marts (the reference for the test)."""
+        self._dbt(as_of, visits, deals)
+        return duckdb.connect(str(self.path))
 
     def connect(self, visits: list[Row], deals: list[Row], as_of: date) -> duckdb.DuckDBPyConnection:
         """A connection to the file with ``visits`` and ``deals`` as the marts and the metric
