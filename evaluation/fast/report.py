@@ -131,6 +131,32 @@ _ORDER = {
 }
 
 
+TARGET = 0.95
+"""The detection rate a tested effect needs to count as detectable (the issue's target)."""
+
+
+def minimum_detectable(f: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """Per expected check and size: the weakest tested effect detected in at least ``TARGET`` of
+    the seeds (the effects of a scenario are listed weaker first), else the best rate reached."""
+    rates: dict[str, dict[str, list[tuple[str, float]]]] = {}
+    for label, v in f["power"].items():
+        check = ", ".join(f"`{c}`" for c in v["expected_checks"])
+        for s in f["sizes"]:
+            if v[s]["seeds"]:
+                rates.setdefault(check, {}).setdefault(s, []).append((label, v[s]["detected"] / v[s]["seeds"]))
+    out: dict[str, dict[str, str]] = {}
+    for check, by_size in rates.items():
+        for s, tested in by_size.items():
+            hit = next(((label, r) for label, r in tested if r >= TARGET), None)
+            if hit:
+                text = f"**{hit[0]}** ({100 * hit[1]:.0f}%)"
+            else:
+                label, r = max(reversed(tested), key=lambda t: t[1])  # ties: the stronger effect
+                text = f"none tested (best: {label}, {100 * r:.0f}%)"
+            out.setdefault(check, {})[s] = text
+    return out
+
+
 def render(f: dict[str, Any]) -> str:
     """The markdown report of :func:`figures`."""
     sizes = f["sizes"]
@@ -168,10 +194,15 @@ def render(f: dict[str, Any]) -> str:
         ["CPU: metric table + its three checks (clean run)", *(f"{c[s]['metric_table_cpu_s']:.2f} s" for s in sizes)],
         ["CPU per seed (all of it)", *(f"{c[s]['seed_cpu_s']:.1f} s" for s in sizes)],
     ]
+    mde_rows = [[check, *(row.get(s, "-") for s in sizes)] for check, row in minimum_detectable(f).items()]
     out = [
         "## Detection rate over seeds (a failure of the expected check)",
         "",
         _table(["scenario", "effect", "expected check", *heads], power_rows),
+        "",
+        f"## Minimum detectable effect: the weakest tested effect caught in ≥ {TARGET:.0%} of seeds",
+        "",
+        _table(["check", *heads], mde_rows),
         "",
         "## False alarms per check over the clean seeds",
         "",
