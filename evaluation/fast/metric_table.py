@@ -93,7 +93,8 @@ class MetricTable:
         table rebuilt over them as of ``as_of`` (the caller closes it)."""
         if self.as_of != as_of:
             self._dbt(as_of)
-        con = duckdb.connect(str(self.path), config={"enable_progress_bar": False})
+        con = duckdb.connect(str(self.path))
+        con.execute("set enable_progress_bar = false")
         _fill(con, "marts.fct_deal_stage_history", VISIT_COLUMNS, visits)
         _fill(con, "marts.fct_deals", DEAL_COLUMNS, deals)
         con.execute(f"create or replace table {TABLE} as {self.table_sql}")

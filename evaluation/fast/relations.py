@@ -127,7 +127,8 @@ def base_rows(config: SandboxConfig, work: Path) -> tuple[list[Row], list[Row], 
 def connection(visits: list[Row], leads: list[Row], quarantined: list[Row] | None = None) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with ``marts.fct_deal_stage_history`` and ``marts.mart_lead_volume_daily``
     (and ``marts.quarantined_records`` when ``quarantined`` is given)."""
-    con = duckdb.connect(":memory:", config={"enable_progress_bar": False})
+    con = duckdb.connect(":memory:")
+    con.execute("set enable_progress_bar = false")
     con.execute("create schema marts")
     con.execute(f"create table marts.fct_deal_stage_history ({VISIT_COLUMNS})")
     con.execute(f"create table marts.mart_lead_volume_daily ({LEAD_COLUMNS})")
