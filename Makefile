@@ -80,8 +80,10 @@ bench: setup
 	@$(PY) -m benchmarks.snapshot_bench
 	@$(PY) -m benchmarks.scale_bench $(BENCH_ARGS)
 
+# The anomaly checks' power table and false alarms (evaluation/fast/power.py): 3 sizes x 30 seeds;
+# EVAL_ARGS="--sizes 300,1500 --seeds 10" for less. Tables in data/eval/power/ (power.md, power.json).
 eval-checks: setup
-	@$(PY) -m evaluation.eval_checks $(EVAL_ARGS)
+	@$(PY) -m evaluation.fast.power $(EVAL_ARGS)
 
 # ruff (lint + format), mypy on the Dagster-free packages (pyproject.toml), sqlfluff on the dbt
 # models (.sqlfluff; dbt templater, compiled into a scratch target so dbt_project/target stays).

@@ -1,5 +1,9 @@
 """One scenario end to end: build the sandbox, load it without HTTP, ``dbt build``, run the checks.
 
+The end-to-end counterpart of ``make eval-checks`` (whose power table runs on the fast path,
+:mod:`evaluation.fast`): ``tests/anomaly_scenarios/test_end_to_end.py`` runs one anomaly and one
+clean scenario through it; ``benchmarks/`` reuse its dbt runner.
+
 A failing dbt test is a *detection*, not an error: the build's ``run_results.json`` is parsed for
 failed tests (severity ``error`` -> ERROR, ``warn`` -> WARN) and the run carries on to
 ``warehouse.anomaly.checks.run_all``. Only harness problems (a model that errors, dbt that

@@ -1,5 +1,6 @@
 """Anomalies injected into the checks' input relations (rows of ``fct_deal_stage_history`` and
-``mart_lead_volume_daily``), at a given effect size. Deterministic per rng.
+``mart_lead_volume_daily``), at a given effect size, and the structural one (corrupted timestamps)
+into the CRM's stage-history entry times, judged by the quarantine rules. Deterministic per rng.
 
 Every injector keeps the visit table self-consistent: a deal's visits stay ordered and
 contiguous (each visit exits when the next one starts), nothing is dated at or after E, a visit
@@ -15,6 +16,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from core.funnel import STEP_ORDER
+from tests.reference.funnel import as_of_instant, is_live, to_utc
+from tests.reference.quarantine import quarantine_rows
 
 Row = dict[str, Any]
 
@@ -43,15 +46,22 @@ EFFECTS: tuple[Effect, ...] = (
     Effect("stuck_deals", "50 deals stuck > 5x usual dwell", 50, ("stuck_deals",)),
     Effect("bulk_edit_flap", "bulk edit: 80 deals flap 4x in an hour", 80, ("transition_burst",)),
 )
-"""The power table's rows. The stronger effect of each scenario is the second of its pair."""
+"""The effects injected into the two relations (:func:`apply`). The stronger effect of each
+scenario is the second of its pair."""
+STRUCTURAL_EFFECTS: tuple[Effect, ...] = (
+    Effect(
+        "corrupted_timestamps", "corrupted timestamps: 15 before creation, 10 years ahead", 25, ("quarantined_records",)
+    ),
+)
+"""Faults in single records, injected into the CRM's stage-history entry times (:func:`inject`)."""
+ALL_EFFECTS: tuple[Effect, ...] = EFFECTS + STRUCTURAL_EFFECTS
+"""The power table's rows."""
 
-EXPECTED_CHECKS: dict[str, tuple[str, ...]] = {
-    **{e.scenario: e.expected_checks for e in EFFECTS},
-    # structural: after the quarantine work an ERROR asset check on marts.quarantined_records
-    # (one row per faulty record); scored by the full end-to-end runs only (evaluation/pipeline.py)
-    "corrupted_timestamps": ("quarantined_records",),
-}
-"""Scenario → the check names that must fire to call it detected (one place to switch)."""
+EXPECTED_CHECKS: dict[str, tuple[str, ...]] = {e.scenario: e.expected_checks for e in ALL_EFFECTS}
+"""Scenario → the check names that must fire to call it detected (one place to switch): the check
+whose name says what was found. Corrupted timestamps are structural: the deals are quarantined
+(left out of the marts, listed in ``marts.quarantined_records``) and the ERROR check
+``quarantined_records`` fails."""
 
 
 def _by_deal(visits: list[Row]) -> dict[str, list[Row]]:
@@ -236,9 +246,46 @@ def lead_volume_collapse(leads: list[Row], as_of: date, drop: float, rng: random
     return out
 
 
+def corrupted_timestamps(
+    deals: list[Row], entry_times: dict[str, list[Any]], as_of: date, count: int, rng: random.Random
+) -> tuple[dict[str, list[Any]], list[str]]:
+    """3/5 of ``count`` live deals get an extra stage entry 1-30 days before their creation (an
+    import), the others one 2-5 years after E (a clock years ahead). Returns the entry times with
+    them and the corrupted deal ids."""
+    end = as_of_instant(as_of)
+    live = sorted(f"{d['source']}:{d['source_deal_id']}" for d in deals if is_live(d) and to_utc(d["created_at"]) < end)
+    by_key = {f"{d['source']}:{d['source_deal_id']}": d for d in deals}
+    picked = rng.sample(live, min(int(count), len(live)))
+    n_before = round(len(picked) * 3 / 5)
+    times = dict(entry_times)
+    for k, key in enumerate(picked):
+        created = to_utc(by_key[key]["created_at"])
+        assert created is not None
+        if k < n_before:
+            t = created - timedelta(days=rng.uniform(1, 30))
+        else:
+            t = end + timedelta(days=rng.uniform(2.0, 5.0) * 365.25)
+        times[key] = [*times.get(key, []), t]
+    return times, picked
+
+
+@dataclass
+class Injected:
+    visits: list[Row]
+    leads: list[Row]
+    quarantined: list[Row]
+    """Rows of ``marts.quarantined_records`` (the reference's quarantine rules)."""
+
+
+def quarantine_of(deals: list[Row], entry_times: dict[str, list[Any]], as_of: date) -> list[Row]:
+    """``marts.quarantined_records`` by the plain-Python quarantine rules (tests/reference/quarantine.py)."""
+    return [{**r, "detail": r["rule"]} for r in quarantine_rows(deals, entry_times, as_of_date=as_of)]
+
+
 def apply(
     effect: Effect, visits: list[Row], leads: list[Row], as_of: date, rng: random.Random
 ) -> tuple[list[Row], list[Row]]:
+    """One of :data:`EFFECTS` injected into the two relations (the rows are changed in place)."""
     end = datetime(as_of.year, as_of.month, as_of.day) + timedelta(days=1)
     if effect.scenario == "conversion_drop":
         return conversion_drop(visits, end, effect.size, rng), leads
@@ -250,4 +297,17 @@ def apply(
         return bulk_edit_flap(visits, end, int(effect.size), rng)[0], leads
     if effect.scenario == "lead_volume_collapse":
         return visits, lead_volume_collapse(leads, as_of, effect.size, rng)
-    raise ValueError(f"no fast-path injector for {effect.scenario!r}")
+    raise ValueError(f"no relation injector for {effect.scenario!r}")
+
+
+def inject(effect: Effect, account: Any, rng: random.Random) -> Injected:
+    """Any of :data:`ALL_EFFECTS` injected into a copy of ``account`` (an
+    :class:`evaluation.fast.relations.Account`): its relations and its quarantine."""
+    as_of: date = account.as_of
+    if effect.scenario == "corrupted_timestamps":
+        times, _ = corrupted_timestamps(account.crm_deals, account.entry_times, as_of, int(effect.size), rng)
+        rows = quarantine_of(account.crm_deals, times, as_of)
+        out = {r["deal_id"] for r in rows}  # the marts leave the quarantined deals out entirely
+        return Injected([v for v in account.visits if v["deal_id"] not in out], account.leads, rows)
+    visits, leads = apply(effect, [dict(x) for x in account.visits], [dict(x) for x in account.leads], as_of, rng)
+    return Injected(visits, leads, [])

@@ -1,9 +1,10 @@
-"""A seeded sandbox → the rows of the relations the exposure-based checks read, and an in-memory
-DuckDB connection holding them (the same names and columns as the dbt marts)."""
+"""A seeded sandbox → the rows of the relations the checks read (computed by the plain-Python
+reference of the marts, :mod:`tests.reference.funnel`, not by dbt), and an in-memory DuckDB
+connection holding them (the same names and columns as the dbt marts)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ import pandas as pd
 from core.settings import DBT_PROJECT_DIR
 from emulators import SandboxConfig, build_sandbox
 from emulators.truth.ground_truth import GroundTruth
-from tests.reference.funnel import marts_from_truth
+from tests.reference.funnel import compute_marts, hubspot_inputs, read_seed
 
 Row = dict[str, Any]
 
@@ -24,6 +25,9 @@ VISIT_COLUMNS = (
     "exited_at timestamp, is_current boolean, dwell_days double, is_regression boolean, is_skip boolean"
 )
 LEAD_COLUMNS = "lead_date date, source varchar, channel varchar, new_leads bigint"
+QUARANTINE_COLUMNS = (
+    "source varchar, entity varchar, source_record_id varchar, deal_id varchar, rule varchar, detail varchar"
+)
 
 
 @dataclass(frozen=True)
@@ -60,20 +64,71 @@ def sandbox_config(size: AccountSize, seed: int, *, varied: bool = True, scenari
     )
 
 
-def base_rows(config: SandboxConfig, work: Path) -> tuple[list[Row], list[Row], date]:
-    """(visit rows, lead-volume rows, as_of_date = the sandbox end date) of one seeded account."""
+@dataclass
+class Account:
+    """One seeded account as the checks see it: the marts' rows and the reference's inputs."""
+
+    visits: list[Row]
+    """Rows of ``marts.fct_deal_stage_history``."""
+    leads: list[Row]
+    """Rows of ``marts.mart_lead_volume_daily``."""
+    deals: list[Row]
+    """Rows of ``marts.fct_deals``."""
+    as_of: date
+    crm_deals: list[Row] = field(default_factory=list)
+    """The CRM's deals as the reference's generic inputs (for the quarantine rules)."""
+    entry_times: dict[str, list[Any]] = field(default_factory=dict)
+    """deal_id -> every stage-history entry time the CRM sent for it."""
+    quarantined: list[str] = field(default_factory=list)
+    """Deals the reference already left out of the marts (none expected in a generated account)."""
+
+
+def build_account(config: SandboxConfig, work: Path) -> Account:
+    """Generate the seeded sandbox and compute its marts with the reference (no dbt)."""
     work.mkdir(parents=True, exist_ok=True)
     path = build_sandbox(config, work / f"s{config.seed}-{config.n_deals}.sqlite")
     try:
-        marts = marts_from_truth(GroundTruth(path), as_of_date=config.end_date, seeds_dir=DBT_PROJECT_DIR / "seeds")
+        truth = GroundTruth(path)
+        inputs = hubspot_inputs(truth)  # without the deals the quarantine rules leave out
+        sent = {f"hubspot:{d}" for d in truth.deals()["id"]}
     finally:
         path.unlink(missing_ok=True)
-    return marts["fct_deal_stage_history"], marts["mart_lead_volume_daily"], config.end_date
+    seeds = DBT_PROJECT_DIR / "seeds"
+    marts = compute_marts(
+        inputs["deals"],
+        inputs["contacts"],
+        inputs["stage_history"],
+        inputs["deal_contacts"],
+        read_seed(seeds / "funnel_stage_mapping.csv"),
+        read_seed(seeds / "currency_rates.csv"),
+        as_of_date=config.end_date,
+    )
+    times: dict[str, list[Any]] = {}
+    for e in inputs["stage_history"]:
+        times.setdefault(f"{e['source']}:{e['source_deal_id']}", []).append(e["changed_at"])
+    kept = {f"{d['source']}:{d['source_deal_id']}" for d in inputs["deals"]}
+    return Account(
+        marts["fct_deal_stage_history"],
+        marts["mart_lead_volume_daily"],
+        marts["fct_deals"],
+        config.end_date,
+        inputs["deals"],
+        times,
+        sorted(sent - kept),
+    )
 
 
-def connection(visits: list[Row], leads: list[Row]) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB with ``marts.fct_deal_stage_history`` and ``marts.mart_lead_volume_daily``."""
+def base_rows(config: SandboxConfig, work: Path) -> tuple[list[Row], list[Row], date]:
+    """(visit rows, lead-volume rows, as_of_date = the sandbox end date) of one seeded account."""
+    account = build_account(config, work)
+    return account.visits, account.leads, account.as_of
+
+
+def connection(visits: list[Row], leads: list[Row], quarantined: list[Row] | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with ``marts.fct_deal_stage_history`` and ``marts.mart_lead_volume_daily``
+    (and ``marts.quarantined_records`` when ``quarantined`` is given)."""
     con = duckdb.connect(":memory:")
+    con.execute("set enable_progress_bar = false")
     con.execute("create schema marts")
     con.execute(f"create table marts.fct_deal_stage_history ({VISIT_COLUMNS})")
     con.execute(f"create table marts.mart_lead_volume_daily ({LEAD_COLUMNS})")
@@ -83,4 +138,9 @@ def connection(visits: list[Row], leads: list[Row]) -> duckdb.DuckDBPyConnection
     ldf = pd.DataFrame([{c: r.get(c) for c in lcols} for r in leads], columns=lcols)  # noqa: F841
     con.execute("insert into marts.fct_deal_stage_history select * from vdf")
     con.execute("insert into marts.mart_lead_volume_daily select * from ldf")
+    if quarantined is not None:
+        con.execute(f"create table marts.quarantined_records ({QUARANTINE_COLUMNS})")
+        qcols = [c.split()[0] for c in QUARANTINE_COLUMNS.split(", ")]
+        qdf = pd.DataFrame([{c: r.get(c) for c in qcols} for r in quarantined], columns=qcols)  # noqa: F841
+        con.execute("insert into marts.quarantined_records select * from qdf")
     return con

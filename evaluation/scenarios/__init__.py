@@ -12,35 +12,30 @@ corrupts on purpose. What was injected (ids, dates, counts) is stored as JSON in
     from emulators import SandboxConfig, build_sandbox
     from evaluation.scenarios import SCENARIOS, read_injection
     path = build_sandbox(SandboxConfig(seed=1, n_deals=20_000, n_contacts=60_000,
-                                       scenario="dwell_spike"), Path("x.sqlite"))
+                                       scenario="corrupted_timestamps"), Path("x.sqlite"))
     injection = read_injection(path)     # what, when, which ids, which checks should fire
 
 Calendar (E = the sandbox end date; the checks evaluate as of E):
 
 ==========================  ===================================================================
-``conversion_drop``         deals entering ``qualification`` on E-41..E-28 advance to
-                            ``presentation`` at half the normal rate: half of those that advanced
-                            are lost instead, at the moment they would have advanced
 ``lead_volume_collapse``    channel PAID_SEARCH keeps 10% of its live leads created on E-6..E
                             (the others never arrived: removed with their associations)
-``dwell_spike``             every ``presentation`` visit that exits on E-13..E lasts 4x longer;
-                            the deal's later history shifts by the extra time and whatever would
-                            fall after E is dropped (the deal is still in presentation at E)
-``stuck_deals``             60 extra open deals sitting in ``negotiation`` since E-120..E-60
-``bulk_edit_flap``          on E-2, 80 open deals flap between their stage and the previous
-                            step's stage 4 times within one hour (regressions + a burst)
 ``corrupted_timestamps``    15 deals get a ``dealstage`` entry dated before their creation, 10
-                            deals one dated years after E (structural: blocking dbt tests, ERROR)
+                            deals one dated years after E (structural: quarantined, the ERROR
+                            check ``quarantined_records`` fails)
 ``clean``                   nothing injected
 ==========================  ===================================================================
 
-Sizes and power are documented in :mod:`evaluation.eval_checks`. Modules: ``specs`` (the catalogue
-and the injection record), ``deals`` (deal rewriting helpers), ``funnel`` and ``events`` (the
-injectors), ``apply`` (the generator hook).
+These sandbox-level scenarios serve the end-to-end tests (``tests/anomaly_scenarios``: one anomaly
+and one clean run through load, dbt build and the checks; ``tests/marts/test_quarantine_marts.py``).
+The power table of ``make eval-checks`` injects every scenario of the issue, at each effect size,
+into the checks' relations instead (:mod:`evaluation.fast`). Modules: ``specs`` (the catalogue
+and the injection record), ``deals`` (deal rewriting helpers), ``events`` (the injectors),
+``apply`` (the generator hook).
 """
 
 from evaluation.scenarios.apply import inject
-from evaluation.scenarios.deals import PRESENTATION_STAGES, STEP_ORDER
+from evaluation.scenarios.deals import STEP_ORDER
 from evaluation.scenarios.specs import (
     ANOMALY_SCENARIOS,
     SCENARIOS,
@@ -52,7 +47,6 @@ from evaluation.scenarios.specs import (
 
 __all__ = [
     "ANOMALY_SCENARIOS",
-    "PRESENTATION_STAGES",
     "SCENARIOS",
     "STEP_ORDER",
     "Injection",

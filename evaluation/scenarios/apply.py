@@ -6,16 +6,11 @@ import random
 import sqlite3
 from datetime import date
 
-from evaluation.scenarios.events import _bulk_edit_flap, _corrupted_timestamps, _lead_volume_collapse
-from evaluation.scenarios.funnel import _conversion_drop, _dwell_spike, _stuck_deals
+from evaluation.scenarios.events import _corrupted_timestamps, _lead_volume_collapse
 from evaluation.scenarios.specs import META_KEY, SCENARIOS, Injection, code_version
 
 _INJECTORS = {
-    "conversion_drop": _conversion_drop,
     "lead_volume_collapse": _lead_volume_collapse,
-    "dwell_spike": _dwell_spike,
-    "stuck_deals": _stuck_deals,
-    "bulk_edit_flap": _bulk_edit_flap,
     "corrupted_timestamps": _corrupted_timestamps,
 }
 

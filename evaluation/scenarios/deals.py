@@ -15,8 +15,6 @@ from emulators.truth.store import STAGE_INDEX
 
 STEP_ORDER: dict[str, int | None] = hubspot_stage_orders()
 """Canonical step order of each sandbox stage (None = lost), from the dbt seed funnel_stage_mapping."""
-PRESENTATION_STAGES = frozenset(s for s, o in STEP_ORDER.items() if o == 3)
-NEGOTIATION_STAGES = ("decisionmakerboughtin", "contractsent")
 
 
 @dataclass
@@ -78,26 +76,6 @@ def save_deal(conn: sqlite3.Connection, deal: Deal, *, insert: bool = False) -> 
     else:
         sets = ", ".join(f"{c} = ?" for c in cols if c != "id")
         conn.execute(f"UPDATE deals SET {sets} WHERE id = ?", [deal.row[c] for c in cols if c != "id"] + [did])
-
-
-def last_history_ms(deal: Deal) -> int:
-    return max(v[1] for versions in deal.hist.values() for v in versions)
-
-
-def touch_deal(deal: Deal, at_ms: int | None = None) -> None:
-    """hs_lastmodifieddate: at least the newest history entry (and ``at_ms``)."""
-    deal.row["hs_lastmodifieddate"] = max(deal.row["hs_lastmodifieddate"], last_history_ms(deal), at_ms or 0)
-
-
-def stage_visits(stages: list[list[Any]]) -> list[tuple[int, int]]:
-    """[(first index, last index + 1)] of each visit (repeats of a stage collapse)."""
-    out: list[tuple[int, int]] = []
-    for k, entry in enumerate(stages):
-        if k and entry[0] == stages[k - 1][0]:
-            out[-1] = (out[-1][0], k + 1)
-        else:
-            out.append((k, k + 1))
-    return out
 
 
 def live_deal_ids(conn: sqlite3.Connection, where: str = "1=1", params: tuple = ()) -> list[int]:

@@ -7,14 +7,13 @@ import sqlite3
 from collections import defaultdict
 from datetime import date, timedelta
 
-from core.epoch import DAY_MS, HOUR_MS
+from core.epoch import DAY_MS
 from emulators.truth import store
 from evaluation.scenarios.deals import (
     live_deal_ids,
     load_deal,
     period_end_ms,
     save_deal,
-    touch_deal,
 )
 from evaluation.scenarios.specs import Injection
 
@@ -55,51 +54,6 @@ def _lead_volume_collapse(conn: sqlite3.Connection, rng: random.Random, inj: Inj
         "leads_after": len(rows) - len(removed),
         "removed": len(removed),
         "per_day_before_after": dict(sorted(per_day.items())),
-    }
-
-
-def _bulk_edit_flap(conn: sqlite3.Connection, rng: random.Random, inj: Injection, end_d: date) -> None:
-    day = end_d - timedelta(days=2)
-    day_ms = store.date_to_ms(day)
-    inj.window = [day.isoformat(), day.isoformat()]
-    n, flips = 80, 4
-    # open default-pipeline deals in presentation or negotiation, unchanged since before the day
-    candidates = live_deal_ids(
-        conn,
-        "pipeline = 'default' AND dealstage IN ('presentationscheduled', "
-        "'decisionmakerboughtin', 'contractsent') AND createdate < ?",
-        (day_ms,),
-    )
-    usable = []
-    for did in candidates:
-        last = conn.execute("SELECT max(timestamp) FROM deal_history WHERE deal_id = ?", (did,)).fetchone()[0]
-        if last < day_ms:
-            usable.append(did)
-    picked = sorted(rng.sample(usable, min(n, len(usable))))
-    start = day_ms + 14 * HOUR_MS + int(rng.random() * HOUR_MS)  # the bulk job starts ~14:xx
-    src = ("INTEGRATION", "1118422", None)
-    other_of = {
-        "presentationscheduled": "qualifiedtobuy",
-        "decisionmakerboughtin": "presentationscheduled",
-        "contractsent": "presentationscheduled",
-    }
-    for j, did in enumerate(picked):
-        deal = load_deal(conn, did)
-        here = deal.stages[-1][0]
-        there = other_of[here]
-        t = start + j * 20_000  # the job works through its list, 20 s per deal (~27 min)
-        for f in range(flips):
-            t += rng.randint(500, 5_000)
-            deal.stages.append([there if f % 2 == 0 else here, t, *src])
-        touch_deal(deal, t)
-        save_deal(conn, deal)
-    inj.deal_ids = [str(d) for d in picked]
-    inj.details = {
-        "deals": len(picked),
-        "changes_per_deal": flips,
-        "regressions": len(picked) * flips // 2,
-        "transitions": len(picked) * flips,
-        "job_started_at": store.ms_to_iso(start),
     }
 
 

@@ -40,20 +40,7 @@ class ScenarioSpec:
 SCENARIOS: dict[str, ScenarioSpec] = {
     s.name: s
     for s in (
-        ScenarioSpec(
-            "conversion_drop",
-            "qualification->presentation rate halved for deals entering E-41..E-28",
-            ("stage_conversion_drop",),
-        ),
         ScenarioSpec("lead_volume_collapse", "paid_search leads at 10% on E-6..E", ("lead_volume_anomaly",)),
-        ScenarioSpec("dwell_spike", "presentation visits exiting E-13..E last 4x longer", ("stage_dwell_spike",)),
-        ScenarioSpec("stuck_deals", "60 open deals stuck in negotiation since E-120..E-60", ("stuck_deals",)),
-        ScenarioSpec(
-            "bulk_edit_flap",
-            "80 deals flap between two stages 4x within an hour on E-2",
-            ("transition_burst", "regression_rate_jump"),
-            require="any",
-        ),
         ScenarioSpec(
             "corrupted_timestamps",
             "15 deals with history before creation, 10 with history years after E",

@@ -9,8 +9,8 @@ import pytest
 from emulators import SandboxConfig, build_sandbox
 from evaluation.scenarios import SCENARIOS
 
-# Big enough that every scenario finds its candidates (80 flappable deals, a qualification
-# cohort of a few hundred), small enough to build all seven in a few seconds.
+# Big enough that every scenario finds its candidates (25 deals to corrupt, a week of paid-search
+# leads), small enough to build all of them in a few seconds.
 SEED, DEALS, CONTACTS = 3, 4000, 12000
 
 

@@ -1,5 +1,6 @@
 """One anomaly scenario and one clean seed end to end (build, load without HTTP, dbt build,
-``warehouse.anomaly.checks.run_all``), the subset of ``make eval-checks`` that ``make test`` runs.
+``warehouse.anomaly.checks.run_all``): the end-to-end counterpart of the fast path of
+``make eval-checks``, which ``make test`` runs.
 
 ``lead_volume_collapse`` is the cheapest meaningful scenario: it exercises a statistical check and
 only needs leads to have power, so the sandbox keeps 30,000 contacts (the paid-search week the

@@ -1,15 +1,12 @@
 -- The funnel's metric history as one long table: period x metric x segment x value, as of
 -- `as_of_date` (the only clock). Each metric family is its own model (metric_*.sql beside this
--- one); this table unions them so the anomaly checks (warehouse/anomaly/checks/) read one small
--- table instead of scanning the marts. Metrics and buckets: docs/metrics.md#metric-history.
+-- one); this table unions them so the checks that read it (skip_rate_jump, regression_rate_jump,
+-- won_amount_sanity in warehouse/anomaly/checks/) read one small table instead of scanning the
+-- marts; the other funnel checks read the marts. Metrics and buckets: docs/metrics.md#metric-history.
 with
 
 {% set families = [
-    'metric_lead_volume',
-    'metric_stage_conversion',
     'metric_stage_transitions',
-    'metric_stage_dwell',
-    'metric_stuck_open',
     'metric_won_amounts',
 ] -%}
 
