@@ -22,7 +22,7 @@ flags) unless documented otherwise.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -327,4 +327,53 @@ def benjamini_hochberg(pvalues: Sequence[float]) -> list[float]:
         rank = m - rank_from_top
         running = min(running, pvalues[i] * m / rank)
         out[i] = min(1.0, running)
+    return out
+
+
+# ---------------------------------------------------------------- discrete tests
+
+
+Attainable = Callable[[float], float]
+"""F(t) of a discrete test: its largest attainable p-value ≤ t under the null (0 when none is),
+which is P(p ≤ t) under the null. A continuous test has F(t) = t."""
+
+
+def attainable_cdf(cdf: Callable[[int], float], t: float, k_max: int = 100_000) -> float:
+    """F(t) of a lower-tail test on a count: the largest P(X ≤ k) that is ≤ t (0 if P(X ≤ 0) > t)."""
+    best = 0.0
+    for k in range(k_max):
+        c = cdf(k)
+        if c > t:
+            break
+        best = c
+    return best
+
+
+def attainable_sf(sf: Callable[[int], float], t: float, start: int, k_max: int = 100_000) -> float:
+    """F(t) of an upper-tail test on a count: the largest P(X ≥ k) that is ≤ t (searching up from
+    ``start``, a count at or below the first one whose tail is ≤ t, e.g. the mean)."""
+    for k in range(max(0, start), start + k_max):
+        s = sf(k)
+        if s <= t:
+            return s
+    return 0.0
+
+
+def discrete_holm(pvalues: Sequence[float], attainable: Sequence[Attainable | None]) -> list[float]:
+    """Step-down Holm for discrete tests (Tarone 1990; Hommel & Krummenauer 1998; Westfall &
+    Wolfinger 1997): the r-th smallest p is adjusted to max over ranks ≤ r of Σ F_j(p_(r)) over
+    the tests j not yet rejected, F_j the test's attainable-level function (``None``: continuous,
+    F(t) = t, which gives plain Holm). A test that could only produce p-values above t adds
+    nothing to the sum, so small segments do not spend the budget. Valid under any dependence
+    (Bonferroni's union bound over the true nulls), in input order."""
+    m = len(pvalues)
+    order = sorted(range(m), key=lambda i: pvalues[i])
+    out = [1.0] * m
+    running = 0.0
+    for rank, i in enumerate(order):
+        t = pvalues[i]
+        rest = order[rank:]
+        total = sum(t if attainable[j] is None else attainable[j](t) for j in rest)  # type: ignore[misc]
+        running = max(running, min(1.0, total))
+        out[i] = running
     return out

@@ -240,3 +240,63 @@ def burst_p(counts: np.ndarray, day: int, weeks: int) -> tuple[float, float, flo
     inflation = phi * (1 + 1 / len(base))
     size = math.inf if inflation <= 1 else mu / (inflation - 1)
     return exact.negbin_sf(counts[day], mu, size), mu, phi
+
+
+# ---------------------------------------------------------------- exits per deal-day by age (dwell)
+
+
+def age_exposure(v: Visits, lo: float, hi: float, end: float, edges: np.ndarray) -> np.ndarray:
+    """Deal-days at risk in the calendar span ``[lo, hi)`` per age band ``[edges[j], edges[j+1])``
+    (age = days since the visit entered; a visit is at risk until it exits, or ``end``)."""
+    stop = np.where(np.isnan(v.exited), end, v.exited)
+    a_lo = np.maximum(lo, v.entered)[:, None]
+    a_hi = np.minimum(hi, stop)[:, None]
+    band_lo = v.entered[:, None] + edges[None, :-1]
+    band_hi = v.entered[:, None] + edges[None, 1:]
+    return np.clip(np.minimum(a_hi, band_hi) - np.maximum(a_lo, band_lo), 0, None).sum(axis=0)
+
+
+def age_exits(v: Visits, lo: float, hi: float, edges: np.ndarray) -> np.ndarray:
+    """Exits (to any step or outcome) within ``[lo, hi)`` per age band at exit."""
+    m = (v.exited >= lo) & (v.exited < hi)
+    age = v.exited[m] - v.entered[m]
+    return np.histogram(age, bins=edges)[0].astype(float)
+
+
+def exit_rate_test(v: Visits, end: float, window_days: int, baseline_days: int, edges: np.ndarray) -> dict[str, Any]:
+    """A censoring-aware, log-rank-type test of slower exits: the window's exits against the
+    number expected if each age band kept the baseline's exit rate per deal-day at risk
+    (indirect standardization: E = Σ_j h_j T_j, h_j = O0_j / T0_j), tested with the exact
+    conditional Poisson test of O over E against O0 over its own expectation O0
+    (`exact.rate_ratio_p`, quasi-Poisson φ of the baseline weeks' O_k against E_k). Every visit
+    in the step counts, open or not, for the days it sat there in each span, so a slowdown shows
+    while the deals are still sitting there; ages past the last edge belong to `stuck_deals`.
+    ``min_p`` is the power floor (no exit at all in the window)."""
+    w_lo = end - window_days
+    b_lo = w_lo - baseline_days
+    o0 = age_exits(v, b_lo, w_lo, edges)
+    t0 = age_exposure(v, b_lo, w_lo, end, edges)
+    hazard = np.divide(o0, t0, out=np.zeros_like(o0), where=t0 > 0)
+    seen = t0 > 0
+    o = float(age_exits(v, w_lo, end, edges)[seen].sum())
+    expected = float((hazard * age_exposure(v, w_lo, end, end, edges)).sum())
+    x0 = float(o0.sum())
+    weeks = range(baseline_days // 7)
+    counts = [float(age_exits(v, w_lo - 7 * (k + 1), w_lo - 7 * k, edges).sum()) for k in weeks]
+    exp_k = [float((hazard * age_exposure(v, w_lo - 7 * (k + 1), w_lo - 7 * k, end, edges)).sum()) for k in weeks]
+    phi = exact.poisson_dispersion(counts, exp_k)
+    res: dict[str, Any] = {
+        "exits": o,
+        "expected_exits": expected,
+        "baseline_exits": x0,
+        "value": o / expected if expected else math.nan,
+        "baseline": 1.0,
+        "dispersion": phi,
+        "p": 1.0,
+        "min_p": 1.0,
+    }
+    if expected <= 0 or x0 <= 0:
+        return res
+    res["p"] = exact.rate_ratio_p(o, expected, x0, x0, direction="drop", dispersion=phi)
+    res["min_p"] = exact.rate_ratio_p(0, expected, x0, x0, direction="drop", dispersion=phi)
+    return res
