@@ -333,30 +333,46 @@ def benjamini_hochberg(pvalues: Sequence[float]) -> list[float]:
 # ---------------------------------------------------------------- discrete tests
 
 
+_LEVEL_RTOL = 1e-9
+"""A tail equal to t up to rounding (another library's or another code path's) is attainable at t."""
+
 Attainable = Callable[[float], float]
 """F(t) of a discrete test: its largest attainable p-value ≤ t under the null (0 when none is),
 which is P(p ≤ t) under the null. A continuous test has F(t) = t."""
 
 
-def attainable_cdf(cdf: Callable[[int], float], t: float, k_max: int = 100_000) -> float:
-    """F(t) of a lower-tail test on a count: the largest P(X ≤ k) that is ≤ t (0 if P(X ≤ 0) > t)."""
-    best = 0.0
-    for k in range(k_max):
-        c = cdf(k)
-        if c > t:
-            break
-        best = c
-    return best
+def attainable_cdf(cdf: Callable[[int], float], t: float, k_max: int = 1 << 40) -> float:
+    """F(t) of a lower-tail test on a count: the largest P(X ≤ k) that is ≤ t (0 if P(X ≤ 0) > t).
+    Binary search (the cdf increases with k)."""
+    t *= 1 + _LEVEL_RTOL
+    if cdf(0) > t:
+        return 0.0
+    lo, hi = 0, 1  # cdf(lo) <= t; grow hi until cdf(hi) > t
+    while hi < k_max and cdf(hi) <= t:
+        lo, hi = hi, hi * 2
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if cdf(mid) <= t else (lo, mid)
+    return cdf(lo)
 
 
-def attainable_sf(sf: Callable[[int], float], t: float, start: int, k_max: int = 100_000) -> float:
-    """F(t) of an upper-tail test on a count: the largest P(X ≥ k) that is ≤ t (searching up from
-    ``start``, a count at or below the first one whose tail is ≤ t, e.g. the mean)."""
-    for k in range(max(0, start), start + k_max):
-        s = sf(k)
-        if s <= t:
-            return s
-    return 0.0
+def attainable_sf(sf: Callable[[int], float], t: float, start: int, k_max: int = 1 << 40) -> float:
+    """F(t) of an upper-tail test on a count: the largest P(X ≥ k) that is ≤ t, i.e. the tail at
+    the smallest such k ≥ ``start`` (a count at or below it, e.g. the mean). Binary search."""
+    t *= 1 + _LEVEL_RTOL
+    lo = max(0, start)
+    if sf(lo) <= t:
+        return sf(lo)
+    step, hi = 1, lo + 1  # sf(lo) > t; grow hi until sf(hi) <= t
+    while sf(hi) > t:
+        if hi > k_max:
+            return 0.0
+        lo, step = hi, step * 2
+        hi = lo + step
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if sf(mid) <= t else (mid, hi)
+    return sf(hi)
 
 
 def discrete_holm(pvalues: Sequence[float], attainable: Sequence[Attainable | None]) -> list[float]:

@@ -248,12 +248,25 @@ def burst_p(counts: np.ndarray, day: int, weeks: int) -> tuple[float, float, flo
 def age_exposure(v: Visits, lo: float, hi: float, end: float, edges: np.ndarray) -> np.ndarray:
     """Deal-days at risk in the calendar span ``[lo, hi)`` per age band ``[edges[j], edges[j+1])``
     (age = days since the visit entered; a visit is at risk until it exits, or ``end``)."""
+    cum = cumulative_age_exposure(v, end, edges, np.array([lo, hi], dtype=float))
+    return cum[1] - cum[0]
+
+
+def cumulative_age_exposure(v: Visits, end: float, edges: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """G[i, j]: deal-days at risk in age band j before calendar time ``points[i]``, so the exposure
+    of a span is a difference of two rows. One sort per band, then a search per point:
+    G(x) = Σ_{s<x} (x − s) − Σ_{e<x} (x − e) over the band's at-risk intervals [s, e)."""
     stop = np.where(np.isnan(v.exited), end, v.exited)
-    a_lo = np.maximum(lo, v.entered)[:, None]
-    a_hi = np.minimum(hi, stop)[:, None]
-    band_lo = v.entered[:, None] + edges[None, :-1]
-    band_hi = v.entered[:, None] + edges[None, 1:]
-    return np.clip(np.minimum(a_hi, band_hi) - np.maximum(a_lo, band_lo), 0, None).sum(axis=0)
+    out = np.zeros((len(points), len(edges) - 1))
+    for j in range(len(edges) - 1):
+        s = v.entered + edges[j]
+        e = np.minimum(v.entered + edges[j + 1], stop)
+        keep = e > s
+        s, e = np.sort(s[keep]), np.sort(e[keep])
+        cs, ce = np.concatenate(([0.0], np.cumsum(s))), np.concatenate(([0.0], np.cumsum(e)))
+        ns, ne = np.searchsorted(s, points, "left"), np.searchsorted(e, points, "left")
+        out[:, j] = points * ns - cs[ns] - (points * ne - ce[ne])
+    return out
 
 
 def age_exits(v: Visits, lo: float, hi: float, edges: np.ndarray) -> np.ndarray:
@@ -274,16 +287,19 @@ def exit_rate_test(v: Visits, end: float, window_days: int, baseline_days: int, 
     ``min_p`` is the power floor (no exit at all in the window)."""
     w_lo = end - window_days
     b_lo = w_lo - baseline_days
+    weeks = baseline_days // 7
+    points = np.array([b_lo, *(w_lo - 7 * k for k in range(weeks, -1, -1)), end], dtype=float)
+    cum = cumulative_age_exposure(v, end, edges, points)
     o0 = age_exits(v, b_lo, w_lo, edges)
-    t0 = age_exposure(v, b_lo, w_lo, end, edges)
+    t0 = cum[-2] - cum[0]
     hazard = np.divide(o0, t0, out=np.zeros_like(o0), where=t0 > 0)
     seen = t0 > 0
     o = float(age_exits(v, w_lo, end, edges)[seen].sum())
-    expected = float((hazard * age_exposure(v, w_lo, end, end, edges)).sum())
+    expected = float((hazard * (cum[-1] - cum[-2])).sum())
     x0 = float(o0.sum())
-    weeks = range(baseline_days // 7)
-    counts = [float(age_exits(v, w_lo - 7 * (k + 1), w_lo - 7 * k, edges).sum()) for k in weeks]
-    exp_k = [float((hazard * age_exposure(v, w_lo - 7 * (k + 1), w_lo - 7 * k, end, edges)).sum()) for k in weeks]
+    # baseline weeks, newest first: [w_lo − 7(k+1), w_lo − 7k) is cum rows (weeks − k) and (weeks − k + 1)
+    counts = [float(age_exits(v, w_lo - 7 * (k + 1), w_lo - 7 * k, edges).sum()) for k in range(weeks)]
+    exp_k = [float((hazard * (cum[weeks - k + 1] - cum[weeks - k])).sum()) for k in range(weeks)]
     phi = exact.poisson_dispersion(counts, exp_k)
     res: dict[str, Any] = {
         "exits": o,
