@@ -1,5 +1,6 @@
 """The stage visits the exposure-based checks read (one SQL query) and the pure statistics over
-them: events per deal-day at risk, censoring-aware dwell shares, stuck deals, flapping days.
+them: events per deal-day at risk, exits per deal-day by age in the step (dwell), censoring-aware
+shares (stuck deals), flapping days.
 
 Times are float days since the Unix epoch (UTC); ``E`` is the end of ``as_of_date`` (the
 exclusive instant the marts are built up to), so a window of ``w`` days is ``[E − w, E)``.
