@@ -190,3 +190,14 @@ def test_stuck_deals_usual_dwell_ignores_a_batch_left_behind():
 def test_visit_helper_dates_are_epoch_days():
     # the fixtures above use epoch days directly; the loader converts timestamps the same way
     assert (datetime(1970, 1, 1) + timedelta(days=400.0)).date().isoformat() == "1971-02-05"
+
+
+def test_reported_p_values_keep_significant_digits():
+    from warehouse.anomaly.checks import dwell
+    from warehouse.anomaly.checks.base import exact_outcome
+
+    tests = {"presentation": {"p": 1.234567e-11, "min_p": 3e-30, "value": 0.2834251}}
+    flagged = decide_family(tests, 0.002)
+    meta = exact_outcome(dwell.SPEC, tests, flagged, "", 0.002).metadata["segments"]["presentation"]
+    assert meta["p"] == 1.23e-11 and meta["p_adjusted"] == 1.23e-11 and meta["min_p"] == 3e-30
+    assert meta["value"] == 0.283425 and meta["status"] == "flagged"

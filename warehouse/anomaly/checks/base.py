@@ -182,6 +182,19 @@ def _attainable(test: dict[str, Any]) -> exact.Attainable:
     return lambda t: t if t >= floor else 0.0
 
 
+_P_KEYS = frozenset({"p", "p_adjusted", "min_p"})
+
+
+def _reported(key: str, value: Any) -> Any:
+    """A metadata number: p-values keep 3 significant digits (a p of 1e-11 must not read 0), the
+    rest 6 decimals."""
+    if not isinstance(value, float):
+        return value
+    if key in _P_KEYS and math.isfinite(value) and value != 0:
+        return float(f"{value:.3g}")
+    return r(value, 6)
+
+
 def exact_outcome(
     spec: CheckSpec, findings: dict[str, dict[str, Any]], flagged: list[str], headline: str, alpha: float
 ) -> CheckOutcome:
@@ -194,7 +207,7 @@ def exact_outcome(
         parts.append(headline)
     if no_power:
         parts.append(f"Not enough data to test: {', '.join(no_power)}.")
-    clean = {k: {kk: (r(vv, 6) if isinstance(vv, float) else vv) for kk, vv in v.items()} for k, v in findings.items()}
+    clean = {k: {kk: _reported(kk, vv) for kk, vv in v.items()} for k, v in findings.items()}
     metadata: dict[str, Any] = {
         "status": status,
         "flagged_segments": flagged,
