@@ -22,7 +22,7 @@ flags) unless documented otherwise.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -327,4 +327,69 @@ def benjamini_hochberg(pvalues: Sequence[float]) -> list[float]:
         rank = m - rank_from_top
         running = min(running, pvalues[i] * m / rank)
         out[i] = min(1.0, running)
+    return out
+
+
+# ---------------------------------------------------------------- discrete tests
+
+
+_LEVEL_RTOL = 1e-9
+"""A tail equal to t up to rounding (another library's or another code path's) is attainable at t."""
+
+Attainable = Callable[[float], float]
+"""F(t) of a discrete test: its largest attainable p-value ≤ t under the null (0 when none is),
+which is P(p ≤ t) under the null. A continuous test has F(t) = t."""
+
+
+def attainable_cdf(cdf: Callable[[int], float], t: float, k_max: int = 1 << 40) -> float:
+    """F(t) of a lower-tail test on a count: the largest P(X ≤ k) that is ≤ t (0 if P(X ≤ 0) > t).
+    Binary search (the cdf increases with k)."""
+    t *= 1 + _LEVEL_RTOL
+    if cdf(0) > t:
+        return 0.0
+    lo, hi = 0, 1  # cdf(lo) <= t; grow hi until cdf(hi) > t
+    while hi < k_max and cdf(hi) <= t:
+        lo, hi = hi, hi * 2
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if cdf(mid) <= t else (lo, mid)
+    return cdf(lo)
+
+
+def attainable_sf(sf: Callable[[int], float], t: float, start: int, k_max: int = 1 << 40) -> float:
+    """F(t) of an upper-tail test on a count: the largest P(X ≥ k) that is ≤ t, i.e. the tail at
+    the smallest such k ≥ ``start`` (a count at or below it, e.g. the mean). Binary search."""
+    t *= 1 + _LEVEL_RTOL
+    lo = max(0, start)
+    if sf(lo) <= t:
+        return sf(lo)
+    step, hi = 1, lo + 1  # sf(lo) > t; grow hi until sf(hi) <= t
+    while sf(hi) > t:
+        if hi > k_max:
+            return 0.0
+        lo, step = hi, step * 2
+        hi = lo + step
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if sf(mid) <= t else (mid, hi)
+    return sf(hi)
+
+
+def discrete_holm(pvalues: Sequence[float], attainable: Sequence[Attainable | None]) -> list[float]:
+    """Step-down Holm for discrete tests (Tarone 1990; Hommel & Krummenauer 1998; Westfall &
+    Wolfinger 1997): the r-th smallest p is adjusted to max over ranks ≤ r of Σ F_j(p_(r)) over
+    the tests j not yet rejected, F_j the test's attainable-level function (``None``: continuous,
+    F(t) = t, which gives plain Holm). A test that could only produce p-values above t adds
+    nothing to the sum, so small segments do not spend the budget. Valid under any dependence
+    (Bonferroni's union bound over the true nulls), in input order."""
+    m = len(pvalues)
+    order = sorted(range(m), key=lambda i: pvalues[i])
+    out = [1.0] * m
+    running = 0.0
+    for rank, i in enumerate(order):
+        t = pvalues[i]
+        rest = order[rank:]
+        total = sum(t if attainable[j] is None else attainable[j](t) for j in rest)  # type: ignore[misc]
+        running = max(running, min(1.0, total))
+        out[i] = running
     return out

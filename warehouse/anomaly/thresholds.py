@@ -72,7 +72,8 @@ SAMPLE_SIZE = 20
 # ------------------------------------------------------------------ exact tests (docs/checks.md)
 
 ALPHA = 0.002
-"""The false-alarm budget of one check per run: its segments' p-values are Holm-adjusted and a
+"""The false-alarm budget of one check per run: its segments' p-values are Holm-adjusted (the
+discrete step-down Holm of `exact.discrete_holm`) and a
 segment warns when its adjusted p is at most this. About five exposure-based checks share a run,
 so a clean run warns with probability ≲ 1% (docs/checks.md#false-alarm-budget)."""
 LEAD_DROP_ALPHA = 0.01
@@ -83,7 +84,7 @@ CONVERSION_WINDOW_DAYS = 35
 EXPOSURE_BASELINE_DAYS = 182
 """...vs the 26 weeks before the window (also the dwell and stuck baselines)."""
 DWELL_WINDOW_DAYS = 28
-"""Dwell: visits that reached the step's usual (median) dwell in the last 4 weeks."""
+"""Dwell: exits per deal-day at risk, age by age, in the last 4 weeks (vs the baseline's rates)."""
 STUCK_MULTIPLE = 5.0
 """Stuck: still in the step past 5 × its usual (median) dwell, with no upper bound."""
 STUCK_WINDOW_DAYS = 56

@@ -7,11 +7,11 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 import duckdb
 
-from warehouse.anomaly.exact import holm
+from warehouse.anomaly import exact
 from warehouse.anomaly.thresholds import MIN_N, MIN_RELATIVE_CHANGE, NOT_ENOUGH_DATA, SAMPLE_SIZE, Z_THRESHOLD
 
 METRICS_TABLE = "metrics.metric_funnel_history"
@@ -148,27 +148,51 @@ exposure-based funnel checks read only ``marts.fct_deal_stage_history`` and
 def decide_family(tests: dict[str, dict[str, Any]], alpha: float) -> list[str]:
     """Decide a family of segment tests in place; returns the flagged keys, strongest first.
 
-    Segments whose most extreme possible window (``min_p``) could not reach the budget are
-    untestable: they get status NOT_ENOUGH_DATA (the check says so instead of passing silently)
-    and, as in Tarone's method, they do not spend the false-alarm budget. The ``p`` of the
-    testable ones are Holm-adjusted ('flagged' when the adjusted p ≤ alpha, else 'ok')."""
-    testable = list(tests)
-    while True:
-        m = max(1, len(testable))
-        keep = [k for k in testable if float(tests[k].get("min_p", 0.0)) * m <= alpha]
-        if len(keep) == len(testable):
-            break
-        testable = keep
-    adjusted = dict(zip(testable, holm([float(tests[k].get("p", 1.0)) for k in testable]), strict=True))
-    for k, t in tests.items():
-        t["family_size"] = len(testable)
-        if k not in adjusted:
+    Multiplicity: the step-down Holm for discrete tests (`exact.discrete_holm`, Tarone's idea
+    carried through every step). A test's attainable-level function F(t) = P(p ≤ t) under the
+    null is its ``attainable`` callable when it has one (exact counts: the p-values it can
+    actually produce), else 0 below its power floor ``min_p`` (the p of the most extreme possible
+    window) and t above it. A segment that could not reach the budget even at its most extreme
+    outcome, Σ_j F_j(min_p) > alpha, is untestable: status NOT_ENOUGH_DATA (the check says so
+    instead of passing silently); it adds nothing to the others' sums at the p-values that
+    matter, so it does not spend the family's budget. The others get their adjusted
+    ``p_adjusted`` ('flagged' when ≤ alpha, else 'ok')."""
+    keys = list(tests)
+    funcs: list[exact.Attainable] = [_attainable(tests[k]) for k in keys]
+    adjusted = exact.discrete_holm([float(tests[k].get("p", 1.0)) for k in keys], funcs)
+    no_power = {k for k in keys if sum(f(float(tests[k].get("min_p", 0.0))) for f in funcs) > alpha}
+    for k, adj in zip(keys, adjusted, strict=True):
+        t = tests[k]
+        t.pop("attainable", None)
+        t["family_size"] = len(keys) - len(no_power)
+        if k in no_power:
             t["status"], t["p_adjusted"] = NOT_ENOUGH_DATA, None
         else:
-            t["p_adjusted"] = adjusted[k]
-            t["status"] = "flagged" if adjusted[k] <= alpha else "ok"
+            t["p_adjusted"] = adj
+            t["status"] = "flagged" if adj <= alpha else "ok"
         t["flagged"] = t["status"] == "flagged"
     return sorted((k for k in tests if tests[k]["flagged"]), key=lambda k: tests[k]["p"])
+
+
+def _attainable(test: dict[str, Any]) -> exact.Attainable:
+    given = test.get("attainable")
+    if given is not None:
+        return cast(exact.Attainable, given)
+    floor = float(test.get("min_p", 0.0))
+    return lambda t: t if t >= floor else 0.0
+
+
+_P_KEYS = frozenset({"p", "p_adjusted", "min_p"})
+
+
+def _reported(key: str, value: Any) -> Any:
+    """A metadata number: p-values keep 3 significant digits (a p of 1e-11 must not read 0), the
+    rest 6 decimals."""
+    if not isinstance(value, float):
+        return value
+    if key in _P_KEYS and math.isfinite(value) and value != 0:
+        return float(f"{value:.3g}")
+    return r(value, 6)
 
 
 def exact_outcome(
@@ -183,13 +207,13 @@ def exact_outcome(
         parts.append(headline)
     if no_power:
         parts.append(f"Not enough data to test: {', '.join(no_power)}.")
-    clean = {k: {kk: (r(vv, 6) if isinstance(vv, float) else vv) for kk, vv in v.items()} for k, v in findings.items()}
+    clean = {k: {kk: _reported(kk, vv) for kk, vv in v.items()} for k, v in findings.items()}
     metadata: dict[str, Any] = {
         "status": status,
         "flagged_segments": flagged,
         "not_enough_data": no_power,
         "segments": clean,
         "alpha": alpha,
-        "multiplicity": "holm",
+        "multiplicity": "holm (discrete, Tarone)",
     }
     return CheckOutcome(spec.name, spec.asset, spec.severity, not flagged, " ".join(parts), metadata)

@@ -1,6 +1,8 @@
-"""`stage_dwell_spike`: of the visits that reached a step's usual (median) dwell in the last 4
-weeks, the share still in the step, open visits included, vs the 26 weeks before. Censoring-aware:
-a slowdown shows while the deals are still sitting there (docs/checks.md#stage_dwell_spike)."""
+"""`stage_dwell_spike`: exits from each open step per deal-day at risk, age by age, in the last 4
+weeks vs the 26 weeks before (a log-rank-type test of the window's visits against the baseline's
+exit rates by time in the step). Censoring-aware: open visits count for the days they have sat
+there, so a slowdown shows while the deals are still sitting there
+(docs/checks.md#stage_dwell_spike)."""
 
 from __future__ import annotations
 
@@ -12,14 +14,19 @@ import numpy as np
 
 from core.funnel import OPEN_DEAL_STEPS
 from warehouse.anomaly.checks.base import CheckOutcome, CheckSpec, decide_family, exact_outcome
-from warehouse.anomaly.checks.visits import end_of, load_visits, share_test, to_datetime, usual_dwell
+from warehouse.anomaly.checks.visits import end_of, exit_rate_test, load_visits, to_datetime, usual_dwell
 from warehouse.anomaly.thresholds import (
     ALPHA,
     DWELL_WINDOW_DAYS,
     EXPOSURE_BASELINE_DAYS,
     NOT_ENOUGH_DATA,
     SAMPLE_SIZE,
+    STUCK_MULTIPLE,
 )
+
+AGE_BANDS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, STUCK_MULTIPLE)
+"""Age bands of the exit rates, in multiples of the step's usual dwell (finer where most exits
+happen); past the last one a visit is the stuck check's."""
 
 
 def stage_dwell_spike(con: duckdb.DuckDBPyConnection, as_of_date: date) -> CheckOutcome:
@@ -38,7 +45,7 @@ def stage_dwell_spike(con: duckdb.DuckDBPyConnection, as_of_date: date) -> Check
         if median is None or median <= 0:
             findings[step] = {**base, "p": 1.0, "min_p": 1.0, "note": "no usual dwell (too few completed visits)"}
             continue
-        res = share_test(v, median, (w_lo, end), EXPOSURE_BASELINE_DAYS)
+        res = exit_rate_test(v, end, DWELL_WINDOW_DAYS, EXPOSURE_BASELINE_DAYS, median * np.asarray(AGE_BANDS))
         reach = v.entered + median
         slow = (reach >= w_lo) & (reach < end) & (np.isnan(v.exited) | (v.exited - v.entered > median))
         order = np.argsort(v.entered[slow])
@@ -46,7 +53,9 @@ def stage_dwell_spike(con: duckdb.DuckDBPyConnection, as_of_date: date) -> Check
             **base,
             **res,
             "usual_dwell_days": median,
-            "unit": f"share of visits still in the step after {median:.1f} days (its usual median dwell)",
+            "n": int(res["exits"]),
+            "still_there_past_usual_dwell": int(slow.sum()),
+            "unit": "exits per deal-day at risk relative to the baseline's, age by age (1 = usual pace)",
             "sample_ids": [str(d) for d in v.deal_id[slow][order][:SAMPLE_SIZE]],
         }
     flagged = decide_family(findings, ALPHA)
@@ -56,9 +65,10 @@ def stage_dwell_spike(con: duckdb.DuckDBPyConnection, as_of_date: date) -> Check
         if "note" in f:
             f["status"] = NOT_ENOUGH_DATA
     headline = "; ".join(
-        f"{s}: {findings[s]['x']} of the {findings[s]['n']} visits that reached {findings[s]['usual_dwell_days']:.1f} "
-        f"days in it in the last {DWELL_WINDOW_DAYS} days were still there ({findings[s]['value']:.0%}) vs "
-        f"{findings[s]['baseline']:.0%} before (p={findings[s]['p']:.1e}, Holm p={findings[s]['p_adjusted']:.1e})"
+        f"{s}: {findings[s]['exits']:.0f} visits left it in the last {DWELL_WINDOW_DAYS} days vs "
+        f"{findings[s]['expected_exits']:.1f} expected at the usual pace ({findings[s]['value']:.0%} of it; "
+        f"usual dwell {findings[s]['usual_dwell_days']:.1f} days, {findings[s]['still_there_past_usual_dwell']} "
+        f"deals still there past it; p={findings[s]['p']:.1e}, Holm p={findings[s]['p_adjusted']:.1e})"
         for s in flagged
     )
     return exact_outcome(SPEC, findings, flagged, headline, ALPHA)
@@ -68,8 +78,9 @@ SPEC = CheckSpec(
     "stage_dwell_spike",
     "fct_deal_stage_history",
     "WARN",
-    f"Share of visits still in a step when they reach its usual (Kaplan-Meier median) dwell, open visits "
-    f"included, for visits reaching it in the last {DWELL_WINDOW_DAYS} days vs the {EXPOSURE_BASELINE_DAYS} days "
-    f"before (exact binomial tail, quasi-binomial dispersion, Holm across steps, alpha {ALPHA}).",
+    f"Exits from each open step per deal-day at risk, by time in the step (up to {STUCK_MULTIPLE:g} x its usual "
+    f"Kaplan-Meier median dwell), open visits included, in the last {DWELL_WINDOW_DAYS} days vs the rates of the "
+    f"{EXPOSURE_BASELINE_DAYS} days before (log-rank-type: observed vs expected exits, exact conditional Poisson "
+    f"test, quasi-Poisson dispersion, Holm across steps, alpha {ALPHA}).",
     stage_dwell_spike,
 )

@@ -36,15 +36,30 @@ def pooled_dispersion(weeks: dict[str, list[float]]) -> float:
     floored at 1: one estimate from every channel is far steadier than one per channel."""
     chi2 = df = 0.0
     for counts in weeks.values():
-        base = counts[1:]
-        m = sum(base) / len(base)
-        if m > 0:
-            chi2 += sum((c - m) ** 2 for c in base) / m
-            df += len(base) - 1
+        c2, d = _pearson(counts[1:])
+        chi2, df = chi2 + c2, df + d
     return max(1.0, chi2 / df) if df else 1.0
 
 
-def channel_tests(observed: float, baseline: list[float], phi: float) -> dict[str, dict[str, float]]:
+def channel_dispersion(baseline: list[float], pooled: float) -> float:
+    """One channel's φ: its own Pearson χ² shrunk toward the pooled φ with as much weight as its
+    own degrees of freedom (empirical Bayes in the quasi-likelihood sense), floored at 1. Channels
+    differ (organic search swings more than a paid channel); one overdispersed channel must not
+    blunt the test of every other, and 11 degrees of freedom alone are too noisy."""
+    chi2, df = _pearson(baseline)
+    if not df:
+        return max(1.0, pooled)
+    return max(1.0, (chi2 + df * pooled) / (2.0 * df))
+
+
+def _pearson(base: list[float]) -> tuple[float, float]:
+    m = sum(base) / len(base) if base else 0.0
+    if m <= 0:
+        return 0.0, 0.0
+    return sum((c - m) ** 2 for c in base) / m, float(len(base) - 1)
+
+
+def channel_tests(observed: float, baseline: list[float], phi: float) -> dict[str, dict[str, Any]]:
     """Drop and spike tails of this week's count: negative binomial of mean the baseline weeks'
     mean and variance φ·μ·(1 + 1/K) (the uncertainty of the mean included; a half-lead prior keeps
     a channel never seen before from making its first lead infinitely surprising). Pure."""
@@ -53,9 +68,27 @@ def channel_tests(observed: float, baseline: list[float], phi: float) -> dict[st
     inflation = phi * (1.0 + 1.0 / k)
     size = math.inf if inflation <= 1 else max(mu, 1e-9) / (inflation - 1.0)
     common = {"value": observed, "baseline": mu, "n": max(mu, observed), "dispersion": phi, "nb_size": size}
+
+    def cdf(k: float) -> float:
+        return exact.negbin_cdf(k, mu, size)
+
+    def sf(k: float) -> float:
+        return exact.negbin_sf(k, mu, size)
+
+    start = math.ceil(mu)
     return {
-        "drop": {**common, "p": exact.negbin_cdf(observed, mu, size), "min_p": exact.negbin_cdf(0, mu, size)},
-        "spike": {**common, "p": exact.negbin_sf(observed, mu, size), "min_p": exact.negbin_sf(3 * mu + 10, mu, size)},
+        "drop": {
+            **common,
+            "p": cdf(observed),
+            "min_p": cdf(0),
+            "attainable": lambda t: exact.attainable_cdf(cdf, t),
+        },
+        "spike": {
+            **common,
+            "p": sf(observed),
+            "min_p": sf(3 * mu + 10),
+            "attainable": lambda t: exact.attainable_sf(sf, t, start),
+        },
     }
 
 
@@ -69,13 +102,15 @@ def lead_volume_anomaly(con: duckdb.DuckDBPyConnection, as_of_date: date) -> Che
     families: dict[str, dict[str, dict[str, Any]]] = {"drop": {}, "spike": {}}
     for channel in sorted(weeks):
         counts = weeks[channel]
-        for direction, res in channel_tests(counts[0], counts[1:], phi).items():
+        phi_c = channel_dispersion(counts[1:], phi)
+        for direction, res in channel_tests(counts[0], counts[1:], phi_c).items():
             families[direction][channel if direction == "drop" else f"{channel} (spike)"] = {
                 "segment": channel,
                 "direction": direction,
                 **window,
                 **res,
                 "baseline_weekly": counts[1:],
+                "pooled_dispersion": phi,
             }
     flagged = decide_family(families["drop"], LEAD_DROP_ALPHA) + decide_family(families["spike"], ALPHA)
     findings = {**families["drop"], **families["spike"]}

@@ -12,7 +12,7 @@ import numpy as np
 
 from core.funnel import OPEN_DEAL_STEPS
 from warehouse.anomaly.checks.base import CheckOutcome, CheckSpec, decide_family, exact_outcome
-from warehouse.anomaly.checks.visits import end_of, load_visits, share_test, to_datetime, usual_dwell
+from warehouse.anomaly.checks.visits import Visits, end_of, load_visits, share_test, to_datetime, usual_dwell
 from warehouse.anomaly.thresholds import (
     ALPHA,
     DWELL_WINDOW_DAYS,
@@ -23,6 +23,23 @@ from warehouse.anomaly.thresholds import (
 )
 
 
+def before_tested_dwell(v: Visits, end: float) -> float | None:
+    """The step's usual dwell estimated only from visits that entered before any visit under test.
+
+    The tested visits cross STUCK_MULTIPLE × m in the last STUCK_WINDOW_DAYS, so they entered
+    after ``cut = E − STUCK_WINDOW_DAYS − STUCK_MULTIPLE × m``. A batch of deals left behind sits
+    open in the step for months; counted as at risk in the Kaplan–Meier estimate it drags the
+    hazard down and inflates m (by 2-3 × when the batch outnumbers the step's normal traffic), so
+    it no longer counts as stuck. So: a first estimate m₀ (the usual one, the 182 days before the
+    last 4 weeks) places the cut, and m is the KM median of the visits that entered in the 182
+    days before it, censored there. An inflated m₀ only moves the cut earlier."""
+    first = usual_dwell(v, end - DWELL_WINDOW_DAYS, EXPOSURE_BASELINE_DAYS)
+    if first is None or first <= 0:
+        return first
+    cut = end - STUCK_WINDOW_DAYS - STUCK_MULTIPLE * first
+    return usual_dwell(v, cut, EXPOSURE_BASELINE_DAYS)
+
+
 def stuck_deals(con: duckdb.DuckDBPyConnection, as_of_date: date) -> CheckOutcome:
     visits = load_visits(con)
     end = end_of(as_of_date)
@@ -30,7 +47,7 @@ def stuck_deals(con: duckdb.DuckDBPyConnection, as_of_date: date) -> CheckOutcom
     findings: dict[str, dict[str, Any]] = {}
     for step in OPEN_DEAL_STEPS:
         v = visits.of_step(step)
-        median = usual_dwell(v, end - DWELL_WINDOW_DAYS, EXPOSURE_BASELINE_DAYS)
+        median = before_tested_dwell(v, end)
         base = {
             "segment": step,
             "window_start": to_datetime(w_lo).date().isoformat(),

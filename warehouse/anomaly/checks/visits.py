@@ -1,5 +1,6 @@
 """The stage visits the exposure-based checks read (one SQL query) and the pure statistics over
-them: events per deal-day at risk, censoring-aware dwell shares, stuck deals, flapping days.
+them: events per deal-day at risk, exits per deal-day by age in the step (dwell), censoring-aware
+shares (stuck deals), flapping days.
 
 Times are float days since the Unix epoch (UTC); ``E`` is the end of ``as_of_date`` (the
 exclusive instant the marts are built up to), so a window of ``w`` days is ``[E − w, E)``.
@@ -240,3 +241,79 @@ def burst_p(counts: np.ndarray, day: int, weeks: int) -> tuple[float, float, flo
     inflation = phi * (1 + 1 / len(base))
     size = math.inf if inflation <= 1 else mu / (inflation - 1)
     return exact.negbin_sf(counts[day], mu, size), mu, phi
+
+
+# ---------------------------------------------------------------- exits per deal-day by age (dwell)
+
+
+def age_exposure(v: Visits, lo: float, hi: float, end: float, edges: np.ndarray) -> np.ndarray:
+    """Deal-days at risk in the calendar span ``[lo, hi)`` per age band ``[edges[j], edges[j+1])``
+    (age = days since the visit entered; a visit is at risk until it exits, or ``end``)."""
+    cum = cumulative_age_exposure(v, end, edges, np.array([lo, hi], dtype=float))
+    return cum[1] - cum[0]
+
+
+def cumulative_age_exposure(v: Visits, end: float, edges: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """G[i, j]: deal-days at risk in age band j before calendar time ``points[i]``, so the exposure
+    of a span is a difference of two rows. One sort per band, then a search per point:
+    G(x) = Σ_{s<x} (x − s) − Σ_{e<x} (x − e) over the band's at-risk intervals [s, e)."""
+    stop = np.where(np.isnan(v.exited), end, v.exited)
+    out = np.zeros((len(points), len(edges) - 1))
+    for j in range(len(edges) - 1):
+        s = v.entered + edges[j]
+        e = np.minimum(v.entered + edges[j + 1], stop)
+        keep = e > s
+        s, e = np.sort(s[keep]), np.sort(e[keep])
+        cs, ce = np.concatenate(([0.0], np.cumsum(s))), np.concatenate(([0.0], np.cumsum(e)))
+        ns, ne = np.searchsorted(s, points, "left"), np.searchsorted(e, points, "left")
+        out[:, j] = points * ns - cs[ns] - (points * ne - ce[ne])
+    return out
+
+
+def age_exits(v: Visits, lo: float, hi: float, edges: np.ndarray) -> np.ndarray:
+    """Exits (to any step or outcome) within ``[lo, hi)`` per age band at exit."""
+    m = (v.exited >= lo) & (v.exited < hi)
+    age = v.exited[m] - v.entered[m]
+    return np.histogram(age, bins=edges)[0].astype(float)
+
+
+def exit_rate_test(v: Visits, end: float, window_days: int, baseline_days: int, edges: np.ndarray) -> dict[str, Any]:
+    """A censoring-aware, log-rank-type test of slower exits: the window's exits against the
+    number expected if each age band kept the baseline's exit rate per deal-day at risk
+    (indirect standardization: E = Σ_j h_j T_j, h_j = O0_j / T0_j), tested with the exact
+    conditional Poisson test of O over E against O0 over its own expectation O0
+    (`exact.rate_ratio_p`, quasi-Poisson φ of the baseline weeks' O_k against E_k). Every visit
+    in the step counts, open or not, for the days it sat there in each span, so a slowdown shows
+    while the deals are still sitting there; ages past the last edge belong to `stuck_deals`.
+    ``min_p`` is the power floor (no exit at all in the window)."""
+    w_lo = end - window_days
+    b_lo = w_lo - baseline_days
+    weeks = baseline_days // 7
+    points = np.array([b_lo, *(w_lo - 7 * k for k in range(weeks, -1, -1)), end], dtype=float)
+    cum = cumulative_age_exposure(v, end, edges, points)
+    o0 = age_exits(v, b_lo, w_lo, edges)
+    t0 = cum[-2] - cum[0]
+    hazard = np.divide(o0, t0, out=np.zeros_like(o0), where=t0 > 0)
+    seen = t0 > 0
+    o = float(age_exits(v, w_lo, end, edges)[seen].sum())
+    expected = float((hazard * (cum[-1] - cum[-2])).sum())
+    x0 = float(o0.sum())
+    # baseline weeks, newest first: [w_lo − 7(k+1), w_lo − 7k) is cum rows (weeks − k) and (weeks − k + 1)
+    counts = [float(age_exits(v, w_lo - 7 * (k + 1), w_lo - 7 * k, edges).sum()) for k in range(weeks)]
+    exp_k = [float((hazard * (cum[weeks - k + 1] - cum[weeks - k])).sum()) for k in range(weeks)]
+    phi = exact.poisson_dispersion(counts, exp_k)
+    res: dict[str, Any] = {
+        "exits": o,
+        "expected_exits": expected,
+        "baseline_exits": x0,
+        "value": o / expected if expected else math.nan,
+        "baseline": 1.0,
+        "dispersion": phi,
+        "p": 1.0,
+        "min_p": 1.0,
+    }
+    if expected <= 0 or x0 <= 0:
+        return res
+    res["p"] = exact.rate_ratio_p(o, expected, x0, x0, direction="drop", dispersion=phi)
+    res["min_p"] = exact.rate_ratio_p(0, expected, x0, x0, direction="drop", dispersion=phi)
+    return res
