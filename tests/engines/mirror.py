@@ -113,28 +113,20 @@ def spark_session():  # noqa: ANN201
 
 
 def copy_raw_to_spark(duck: Path, lake: Path) -> int:
-    """Write every raw_* table of ``duck`` as one Parquet file under ``lake`` and register it as
-    the Spark table ``<schema>.<table>`` (timestamps written as UTC instants)."""
-    spark = spark_session()
+    """Write every raw_* table of ``duck`` to the lake folder as the Spark loader does
+    (warehouse/engines/spark_lake.py: one Parquet file per table); dbt's on-run-start macro
+    `register_raw_lake` registers them. No Spark session here: the embedded Derby metastore
+    admits one JVM, and this process's would still hold it while dbt builds."""
+    from warehouse.engines.spark_lake import mirror_tables
+
     total = 0
-    try:
-        with duckdb.connect(str(duck), read_only=True) as con:
-            con.execute("set TimeZone = 'UTC'")
-            for schema, table, cols in raw_tables(con):
-                folder = lake / schema / table
-                folder.mkdir(parents=True, exist_ok=True)
-                sel = ", ".join(
-                    f'cast("{c}" as timestamptz) as "{c}"' if t == "TIMESTAMP" else f'"{c}"' for c, t in cols
-                )
-                con.execute(
-                    f'copy (select {sel} from "{schema}"."{table}") to \'{folder}/part-0.parquet\' (format parquet)'
-                )
-                total += con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
-                spark.sql(f"create database if not exists {schema}")
-                spark.sql(f"drop table if exists {schema}.{table}")
-                spark.sql(f"create table {schema}.{table} using parquet location '{folder}'")
-    finally:
-        spark.stop()
+    with duckdb.connect(str(duck), read_only=True) as con:
+        by_schema: dict[str, list[str]] = {}
+        for schema, table, _cols in raw_tables(con):
+            by_schema.setdefault(schema, []).append(table)
+            total += con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
+        for schema, tables in by_schema.items():
+            mirror_tables(con, lake, schema, tables)
     return total
 
 
@@ -199,13 +191,15 @@ def main(argv: list[str]) -> int:
     p.add_argument("--skip-load", action="store_true")
     p.add_argument("--skip-build", action="store_true")
     a = p.parse_args(argv)
+    os.environ["WAREHOUSE_TARGET"] = a.engine  # dbt_env: the engine's variables (Spark: the lake)
     if not a.skip_load:
         started = time.monotonic()
         if a.engine == "postgres":
             n = copy_raw_to_postgres(a.duckdb)
         else:
-            lake = Path(os.environ.get("SPARK_WAREHOUSE_DIR", "data/spark-warehouse")) / "raw"
-            n = copy_raw_to_spark(a.duckdb, lake.resolve())
+            from core.settings import spark_lake_dir
+
+            n = copy_raw_to_spark(a.duckdb, spark_lake_dir())
         print(f"copied {n} raw rows to {a.engine} in {time.monotonic() - started:.1f}s")
     if not a.skip_build:
         rc, seconds = dbt_build(a.engine, "--vars", f"{{as_of_date: '{a.as_of_date}'}}")
