@@ -17,7 +17,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import duckdb
@@ -27,7 +27,8 @@ from tests.conftest import CANARY_TOKEN, ROOT, ads_env
 from tests.engines.compare import connection_differences, merge_ignored
 from tests.engines.mirror import IGNORED_COLUMNS
 
-pytestmark = pytest.mark.engines
+# The runs compare with `demo_warehouse`, so they share its xdist group (one worker builds both).
+pytestmark = [pytest.mark.engines, pytest.mark.xdist_group("demo_warehouse")]
 
 PG_CANARY = "pg-canary-5ecret-0b1e-4c6f"
 # Two separate syncs of the same sandbox: only the load time may differ.
@@ -42,6 +43,7 @@ class EngineRun:
     output: str  # stdout + stderr of `make run`
     log_messages: list[str]  # every message of the run's Dagster event log
     env: dict[str, str]
+    basis: Path | None = None  # the DuckDB warehouse of the same sandbox (demo_warehouse)
 
 
 def _dagster_messages(home: Path) -> list[str]:
@@ -51,8 +53,33 @@ def _dagster_messages(home: Path) -> list[str]:
         return [e.user_message for r in instance.get_runs() for e in instance.all_logs(r.run_id) if e.user_message]
 
 
-def _make_run(target: str, work: Path, engine_env: dict[str, str], sandbox_url: str, ad_servers, as_of) -> EngineRun:
+@dataclass
+class StartedRun:
+    """`make run` started in the background: it syncs and builds beside the DuckDB run of the
+    same sandbox (the comparison basis), instead of after it."""
+
+    target: str
+    work: Path
+    env: dict[str, str]
+    proc: subprocess.Popen
+
+    def wait(self) -> EngineRun:
+        code = self.proc.wait(timeout=1800)
+        output = (self.work / "make_run.out").read_text() + (self.work / "make_run.err").read_text()
+        assert code == 0, f"make run on {self.target} exited {code}:\n{output[-6000:]}"
+        messages = _dagster_messages(self.work / "dagster_home")
+        return EngineRun(self.target, self.work, self.work / "published", output, messages, self.env)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def _start_make_run(target: str, work: Path, engine_env: dict[str, str], sandbox_url: str, ad_servers, sandbox_db):
     """`python -m cli.main run` (what `make run` calls) in ``work`` against the emulators."""
+    from emulators.truth.generator import end_date_of
+
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HUBSPOT_", "PIPEDRIVE_", "GOOGLE_ADS_", "META_"))}
     engine = {**engine_env, "WAREHOUSE_TARGET": target}
     env.update(
@@ -64,44 +91,56 @@ def _make_run(target: str, work: Path, engine_env: dict[str, str], sandbox_url: 
             "HUBSPOT_BACKOFF_BASE_S": "0.01",
             "HUBSPOT_RATE_LIMIT_PER_10S": "off",  # as the DuckDB run of the same sandbox
             "HUBSPOT_SEARCH_RATE_PER_S": "off",
-            "AS_OF_DATE": as_of.isoformat(),
+            "AS_OF_DATE": end_date_of(sandbox_db).isoformat(),  # the DuckDB run's as_of_date
             "WAREHOUSE_PATH": str(work / "landing.duckdb"),
             "WAREHOUSE_PUBLISH_DIR": str(work / "published"),
             "DAGSTER_HOME": str(work / "dagster_home"),
             "PYTHONPATH": str(ROOT),
         }
     )
-    proc = subprocess.run(
-        [sys.executable, "-m", "cli.main", "run"], cwd=work, env=env, capture_output=True, text=True, timeout=1800
-    )
-    output = proc.stdout + proc.stderr
-    assert proc.returncode == 0, f"make run on {target} exited {proc.returncode}:\n{output[-6000:]}"
-    messages = _dagster_messages(work / "dagster_home")
-    return EngineRun(target, work, work / "published", output, messages, engine)
+    with open(work / "make_run.out", "w") as out, open(work / "make_run.err", "w") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "cli.main", "run"], cwd=work, env=env, stdout=out, stderr=err)
+    return StartedRun(target, work, engine, proc)
 
 
 @pytest.fixture(scope="module")
-def postgres_run(postgres_server, sandbox_url, ad_servers, demo_warehouse, tmp_path_factory) -> EngineRun:
+def postgres_started(postgres_server, sandbox_url, ad_servers, sandbox_db, tmp_path_factory) -> Iterator[StartedRun]:
     env = {**postgres_server.env(), "PGPASSWORD": PG_CANARY}  # trust auth: accepted, never needed
-    work = tmp_path_factory.mktemp("pg-run")
-    return _make_run("postgres", work, env, sandbox_url, ad_servers, demo_warehouse.as_of_date)
+    started = _start_make_run("postgres", tmp_path_factory.mktemp("pg-run"), env, sandbox_url, ad_servers, sandbox_db)
+    yield started
+    started.stop()
 
 
 @pytest.fixture(scope="module")
-def spark_run(sandbox_url, ad_servers, demo_warehouse, tmp_path_factory) -> EngineRun:
+def spark_started(sandbox_url, ad_servers, sandbox_db, tmp_path_factory) -> Iterator[StartedRun]:
     pytest.importorskip("pyspark", reason="Spark extras missing: run `make setup-spark`")
     work = tmp_path_factory.mktemp("spark-run")
     env = {"SPARK_WAREHOUSE_DIR": str(work / "spark-warehouse")}
-    return _make_run("spark", work, env, sandbox_url, ad_servers, demo_warehouse.as_of_date)
+    started = _start_make_run("spark", work, env, sandbox_url, ad_servers, sandbox_db)
+    yield started
+    started.stop()
+
+
+@pytest.fixture(scope="module")
+def postgres_run(postgres_started: StartedRun) -> EngineRun:
+    return postgres_started.wait()
+
+
+@pytest.fixture(scope="module")
+def spark_run(spark_started: StartedRun) -> EngineRun:
+    return spark_started.wait()
 
 
 ENGINES = [pytest.param("postgres", marks=pytest.mark.postgres), pytest.param("spark", marks=pytest.mark.spark)]
 
 
 @pytest.fixture(params=ENGINES)
-def engine_run(request: pytest.FixtureRequest, demo_warehouse) -> Iterator[EngineRun]:  # noqa: ARG001
-    # demo_warehouse: the engine runs compare with it, so they join its xdist group (one worker).
-    run = request.getfixturevalue(f"{request.param}_run")
+def engine_run(request: pytest.FixtureRequest) -> Iterator[EngineRun]:
+    """The engine's run, started before the DuckDB basis is built (both then run side by side;
+    tests/engines/conftest.py puts these tests first in the `demo_warehouse` group)."""
+    request.getfixturevalue(f"{request.param}_started")
+    basis = request.getfixturevalue("demo_warehouse").warehouse
+    run = replace(request.getfixturevalue(f"{request.param}_run"), basis=basis)
     saved = dict(os.environ)
     os.environ.update(run.env)
     try:
@@ -119,9 +158,10 @@ def _engine_copy(run: EngineRun, schemas: list[str] | None = None):
 
 
 @pytest.mark.slow
-def test_marts_equal_duckdb(engine_run: EngineRun, demo_warehouse):
+def test_marts_equal_duckdb(engine_run: EngineRun):
+    # no session fixture among the arguments: pytest would build it before the engine run starts
     with (
-        duckdb.connect(str(demo_warehouse.warehouse), read_only=True) as expected,
+        duckdb.connect(str(engine_run.basis), read_only=True) as expected,
         _engine_copy(engine_run, ["marts"]) as got,
     ):
         ignore = merge_ignored(IGNORED_COLUMNS, SEPARATE_SYNC_COLUMNS)
