@@ -96,6 +96,9 @@ def _start_make_run(target: str, work: Path, engine_env: dict[str, str], sandbox
             "WAREHOUSE_PUBLISH_DIR": str(work / "published"),
             "DAGSTER_HOME": str(work / "dagster_home"),
             "PYTHONPATH": str(ROOT),
+            # `make run` starts the job through the code server's gRPC API (60 s by default): on
+            # a loaded 2-core machine, beside the DuckDB run, the start alone took longer
+            "DAGSTER_GRPC_TIMEOUT_SECONDS": "600",
         }
     )
     with open(work / "make_run.out", "w") as out, open(work / "make_run.err", "w") as err:
