@@ -9,7 +9,7 @@ export PYTHONPATH := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DAGSTER_DISABLE_TELEMETRY := 1
 
-.PHONY: demo test test-engines test-fast run ui report browser bench eval-checks lint lock reset-cursors setup setup-postgres setup-spark clean
+.PHONY: demo test test-engines test-spark test-fast run ui report browser postgres-server bench eval-checks lint lock reset-cursors setup setup-postgres setup-spark clean
 
 $(VENV)/.installed: requirements.lock
 	@echo "==> Setting up $(VENV) with the pinned dependencies (requirements.lock)"
@@ -42,14 +42,19 @@ demo: setup
 	@$(PY) -m cli.main demo
 
 # Two xdist workers (TEST_WORKERS=0: one process); tests sharing one expensive run stay on one
-# worker (xdist_group marks, tests/conftest.py).
+# worker (xdist_group marks, tests/conftest.py). Includes the whole pipeline on PostgreSQL
+# (marker `postgres`, a throwaway server); the Spark tests (marker `spark`) are `make test-spark`.
 TEST_WORKERS ?= 2
-test: setup browser setup-postgres
-	@$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup -m "not engines"
+test: setup browser setup-postgres postgres-server
+	@$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup -m "not engines or postgres"
 
-# The whole pipeline on PostgreSQL and on Spark local, marts compared with DuckDB's (README
-# "Engines"). Not yet part of `make test`: see docs/decisions.md, "Engine tests outside make test".
-test-engines: setup browser setup-postgres setup-spark
+# The Spark tests: the whole pipeline on Spark local, marts compared with DuckDB's (README
+# "Engines"). CI runs it as its own step after `make test` (docs/decisions.md, "Engine tests").
+test-spark: setup setup-spark
+	@$(PY) -m pytest -m "engines and spark" -v
+
+# Every engine test, PostgreSQL and Spark.
+test-engines: setup browser setup-postgres postgres-server setup-spark
 	@$(PY) -m pytest -m engines -v
 
 # The edit loop (< 1 min): every test but the `slow` ones (full Dagster runs, dbt builds).
@@ -74,6 +79,13 @@ browser:
 		if [ "$$(id -u)" != 0 ]; then echo "Chromium is missing: run 'sudo apt-get install chromium' (the report test needs it)" >&2; exit 1; fi; \
 		echo "==> Installing Chromium (apt-get) for the report test"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium > /dev/null; }
+
+# PostgreSQL server binaries for the throwaway test server (Debian package; root, as on CI).
+postgres-server:
+	@ls /usr/lib/postgresql/*/bin/initdb > /dev/null 2>&1 || command -v initdb > /dev/null || { \
+		if [ "$$(id -u)" != 0 ]; then echo "PostgreSQL is missing: run 'sudo apt-get install postgresql' (the PostgreSQL tests need initdb and pg_ctl)" >&2; exit 1; fi; \
+		echo "==> Installing the PostgreSQL server (apt-get) for the engine tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql > /dev/null; }
 
 bench: setup
 	@$(PY) -m benchmarks.sync_bench

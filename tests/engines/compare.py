@@ -9,7 +9,10 @@ The engines agree when (docs/decisions.md "One set of models on every engine"):
   text, booleans and dates exactly, floats within 1e-9 relative, timestamps to the microsecond
   (aware timestamps are converted to naive UTC first).
 
-Rows are plain tuples; readers for each engine live in ``tests/engines/readers.py``.
+Rows are plain tuples: ``connection_differences`` reads two DuckDB connections (a warehouse file,
+an engine's tables copied by ``warehouse.engines.analytics_connection``, published Parquet);
+``tests/engines/mirror.py`` reads PostgreSQL and Spark directly. The columns that differ by design
+between two builds are listed once, in ``tests.engines.mirror.IGNORED_COLUMNS``.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
+
+import duckdb
 
 REL_TOL = 1e-9
 ABS_TOL = 1e-12  # a float that is 0 on one engine and 1e-17 on another is the same figure
@@ -181,4 +186,41 @@ def compare_schemas(
         out.append(
             compare_tables(name, left[name], right[name], left_name=left_name, right_name=right_name, ignore=skip)
         )
+    return out
+
+
+def connection_tables(con: duckdb.DuckDBPyConnection, schema: str) -> dict[str, tuple[list[str], list[tuple]]]:
+    """Every table of ``schema`` in a DuckDB connection: name -> (columns, rows)."""
+    sql = "select table_name from information_schema.tables where table_schema = ? order by 1"
+    out = {}
+    for (name,) in con.execute(sql, [schema]).fetchall():
+        cur = con.execute(f'select * from "{schema}"."{name}"')
+        out[name] = ([d[0] for d in cur.description], cur.fetchall())
+    return out
+
+
+def connection_differences(
+    expected: duckdb.DuckDBPyConnection,
+    actual: duckdb.DuckDBPyConnection,
+    schema: str,
+    ignore: dict[str, frozenset[str]] | None = None,
+) -> list[str]:
+    """The reports of the tables of ``schema`` that differ between two DuckDB connections (empty
+    list: identical); ``ignore`` maps a table to columns left out."""
+    diffs = compare_schemas(
+        connection_tables(expected, schema),
+        connection_tables(actual, schema),
+        left_name="expected",
+        right_name="actual",
+        ignore=ignore,
+    )
+    return [d.report() for d in diffs if d]
+
+
+def merge_ignored(*maps: dict[str, frozenset[str]]) -> dict[str, frozenset[str]]:
+    """The union, per table, of several ``ignore`` maps."""
+    out: dict[str, frozenset[str]] = {}
+    for m in maps:
+        for table, columns in m.items():
+            out[table] = out.get(table, frozenset()) | columns
     return out

@@ -19,6 +19,17 @@ from pathlib import Path
 
 import pytest
 
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The engine pipeline tests first (stable otherwise): their `make run` starts in the
+    background when the first of them sets up, before the DuckDB basis (`demo_warehouse`, the same
+    xdist group) is built, so the two runs overlap instead of queueing on one worker."""
+    first = [i for i in items if i.nodeid.startswith("tests/engines/test_engine_pipeline.py::")]
+    if first:
+        rest = [i for i in items if not i.nodeid.startswith("tests/engines/test_engine_pipeline.py::")]
+        items[:] = first + rest
+
+
 PG_BIN_DIRS = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
 SERVER_TIME_ZONE = "America/New_York"
 

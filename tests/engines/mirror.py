@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -173,14 +174,38 @@ def read_spark(schema: str = "marts") -> dict[str, tuple[list[str], list[tuple]]
     return out
 
 
-def dbt_build(target: str, *args: str) -> tuple[int, float]:
+def _cpu_of(pid: int) -> float:
+    """CPU seconds of a process and of its reaped children (/proc/<pid>/stat utime..cstime)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def _postmaster_pid(pg_data: Path | None) -> int | None:
+    """The server's main process (first line of postmaster.pid): its reaped backends' CPU is the
+    server's share of a build (backends exit, and are reaped, when dbt's connections close)."""
+    if pg_data is None or not (pg_data / "postmaster.pid").exists():
+        return None
+    return int((pg_data / "postmaster.pid").read_text().split()[0])
+
+
+def dbt_build(target: str, *args: str, pg_data: Path | None = None) -> dict[str, float]:
+    """`dbt build` on ``target``: exit code, wall seconds, CPU seconds of dbt's process and, given
+    the server's data directory, of the PostgreSQL server (the cost a DuckDB build has in-process)."""
     env = dbt_env()
     env["DBT_TARGET"] = target
+    server = _postmaster_pid(pg_data)
+    server_before = _cpu_of(server) if server else 0.0
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
     rc = subprocess.run(
         dbt_command("build", "--target", target, *args), env=env, cwd=DBT_PROJECT_DIR, check=False
     ).returncode
-    return rc, time.monotonic() - started
+    wall = time.monotonic() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = {"exit": rc, "wall_s": wall, "dbt_cpu_s": after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime}
+    if server:
+        out["server_cpu_s"] = _cpu_of(server) - server_before
+    return out
 
 
 def main(argv: list[str]) -> int:
@@ -190,6 +215,7 @@ def main(argv: list[str]) -> int:
     p.add_argument("--as-of-date", default="2026-10-31")
     p.add_argument("--skip-load", action="store_true")
     p.add_argument("--skip-build", action="store_true")
+    p.add_argument("--pg-data", type=Path, help="the server's data directory: also report its CPU")
     a = p.parse_args(argv)
     os.environ["WAREHOUSE_TARGET"] = a.engine  # dbt_env: the engine's variables (Spark: the lake)
     if not a.skip_load:
@@ -202,8 +228,14 @@ def main(argv: list[str]) -> int:
             n = copy_raw_to_spark(a.duckdb, spark_lake_dir())
         print(f"copied {n} raw rows to {a.engine} in {time.monotonic() - started:.1f}s")
     if not a.skip_build:
-        rc, seconds = dbt_build(a.engine, "--vars", f"{{as_of_date: '{a.as_of_date}'}}")
-        print(f"dbt build --target {a.engine}: exit {rc} in {seconds:.1f}s")
+        load = os.getloadavg()
+        cost = dbt_build(a.engine, "--vars", f"{{as_of_date: '{a.as_of_date}'}}", pg_data=a.pg_data)
+        figures = ", ".join(f"{k} {v:.1f}" for k, v in cost.items() if k != "exit")
+        print(f"dbt build --target {a.engine}: exit {cost['exit']:.0f}; {figures}")
+        print(
+            f"load average before {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, after",
+            *map("{:.2f}".format, os.getloadavg()),
+        )
     left = read_duckdb(a.duckdb)
     right = read_postgres() if a.engine == "postgres" else read_spark()
     diffs = compare_schemas(left, right, right_name=a.engine, ignore=IGNORED_COLUMNS)

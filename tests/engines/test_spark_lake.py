@@ -46,7 +46,8 @@ def test_mirror_writes_one_file_per_table_atomically(tmp_path: Path):
 
 
 @pytest.mark.slow
-@pytest.mark.engines  # a Spark session: make test-engines
+@pytest.mark.engines  # a Spark session: make test-spark
+@pytest.mark.spark
 def test_dbt_registers_the_lake_tables_in_spark(tmp_path: Path):
     pytest.importorskip("pyspark", reason="Spark extras missing: run `make setup-spark`")
     from core.dbt_cli import dbt_command, dbt_env
@@ -89,7 +90,8 @@ def test_dbt_registers_the_lake_tables_in_spark(tmp_path: Path):
         spark.stop()
 
 
-@pytest.mark.engines  # the Spark target needs its extras: make test-engines
+@pytest.mark.engines  # the Spark target needs its extras: make test-spark
+@pytest.mark.spark
 def test_spark_loader_mirrors_what_changed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     # The Spark target refuses to start without its extras; `make test` installs them.
     pytest.importorskip("pyspark", reason="the Spark extras are missing: run make setup-spark")
