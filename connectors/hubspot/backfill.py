@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 from connectors.common import Batch, ConnectorError, Row
 from connectors.http.concurrency import StreamFailed, merge_ordered, prefetch
 from connectors.hubspot.client import next_after
+from connectors.hubspot.parse import later_ms, modified_ms
 from connectors.hubspot.schema import MODIFIED_PROPERTY
 
 LIST_PAGE_LIMIT = 100  # a list page without history
@@ -164,7 +165,7 @@ def _emit(src: HubSpotSource, stream: str, st: dict[str, Any], run: _Run, name: 
     part.objects, part.associations, part.pages = [], [], 0
     max_ms = st["modified_since_ms"]
     for obj in objects:
-        max_ms = _max(max_ms, _modified_ms(obj, prop))
+        max_ms = later_ms(max_ms, modified_ms(obj, prop))
     st["modified_since_ms"] = max_ms
     if name == "list":
         st["backfill_after"] = part.after
@@ -294,18 +295,3 @@ def _read_children(src: HubSpotSource, ids: list[str]) -> tuple[list[dict[str, A
         lambda read: read(ids), [src._read_deals, src._read_associations], src.max_concurrency
     )
     return objects, associations
-
-
-def _modified_ms(obj: dict[str, Any], prop: str) -> int | None:
-    from core.epoch import to_epoch_ms
-
-    props = obj.get("properties") or {}
-    return to_epoch_ms(props.get(prop)) or to_epoch_ms(obj.get("updatedAt"))
-
-
-def _max(a: int | None, b: int | None) -> int | None:
-    if a is None:
-        return b
-    if b is None:
-        return a
-    return max(a, b)

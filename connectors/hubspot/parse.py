@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from connectors.common import Row
+from core.epoch import to_epoch_ms
 
 # v4 association type ids (HUBSPOT_DEFINED) -> the v3 ``type`` names the list endpoint uses.
 V4_TYPE_NAMES: dict[int, str] = {3: "deal_to_contact", 4: "contact_to_deal"}
@@ -168,3 +169,18 @@ def pipeline_rows(obj: dict[str, Any]) -> tuple[Row, list[Row]]:
             }
         )
     return pipeline, stages
+
+
+def modified_ms(obj: dict[str, Any], prop: str) -> int | None:
+    """The record's last-modified moment (epoch ms): its ``prop`` property, else ``updatedAt``."""
+    props = obj.get("properties") or {}
+    return to_epoch_ms(props.get(prop)) or to_epoch_ms(obj.get("updatedAt"))
+
+
+def later_ms(a: int | None, b: int | None) -> int | None:
+    """The later of two epoch-ms moments, either of which may be unknown (None)."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return max(a, b)

@@ -34,6 +34,8 @@ from connectors.hubspot.client import (
 from connectors.hubspot.parse import (
     association_rows,
     history_rows,
+    later_ms,
+    modified_ms,
     owner_row,
     parse_object,
     pipeline_rows,
@@ -45,7 +47,7 @@ from connectors.hubspot.schema import (
     DEAL_PROPERTIES,
     MODIFIED_PROPERTY,
 )
-from core.epoch import aware, iso, to_epoch_ms
+from core.epoch import aware, iso
 
 SEARCH_PAGE_LIMIT = 200
 LIST_PAGE_LIMIT = 100
@@ -267,7 +269,7 @@ class HubSpotSource:
             pending.pages += 1
             for obj in objects:
                 run.live_ids.add(str(obj["id"]))
-                max_ms = _max(max_ms, _modified_ms(obj, prop))
+                max_ms = later_ms(max_ms, modified_ms(obj, prop))
             self._page_read(run, "backfill", len(objects))
             after = next_after(page)
             if after and len(pending.objects) < self.batch_size:
@@ -291,7 +293,7 @@ class HubSpotSource:
         pages_before = run.pages
         for obj in self._search_changed(stream, since, run):
             pending.objects.append(obj)
-            max_ms = max(max_ms, _modified_ms(obj, prop) or max_ms)
+            max_ms = max(max_ms, modified_ms(obj, prop) or max_ms)
             if len(pending.objects) >= self.batch_size:
                 pending.pages, pages_before = run.pages - pages_before, run.pages
                 yield self._incremental_batch(stream, st, run, pending, max_ms)
@@ -388,7 +390,7 @@ class HubSpotSource:
             last_ms, capped = lower, False
             for page, is_last in self._search_query(stream, filters, prop, run):
                 for obj in page.get("results") or []:
-                    last_ms = _modified_ms(obj, prop) or last_ms
+                    last_ms = modified_ms(obj, prop) or last_ms
                     if str(obj["id"]) in seen:
                         continue
                     seen.add(str(obj["id"]))
@@ -563,19 +565,6 @@ class HubSpotSource:
             "stream_records": run.records,
             "api_requests": int(self.client.stats["requests"]),
         }
-
-
-def _modified_ms(obj: dict[str, Any], prop: str) -> int | None:
-    props = obj.get("properties") or {}
-    return to_epoch_ms(props.get(prop)) or to_epoch_ms(obj.get("updatedAt"))
-
-
-def _max(a: int | None, b: int | None) -> int | None:
-    if a is None:
-        return b
-    if b is None:
-        return a
-    return max(a, b)
 
 
 def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
