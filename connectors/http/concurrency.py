@@ -116,21 +116,7 @@ def prefetch(it: Iterable[T], depth: int = 1) -> Generator[T, None, None]:
     if depth < 1:
         yield from it
         return
-    out: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-    worker = threading.Thread(target=_pump, args=(it, out, stop, None), name="prefetch", daemon=True)
-    worker.start()
-    try:
-        while True:
-            _, value = out.get()
-            if value is _DONE:
-                return
-            if isinstance(value, _Failed):
-                raise value.error
-            yield value
-    finally:
-        stop.set()
-        worker.join()
+    yield from Ahead(it, depth)
 
 
 class Ahead(Generic[T]):
