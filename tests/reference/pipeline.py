@@ -1,6 +1,6 @@
 """Independent reference computation of the pipeline-over-time marts (docs/metrics.md).
 
-Written from ``warehouse-contract.md`` docs/metrics.md without reading the dbt models. Pure Python over the
+Written from docs/metrics.md without reading the dbt models. Pure Python over the
 same generic inputs as :mod:`tests.reference.funnel` (whose visit, deal and money helpers it
 reuses), plus:
 
