@@ -24,11 +24,11 @@ from dagster import (
     multi_asset_check,
 )
 from dagster_dbt import get_asset_key_for_model
-from dagster_duckdb import DuckDBResource
 
 from core.settings import as_of_date
 from orchestration.assets.dbt import warehouse_dbt_models
-from warehouse.anomaly.checks import CHECKS, CheckOutcome, run_check
+from orchestration.resources import WarehouseResource
+from warehouse.anomaly.checks import CHECK_READS, CHECKS, CheckOutcome, run_check
 
 METRIC_MODEL = "metric_funnel_history"
 NOT_IN_DAGSTER = {"structural_integrity"}  # the blocking dbt tests are those checks in Dagster
@@ -110,10 +110,10 @@ def to_result(outcome: CheckOutcome) -> AssetCheckResult:
     can_subset=True,
     description="Funnel anomaly checks over metrics.metric_funnel_history (warehouse/anomaly).",
 )
-def funnel_anomaly_checks(context: AssetCheckExecutionContext, duckdb: DuckDBResource) -> Iterator[AssetCheckResult]:
+def funnel_anomaly_checks(context: AssetCheckExecutionContext, duckdb: WarehouseResource) -> Iterator[AssetCheckResult]:
     day = as_of_date()
     selected = {key.name for key in context.selected_asset_check_keys}
-    with duckdb.get_connection() as con:
+    with duckdb.get_connection(CHECK_READS) as con:
         for name in DAGSTER_CHECK_NAMES:
             if name not in selected:
                 continue

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dagster import AssetCheckResult, AssetCheckSeverity, MetadataValue, asset_check
 from dagster_dbt import get_asset_key_for_model
-from dagster_duckdb import DuckDBResource
 
 from orchestration.assets.dbt import warehouse_dbt_models
-from warehouse.quarantine import CHECK_NAME, TABLE, QuarantineSummary, read_quarantined, summarize
+from orchestration.resources import WarehouseResource
+from warehouse.quarantine import CHECK_NAME, READS, TABLE, QuarantineSummary, read_quarantined, summarize
 
 QUARANTINE_KEY = get_asset_key_for_model([warehouse_dbt_models], TABLE.split(".", 1)[1])
 
@@ -44,6 +44,6 @@ def check_result(summary: QuarantineSummary) -> AssetCheckResult:
         "out of every mart (docs/metrics.md, Quarantine). Never blocks: the marts still publish."
     ),
 )
-def quarantined_records(duckdb: DuckDBResource) -> AssetCheckResult:
-    with duckdb.get_connection() as con:
+def quarantined_records(duckdb: WarehouseResource) -> AssetCheckResult:
+    with duckdb.get_connection(READS) as con:
         return check_result(summarize(read_quarantined(con)))

@@ -30,6 +30,7 @@ from connectors.pipedrive.source import PipedriveSource
 from core.source_settings import GoogleAdsSettings, HubSpotSettings, MetaSettings, PipedriveSettings, SourceSettings
 from core.sources import SourceDefinition
 from warehouse.engines import analytics_connection, open_raw_loader
+from warehouse.engines.reads import ReadSet
 
 
 def resource_config(settings_cls: type[SourceSettings]) -> dict[str, Any]:
@@ -229,21 +230,21 @@ class WarehouseResource(DuckDBResource):
     """The warehouse, on the engine of WAREHOUSE_TARGET (`warehouse/engines`).
 
     ``database`` is the DuckDB file: the warehouse on ``duckdb``, the raw landing file on
-    ``spark``, unused on ``postgres``. `get_connection()` is a DuckDB connection holding the dbt
-    relations on every engine (the file itself, or an in-memory copy of the engine's tables), so
-    the anomaly checks, row counts and publishing read any engine the same way; `raw_loader()`
-    writes raw data where the engine reads it.
+    ``spark``, unused on ``postgres``. `get_connection(reads)` is a DuckDB connection holding the
+    dbt relations on every engine (the file itself, or an in-memory copy of the engine's tables:
+    only those ``reads`` names), so the anomaly checks, row counts and publishing read any engine
+    the same way; `raw_loader()` writes raw data where the engine reads it.
     """
 
     target: str = "duckdb"
 
     @contextmanager
-    def get_connection(self) -> Iterator[Any]:
+    def get_connection(self, reads: ReadSet | None = None) -> Iterator[Any]:
         if self.target == "duckdb":
             with super().get_connection() as con:
                 yield con
             return
-        with analytics_connection(self.database, self.target) as con:
+        with analytics_connection(self.database, self.target, reads=reads) as con:
             yield con
 
     @contextmanager

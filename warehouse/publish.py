@@ -21,6 +21,10 @@ from pathlib import Path
 import duckdb
 
 from warehouse.db import fetch_one
+from warehouse.engines.reads import ReadSet
+
+PUBLISHED_SCHEMA = "marts"
+READS = ReadSet.of([PUBLISHED_SCHEMA])  # what publishing copies from PostgreSQL or Spark
 
 
 @dataclass
@@ -34,7 +38,7 @@ def _sql_string(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
-def publish_schema(con: duckdb.DuckDBPyConnection, publish_dir: Path, schema: str = "marts") -> PublishReport:
+def publish_schema(con: duckdb.DuckDBPyConnection, publish_dir: Path, schema: str = PUBLISHED_SCHEMA) -> PublishReport:
     """Copy every table and view of ``schema`` (views as tables: ``fct_deal_stage_history`` is a
     view over the stored visits) to a read-only DuckDB file and Parquet files."""
     publish_dir.mkdir(parents=True, exist_ok=True)

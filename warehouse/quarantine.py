@@ -14,7 +14,10 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.engines.reads import ReadSet
+
 TABLE = "marts.quarantined_records"
+READS = ReadSet.of([TABLE])  # what the check copies from PostgreSQL or Spark
 CHECK_NAME = "quarantined_records"
 SAMPLE_SIZE = 20  # ids named in the check's metadata and the run's message
 COLUMNS = ("source", "entity", "source_record_id", "deal_id", "rule", "detail")

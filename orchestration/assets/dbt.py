@@ -18,13 +18,14 @@ from typing import Any
 
 from dagster import AssetExecutionContext, AssetMaterialization, MetadataValue, Output
 from dagster_dbt import DbtCliResource, dbt_assets
-from dagster_duckdb import DuckDBResource
 
 from core.dbt_cli import dbt_env
 from core.settings import as_of_date, resolve_path
 from orchestration.assets.model_metadata import node_metadata_query, read_metadata
 from orchestration.project import dbt_project
+from orchestration.resources import WarehouseResource
 from orchestration.translator import WarehouseTranslator
+from warehouse.engines.reads import ReadSet
 
 TABLE_MATERIALIZATIONS = {"table", "incremental", "seed"}
 
@@ -61,6 +62,20 @@ def facts_query(node: Mapping[str, Any]) -> str | None:
     return f"select {', '.join(columns)} from {relation}"
 
 
+def _event_node(event: Any, manifest: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    if not isinstance(event, Output | AssetMaterialization):
+        return None
+    unique_id = getattr(event.metadata.get("unique_id"), "value", None)
+    return manifest.get("nodes", {}).get(unique_id) if unique_id else None
+
+
+def facts_reads(events: list[Any], manifest: Mapping[str, Any]) -> ReadSet:
+    """The relations whose facts the events carry: what a PostgreSQL or Spark warehouse copies
+    for them (raw tables and staging views are never read for facts)."""
+    nodes = [n for e in events if (n := _event_node(e, manifest)) is not None and facts_query(n) is not None]
+    return ReadSet.of(f"{n['schema']}.{n.get('alias') or n['name']}" for n in nodes)
+
+
 def _numeric(value: Any) -> MetadataValue | None:
     if value is None or isinstance(value, bool):
         return None
@@ -88,10 +103,7 @@ def table_facts(con: Any, node: Mapping[str, Any]) -> dict[str, MetadataValue]:
 
 def with_facts(event: Any, manifest: Mapping[str, Any], con: Any, log: Any) -> Any:
     """The event with its table's row count and KPIs added (materializations only)."""
-    if not isinstance(event, Output | AssetMaterialization):
-        return event
-    unique_id = getattr(event.metadata.get("unique_id"), "value", None)
-    node = manifest.get("nodes", {}).get(unique_id) if unique_id else None
+    node = _event_node(event, manifest)
     if node is None:
         return event
     try:
@@ -107,7 +119,7 @@ def with_facts(event: Any, manifest: Mapping[str, Any], con: Any, log: Any) -> A
     project=dbt_project,
     dagster_dbt_translator=WarehouseTranslator(),
 )
-def warehouse_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource):
+def warehouse_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, duckdb: WarehouseResource):
     dbt_vars = {"as_of_date": as_of_date().isoformat()}
     context.log.info(f"dbt build with as_of_date={dbt_vars['as_of_date']}")
     with dbt_environment(duckdb.database):
@@ -117,7 +129,7 @@ def warehouse_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, du
         events.extend(invocation.stream())
     except Exception as exc:  # re-raised after the events of what did build are yielded
         failure = exc
-    with duckdb.get_connection() as con:
+    with duckdb.get_connection(facts_reads(events, invocation.manifest)) as con:
         enriched = [with_facts(event, invocation.manifest, con, context.log) for event in events]
     yield from enriched
     if failure is not None:

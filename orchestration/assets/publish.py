@@ -3,11 +3,11 @@
 from pathlib import Path
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
-from dagster_duckdb import DuckDBResource
 
 from core.settings import publish_dir
 from orchestration.assets.dbt import warehouse_dbt_models
-from warehouse.publish import publish_schema
+from orchestration.resources import WarehouseResource
+from warehouse.publish import READS, publish_schema
 
 MART_KEYS = sorted(
     (key for key in warehouse_dbt_models.keys if key.path[0] == "marts"), key=lambda k: k.to_user_string()
@@ -24,9 +24,9 @@ MART_KEYS = sorted(
         "(schema `marts`) and one Parquet file per mart, swapped in atomically."
     ),
 )
-def published_marts(context: AssetExecutionContext, duckdb: DuckDBResource) -> MaterializeResult:
+def published_marts(context: AssetExecutionContext, duckdb: WarehouseResource) -> MaterializeResult:
     target = publish_dir(Path(duckdb.database))
-    with duckdb.get_connection() as con:
+    with duckdb.get_connection(READS) as con:
         report = publish_schema(con, target)
     context.log.info(f"Published {len(report.tables)} marts to {report.database} and {report.parquet_dir}")
     return MaterializeResult(

@@ -91,3 +91,43 @@ def test_spark_parts_copy_as_tables(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     with analytics_connection(tmp_path / "landing.duckdb", "spark") as con:
         rows = con.execute("select month, source, value from marts.mart_monthly order by month").fetchall()
     assert rows == [(date(2026, 1, 1), "hubspot", 1.5), (date(2026, 2, 1), "hubspot", 1.5)]
+
+
+@pytest.mark.usefixtures("fresh_database")
+def test_postgres_copies_only_what_the_reader_reads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A reader's `ReadSet` bounds the copy: other relations stay on the server, a projected
+    table keeps only the named columns, and a table larger than one read batch arrives whole."""
+    import warehouse.engines.postgres as pg_engine
+    from warehouse.engines.postgres import connect
+    from warehouse.engines.reads import ReadSet
+
+    monkeypatch.setattr(pg_engine, "READ_BATCH_ROWS", 7)  # 100 rows: fifteen batches
+    with connect() as pg:
+        with pg.cursor() as cur:
+            cur.execute("create schema marts")
+            cur.execute("create schema raw_hubspot")
+            cur.execute(PG_TABLE)
+            cur.executemany("insert into marts.mart_sample values (%s, %s, %s, %s, %s, %s, %s, %s, %s)", ROWS)
+            cur.execute("create table marts.other (id bigint)")
+            cur.execute("create table raw_hubspot.deals (id text, payload text, _loaded_at timestamp)")
+            cur.execute(
+                "insert into raw_hubspot.deals select i::text, repeat('x', 50), timestamp '2026-03-01' + i * interval '1 minute' "
+                "from generate_series(1, 100) i"
+            )
+        pg.commit()
+    reads = ReadSet.of(["marts.mart_sample", "raw_*.*"], {"raw_*.*": ("_loaded_at",)})
+    with analytics_connection(tmp_path / "unused.duckdb", "postgres", reads=reads) as con:
+        tables = con.execute(
+            "select table_schema || '.' || table_name from information_schema.tables order by 1"
+        ).fetchall()
+        assert tables == [("marts.mart_sample",), ("raw_hubspot.deals",)]
+        columns = con.execute(
+            "select column_name from information_schema.columns where table_name = 'deals'"
+        ).fetchall()
+        assert columns == [("_loaded_at",)]
+        assert con.execute("select count(*), max(_loaded_at) from raw_hubspot.deals").fetchone() == (
+            100,
+            datetime(2026, 3, 1, 1, 40),
+        )
+        con.execute("set time zone 'UTC'")
+        assert con.execute("select * from marts.mart_sample order by id").fetchall() == ROWS

@@ -7,7 +7,8 @@
 - `analytics_connection`: a DuckDB connection holding the relations the Python side reads
   (anomaly checks, Dagster row counts, publishing): the warehouse file itself on DuckDB, else an
   in-memory DuckDB with the engine's tables copied in (PostgreSQL via psycopg2; a local Spark
-  session from its Parquet parts).
+  session from its Parquet parts), only the relations and columns the reader names
+  (`warehouse.engines.reads.ReadSet`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import duckdb
 
 from core.settings import spark_lake_dir, spark_warehouse_dir, warehouse_target
 from core.sources import SourceDefinition
+from warehouse.engines.reads import ReadSet
 from warehouse.loader import RawLoader
 
 
@@ -62,32 +64,44 @@ def open_raw_loader(duckdb_path: str | Path, source: SourceDefinition, target: s
             mirror_tables(con, lake, source.schema, stale)
 
 
-def _copy_postgres(mem: duckdb.DuckDBPyConnection, schemas: Iterable[str] | None) -> None:
-    from warehouse.engines.postgres import connect, list_tables, read_table
+def _copy_postgres(mem: duckdb.DuckDBPyConnection, reads: ReadSet | None) -> None:
+    import pyarrow as pa
+
+    from warehouse.engines.postgres import connect, list_tables, read_batches, table_fields
 
     with connect() as pg:
-        for schema, table in list_tables(pg, schemas):
-            data = read_table(pg, schema, table)
+        for schema, table in list_tables(pg):
+            if reads is not None and not reads.wants(schema, table):
+                continue
+            fields = table_fields(pg, schema, table)
+            if reads is not None:
+                keep = set(reads.projection(schema, table, [f.name for f in fields]) or [])
+                fields = [f for f in fields if f.name in keep]
+            if not fields:
+                continue
+            # streamed: DuckDB consumes the batches as PostgreSQL's server-side cursor yields them
+            stream = pa.RecordBatchReader.from_batches(pa.schema(fields), read_batches(pg, schema, table, fields))
             mem.execute(f'create schema if not exists "{schema}"')
-            mem.register("_copy", data)
+            mem.register("_copy", stream)
             mem.execute(f'create table "{schema}"."{table}" as select * from _copy')
             mem.unregister("_copy")
 
 
-def _copy_spark(mem: duckdb.DuckDBPyConnection, schemas: Iterable[str] | None) -> None:
+def _copy_spark(mem: duckdb.DuckDBPyConnection, reads: ReadSet | None) -> None:
     from warehouse.engines.spark_lake import has_parts, managed_tables, parquet_scan
 
     lake = spark_lake_dir()
     for folder in sorted(lake.glob("raw_*")) if lake.exists() else []:
-        if schemas is not None and folder.name not in set(schemas):
-            continue
-        mem.execute(f'create schema if not exists "{folder.name}"')
-        for file in sorted(f for f in folder.glob("*.parquet") if not f.name.startswith(".")):
+        files = [f for f in sorted(folder.glob("*.parquet")) if not f.name.startswith(".")]
+        files = [f for f in files if reads is None or reads.wants(folder.name, f.stem)]
+        if files:  # views over the lake files: nothing is copied, any projection is free
+            mem.execute(f'create schema if not exists "{folder.name}"')
+        for file in files:
             path = str(file).replace("'", "''")
             mem.execute(f'create view "{folder.name}"."{file.stem}" as select * from read_parquet(\'{path}\')')
     wh = spark_warehouse_dir()
-    for schema, table in managed_tables(wh, schemas):
-        if not has_parts(wh, schema, table):
+    for schema, table in managed_tables(wh):
+        if (reads is not None and not reads.wants(schema, table)) or not has_parts(wh, schema, table):
             continue
         mem.execute(f'create schema if not exists "{schema}"')
         mem.execute(f'create table "{schema}"."{table}" as select * from {parquet_scan(wh, schema, table)}')
@@ -95,17 +109,23 @@ def _copy_spark(mem: duckdb.DuckDBPyConnection, schemas: Iterable[str] | None) -
 
 @contextmanager
 def analytics_connection(
-    duckdb_path: str | Path, target: str | None = None, schemas: Iterable[str] | None = None
+    duckdb_path: str | Path,
+    target: str | None = None,
+    schemas: Iterable[str] | None = None,
+    reads: ReadSet | None = None,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """DuckDB holding the engine's dbt relations (see the module docstring)."""
+    """DuckDB holding the engine's dbt relations (see the module docstring): on PostgreSQL and
+    Spark only what ``reads`` names (or the whole ``schemas``; neither: everything)."""
     target = target or warehouse_target()
     if target == "duckdb":
         with duckdb.connect(str(duckdb_path)) as con:
             yield con
         return
+    if schemas is not None:
+        reads = ReadSet.of(schemas) if reads is None else reads.union(ReadSet.of(schemas))
     with duckdb.connect() as mem:
         if target == "postgres":
-            _copy_postgres(mem, schemas)
+            _copy_postgres(mem, reads)
         else:
-            _copy_spark(mem, schemas)
+            _copy_spark(mem, reads)
         yield mem

@@ -275,21 +275,45 @@ def list_tables(con: Any, schemas: Iterable[str] | None = None) -> list[tuple[st
     return [(s, t) for s, t in found if wanted is None or s in wanted]
 
 
-def read_table(con: Any, schema: str, table: str) -> pa.Table:
-    """A whole table as Arrow, with the engine's column types (numeric(p,s) → decimal, …)."""
+READ_BATCH_ROWS = 50_000
+"""Rows per Arrow batch when a table is read back: a server-side cursor streams the table, so
+reading it never holds more than one batch of Python rows (docs/decisions.md, "Reading
+PostgreSQL and Spark back: only what the reader reads")."""
+
+
+def table_fields(con: Any, schema: str, table: str, columns: Iterable[str] | None = None) -> list[pa.Field]:
+    """The Arrow fields of ``schema.table`` (``columns`` only, in table order), with the
+    engine's column types (numeric(p,s) → decimal, …)."""
     with con.cursor() as cur:
         cur.execute(
             "select column_name, data_type, numeric_precision, numeric_scale from information_schema.columns "
             "where table_schema = %s and table_name = %s order by ordinal_position",
             [schema, table],
         )
-        columns = cur.fetchall()
-        fields = [pa.field(name, _arrow_type(dt, p, s)) for name, dt, p, s in columns]
-        cur.execute(f"select {', '.join(_q(c[0]) for c in columns)} from {_q(schema)}.{_q(table)}")
-        rows = cur.fetchall()
+        found = cur.fetchall()
     con.commit()
-    arrays = [pa.array([_py(r[i], f.type) for r in rows], f.type) for i, f in enumerate(fields)]
-    return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
+    wanted = set(columns) if columns is not None else None
+    return [pa.field(name, _arrow_type(dt, p, s)) for name, dt, p, s in found if wanted is None or name in wanted]
 
 
-__all__ = ["PostgresRawLoader", "connect", "copy_text", "list_tables", "read_table"]
+def read_batches(
+    con: Any, schema: str, table: str, fields: list[pa.Field], batch_rows: int = READ_BATCH_ROWS
+) -> Iterator[pa.RecordBatch]:
+    """``fields`` of ``schema.table`` as Arrow batches of at most ``batch_rows`` rows."""
+    arrow_schema = pa.schema(fields)
+    with con.cursor(name="read_back") as cur:  # server-side: PostgreSQL keeps the rest
+        cur.itersize = batch_rows
+        cur.execute(f"select {', '.join(_q(f.name) for f in fields)} from {_q(schema)}.{_q(table)}")
+        while rows := cur.fetchmany(batch_rows):
+            arrays = [pa.array([_py(r[i], f.type) for r in rows], f.type) for i, f in enumerate(fields)]
+            yield pa.RecordBatch.from_arrays(arrays, schema=arrow_schema)
+    con.commit()
+
+
+def read_table(con: Any, schema: str, table: str, columns: Iterable[str] | None = None) -> pa.Table:
+    """A whole table (``columns`` only, when given) as Arrow, with the engine's column types."""
+    fields = table_fields(con, schema, table, columns)
+    return pa.Table.from_batches(list(read_batches(con, schema, table, fields)), schema=pa.schema(fields))
+
+
+__all__ = ["PostgresRawLoader", "connect", "copy_text", "list_tables", "read_batches", "read_table", "table_fields"]

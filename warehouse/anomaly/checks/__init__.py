@@ -18,11 +18,19 @@ ERROR. A check that cannot run (a missing table, say) comes back as a failed out
 error instead of raising.
 """
 
-from warehouse.anomaly.checks.base import Bucket, CheckOutcome, CheckSpec, MetricHistoryMismatch, load_history
+from warehouse.anomaly.checks.base import (
+    CHECK_READS,
+    Bucket,
+    CheckOutcome,
+    CheckSpec,
+    MetricHistoryMismatch,
+    load_history,
+)
 from warehouse.anomaly.checks.registry import CHECKS, run_all, run_check
 
 __all__ = [
     "CHECKS",
+    "CHECK_READS",
     "Bucket",
     "CheckOutcome",
     "CheckSpec",

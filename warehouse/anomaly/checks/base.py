@@ -13,6 +13,7 @@ import duckdb
 
 from warehouse.anomaly import exact
 from warehouse.anomaly.thresholds import MIN_N, MIN_RELATIVE_CHANGE, NOT_ENOUGH_DATA, SAMPLE_SIZE, Z_THRESHOLD
+from warehouse.engines.reads import ReadSet
 
 METRICS_TABLE = "metrics.metric_funnel_history"
 
@@ -143,6 +144,10 @@ RELATIONS_READ: tuple[str, ...] = (
 """Every relation a check reads (plus the raw tables' ``_loaded_at`` for freshness). The
 exposure-based funnel checks read only ``marts.fct_deal_stage_history`` and
 ``marts.mart_lead_volume_daily``; an engine that hands the checks a connection only needs these."""
+
+CHECK_READS = ReadSet.of((*RELATIONS_READ, "raw_*.*"), {"raw_*.*": ("_loaded_at",)})
+"""What the checks copy from PostgreSQL or Spark: those relations, and of the raw tables only
+``_loaded_at`` (``raw_load_freshness`` reads its maximum)."""
 
 
 def decide_family(tests: dict[str, dict[str, Any]], alpha: float) -> list[str]:
