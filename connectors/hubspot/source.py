@@ -24,7 +24,7 @@ from connectors.common import Batch, ConnectorError, ProgressFn, Row, Sweep, Tab
 from connectors.http.concurrency import Ahead, ordered_map, prefetch
 from connectors.hubspot import cursor as cur
 from connectors.hubspot import defaults
-from connectors.hubspot.backfill import is_split, split_backfill
+from connectors.hubspot.backfill import SearchShare, is_split, split_backfill
 from connectors.hubspot.client import (
     HISTORY_PAGE_LIMIT,
     SEARCH_RESULT_CAP,
@@ -117,6 +117,8 @@ class HubSpotSource:
         self.split_backfill_min_records = split_backfill_min_records
         self.split_search_limit = max(1, min(SEARCH_PAGE_LIMIT, split_search_limit))
         self.split_list_reads_history = split_list_reads_history
+        # the split backfills' shares of the search limit
+        self.search_share = SearchShare(getattr(client, "search_slots_free", lambda: None))
 
     def _pages(self, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
         """A list's pages, the next one requested while this one is parsed and written.
