@@ -26,7 +26,7 @@ list chain and the search limit and leave the ten-secondly ceiling idle; deals a
 still fill it. So while the contacts backfill has more of its id range left to read than the
 deals backfill (each one's share of the id range this run started with), a deals search waits
 until the search limiter has a slot to spare beyond the one the contacts chain takes next: deals
-get what contacts leave (:class:`SearchShare`; see docs/decisions.md).
+get what contacts leave (:class:`connectors.hubspot.search_share.SearchShare`; see docs/decisions.md).
 
 Each part's records are committed in batches in that part's order, and every batch carries the
 whole cursor: ``backfill_after``/``backfill_last_id`` (the list has committed every id up to
@@ -39,12 +39,9 @@ as after the plain backfill.
 
 from __future__ import annotations
 
-import threading
-import time
 from collections import deque
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -56,9 +53,6 @@ from connectors.hubspot.schema import MODIFIED_PROPERTY
 
 LIST_PAGE_LIMIT = 100  # a list page without history
 HISTORY_READS_AHEAD = 2  # list pages of deals whose history reads run at once
-SPARE_SEARCH_SLOTS = 2  # a deals search behind contacts waits for this many free search slots
-SEARCH_POLL_S = 0.02
-REMAINING_MARGIN = 0.02  # of the id range: "further behind" means by more than this
 
 if TYPE_CHECKING:
     from connectors.hubspot.source import HubSpotSource, _Run
@@ -110,48 +104,6 @@ class _SearchPage:
 
 class _End:
     """A part's last item."""
-
-
-class SearchShare:
-    """How the split backfills of one source share the account's search limit (module doc).
-
-    ``searching(stream, meet)`` marks a search part as running (a context manager);
-    ``before_search(stream)`` holds a deals search back while contacts have more left to read,
-    until the search limiter has a slot to spare beyond the one the contacts chain needs next
-    (``free_slots``: the search calls the limiter would let through now; None: no limiter)."""
-
-    def __init__(self, free_slots: Callable[[], int | None], sleep: Callable[[float], None] = time.sleep) -> None:
-        self._lock = threading.Lock()
-        self._running: dict[str, _Meet] = {}
-        self._free_slots = free_slots
-        self._sleep = sleep
-
-    @contextmanager
-    def searching(self, stream: str, meet: _Meet) -> Iterator[None]:
-        with self._lock:
-            self._running[stream] = meet
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._running.pop(stream, None)
-
-    def contacts_behind(self) -> bool:
-        """A contacts search part runs and has more of its range left than the deals one."""
-        with self._lock:
-            contacts, deals = self._running.get("contacts"), self._running.get("deals")
-        if contacts is None or deals is None:
-            return False
-        return contacts.remaining() > deals.remaining() + REMAINING_MARGIN
-
-    def before_search(self, stream: str) -> None:
-        if stream != "deals":
-            return
-        while self.contacts_behind():
-            free = self._free_slots()
-            if free is None or free >= SPARE_SEARCH_SLOTS:
-                return
-            self._sleep(SEARCH_POLL_S)
 
 
 def is_split(st: dict[str, Any]) -> bool:

@@ -24,7 +24,7 @@ from connectors.common import Batch, ConnectorError, ProgressFn, Row, Sweep, Tab
 from connectors.http.concurrency import Ahead, ordered_map, prefetch
 from connectors.hubspot import cursor as cur
 from connectors.hubspot import defaults
-from connectors.hubspot.backfill import SearchShare, is_split, split_backfill
+from connectors.hubspot.backfill import is_split, split_backfill
 from connectors.hubspot.client import (
     HISTORY_PAGE_LIMIT,
     SEARCH_RESULT_CAP,
@@ -47,6 +47,7 @@ from connectors.hubspot.schema import (
     DEAL_PROPERTIES,
     MODIFIED_PROPERTY,
 )
+from connectors.hubspot.search_share import SearchShare
 from core.epoch import aware, iso
 
 SEARCH_PAGE_LIMIT = 200

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from connectors.hubspot.backfill import SPARE_SEARCH_SLOTS, SearchShare, _Meet
+from connectors.hubspot.backfill import _Meet
+from connectors.hubspot.search_share import SPARE_SEARCH_SLOTS, SearchShare
 
 
 def meet(lo: int, hi: int, list_max: int, search_min: int) -> _Meet:
