@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 
 from connectors.common import Batch, Sweep, TableSchema, TableWrite
 from warehouse.db import fetch_one
+from warehouse.key_ranges import shared_key_ranges
 
 CURSOR_TABLE = "_cursors"
 SYNC_LOG_TABLE = "_sync_log"
@@ -41,6 +42,12 @@ _ARROW_TYPES: dict[str, pa.DataType] = {
     "TIMESTAMP": pa.timestamp("us"),
 }
 
+
+# DuckDB checkpoints when its WAL passes 16 MB by default, and each checkpoint rewrites the raw
+# tables' ART indexes whole: over a backfill that is a cost per batch growing with the table.
+# The loader raises the threshold on its database (docs/decisions.md "Loader: deletes only for
+# keys a raw table may hold"); closing the connection checkpoints what is left.
+CHECKPOINT_THRESHOLD = "256MB"
 
 # DuckDB uses an ART index for `col IN (<constants>)` only while the list is short; longer lists
 # become a hash join that scans the whole table. Keep each delete under that limit.
@@ -84,6 +91,11 @@ class RawLoader:
         self.schema = schema
         self.tables = {t.name: t for t in tables}
         self._indexed: set[tuple[str, str]] = set()
+        # which key values each indexed column may hold: deletes skip the values it cannot (a
+        # backfill's new keys), so a batch costs what it changes, not a look-up per new key
+        database = con.execute("select path from duckdb_databases() where database_name = current_database()")
+        path = database.fetchall()
+        self._keys = shared_key_ranges(path[0][0] if path else None, schema)
         self.changed_tables: set[str] = set()  # written or swept through this loader (Spark mirrors them)
 
     # ---- DDL ---------------------------------------------------------------------------
@@ -93,6 +105,7 @@ class RawLoader:
         Existing rows are kept. New columns added to a TableSchema are added to the table.
         """
         con, s = self.con, _quote(self.schema)
+        con.execute(f"set checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
         con.execute(f"create schema if not exists {s}")
         for table in self.tables.values():
             columns = {**table.columns, **LOAD_COLUMNS}
@@ -131,8 +144,17 @@ class RawLoader:
             self.con.execute(f"create index if not exists {name} on {target} ({_quote(col)})")
             self._indexed.add((table.name, col))
 
-    def _delete_in(self, target: str, column: str, values: list[Any]) -> None:
-        """``delete … where column in (values)``, in chunks short enough to use the index."""
+    def _column_bounds(self, table: str, column: str) -> tuple[str, str] | None:
+        sql = f"select min({_quote(column)}), max({_quote(column)}) from {_quote(self.schema)}.{_quote(table)}"
+        (row,) = self.con.execute(sql).fetchall()
+        return None if row[0] is None else (str(row[0]), str(row[1]))
+
+    def _delete_in(self, table: str, column: str, values: list[str]) -> None:
+        """``delete … where column in (values)`` for the values the column may hold, in chunks
+        short enough to use the index."""
+        if column in index_columns(self.tables[table], (column,)):  # VARCHAR: its ranges are kept
+            values = self._keys.maybe_stored(table, column, values, self._column_bounds)
+        target = f"{_quote(self.schema)}.{_quote(table)}"
         for i in range(0, len(values), IN_LIST_CHUNK):
             chunk = values[i : i + IN_LIST_CHUNK]
             self.con.execute(f"delete from {target} where {_quote(column)} in ({_literal_list(chunk)})")
@@ -179,6 +201,7 @@ class RawLoader:
             if batch.sweep is not None:
                 self.changed_tables.add(batch.sweep.table)
         except BaseException:
+            self._keys.forget()  # they may cover rows the rollback removes, or miss restored ones
             con.execute("rollback")
             raise
         return counts
@@ -210,11 +233,12 @@ class RawLoader:
         con = self.con
         if write.replace_all:
             con.execute(f"delete from {target}")
+            self._keys.emptied(table.name)
         replaced: list[str] = []
         if write.replace_column is not None and write.replace_ids:
             self._ensure_indexes(table, (write.replace_column,))
             replaced = sorted({str(i) for i in write.replace_ids})
-            self._delete_in(target, write.replace_column, replaced)
+            self._delete_in(table.name, write.replace_column, replaced)
         if not write.rows:
             return 0
         data = self._last_per_key(table, write.rows, self._arrow(table, write.rows, sync_id, loaded_at))
@@ -225,7 +249,17 @@ class RawLoader:
             con.execute(f"insert into {target} by name select * from _batch")
         finally:
             con.unregister("_batch")
+        self._record_keys(table, write, data)
         return data.num_rows
+
+    def _record_keys(self, table: TableSchema, write: TableWrite, data: pa.Table) -> None:
+        """Extend the key ranges of the indexed columns to the values just inserted."""
+        for col in index_columns(table, (write.replace_column,) if write.replace_column else ()):
+            values = pc.cast(data[col], pa.string())
+            bounds = pc.min_max(values)
+            low, high = bounds["min"].as_py(), bounds["max"].as_py()
+            if low is not None:
+                self._keys.stored(table.name, col, low, high, self._column_bounds)
 
     @staticmethod
     def _all_replaced(write: TableWrite, data: pa.Table, replaced: list[str]) -> bool:
@@ -240,7 +274,7 @@ class RawLoader:
         """Delete the stored rows whose key is in ``data`` (upsert = delete by key + insert)."""
         first = table.key[0]
         if len(table.key) == 1 and table.columns.get(first, "").upper() == "VARCHAR":
-            self._delete_in(target, first, sorted(pc.unique(data[first].drop_null()).to_pylist()))
+            self._delete_in(table.name, first, sorted(pc.unique(data[first].drop_null()).to_pylist()))
             return
         keys = data.select(list(table.key))
         self.con.register("_keys", keys)

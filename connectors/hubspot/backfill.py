@@ -19,6 +19,15 @@ read from both ends at once:
   and v4 association batch reads (100 ids) in parallel, as the incremental sync reads them;
   contacts need nothing more than the search page.
 
+**Sharing the search budget.** Both streams' search parts draw on the account's one search limit.
+A contacts search page needs nothing more; a deals page needs six ordinary batch reads, which the
+ten-secondly limit serves in parallel. Contacts alone at the end of a backfill are bound by one
+list chain and the search limit and leave the ten-secondly ceiling idle; deals alone at the end
+still fill it. So while the contacts backfill has more of its id range left to read than the
+deals backfill (each one's share of the id range this run started with), a deals search waits
+until the search limiter has a slot to spare beyond the one the contacts chain takes next: deals
+get what contacts leave (:class:`connectors.hubspot.search_share.SearchShare`; see docs/decisions.md).
+
 Each part's records are committed in batches in that part's order, and every batch carries the
 whole cursor: ``backfill_after``/``backfill_last_id`` (the list has committed every id up to
 ``backfill_last_id``) and ``backfill_below`` (the search has committed every live id at or above
@@ -30,7 +39,9 @@ as after the plain backfill.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections import deque
+from collections.abc import Generator, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +52,7 @@ from connectors.hubspot.parse import later_ms, modified_ms
 from connectors.hubspot.schema import MODIFIED_PROPERTY
 
 LIST_PAGE_LIMIT = 100  # a list page without history
+HISTORY_READS_AHEAD = 2  # list pages of deals whose history reads run at once
 
 if TYPE_CHECKING:
     from connectors.hubspot.source import HubSpotSource, _Run
@@ -53,6 +65,14 @@ class _Meet:
     list_max: int = -1
     search_min: int | None = None
     ordered: bool = True
+    lo: int | None = None  # the lowest id the list read in this run
+    hi: int | None = None  # the highest id the search read in this run
+
+    def remaining(self) -> float:
+        """The share of this run's id range left to read (1.0 until both parts have read a page)."""
+        if self.lo is None or self.hi is None or self.search_min is None or self.hi <= self.lo:
+            return 1.0
+        return max(0.0, min(1.0, (self.search_min - self.list_max) / (self.hi - self.lo)))
 
 
 @dataclass
@@ -192,10 +212,40 @@ def _tagged(it: Iterator[Any]) -> Iterator[Any]:
 
 
 def _list_up(src: HubSpotSource, stream: str, st: dict[str, Any], meet: _Meet, run: _Run) -> Iterator[_ListPage]:
-    """The list's pages from ``backfill_after`` up, until they reach the search's lowest id."""
-    params = src._list_params(stream, archived=False)
-    # deals: pages of 100 without history, the history read by batch/read (see the module doc)
+    """The list's pages from ``backfill_after`` up, until they reach the search's lowest id.
+
+    Deals: each page's history reads run while the next pages are listed (up to
+    ``HISTORY_READS_AHEAD`` pages' reads at once), so the chain moves at the pace of the list
+    pages, not of the pages plus their reads."""
     read_history = stream == "deals" and src.split_list_reads_history
+    pages = _listed(src, stream, st, meet, run, read_history)
+    if not read_history:
+        yield from pages
+        return
+    ahead: deque[tuple[Future[list[dict[str, Any]]] | None, _ListPage]] = deque()
+    pool = ThreadPoolExecutor(max_workers=HISTORY_READS_AHEAD, thread_name_prefix="history")
+    try:
+        for page in pages:
+            ahead.append((pool.submit(_with_history, src, page.objects) if page.objects else None, page))
+            while len(ahead) > HISTORY_READS_AHEAD or (ahead and ahead[0][0] is not None and ahead[0][0].done()):
+                yield _read(ahead.popleft())
+        while ahead:
+            yield _read(ahead.popleft())
+    finally:
+        pages.close()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _read(item: tuple[Future[list[dict[str, Any]]] | None, _ListPage]) -> _ListPage:
+    future, page = item
+    return page if future is None else _ListPage(future.result(), page.after, page.last_id)
+
+
+def _listed(
+    src: HubSpotSource, stream: str, st: dict[str, Any], meet: _Meet, run: _Run, read_history: bool
+) -> Generator[_ListPage, None, None]:
+    """The list pages as listed (deals: 100 per page without history, see the module doc)."""
+    params = src._list_params(stream, archived=False)
     if read_history:
         params.pop("propertiesWithHistory", None)
         params["limit"] = LIST_PAGE_LIMIT
@@ -212,10 +262,9 @@ def _list_up(src: HubSpotSource, stream: str, st: dict[str, Any], meet: _Meet, r
                 run.live_ids.add(str(obj["id"]))
             if ids:
                 meet.list_max = max(meet.list_max, *ids)
+                meet.lo = ids[0] if meet.lo is None else meet.lo
             src._page_read(run, "backfill", len(objects))
             after = next_after(page)
-            if read_history and objects:
-                objects = _with_history(src, objects)
             yield _ListPage(objects, after, max(ids) if ids else None)
             if after is None:
                 return
@@ -250,9 +299,16 @@ def _search_pages(
     src: HubSpotSource, stream: str, st: dict[str, Any], meet: _Meet, run: _Run
 ) -> Iterator[tuple[list[dict[str, Any]], int | None]]:
     """``(objects, lowest id)`` per page, descending; ``lowest`` None: nothing left below."""
+    below = int(st["backfill_below"]) if st.get("backfill_below") is not None else None
+    with src.search_share.searching(stream, meet):
+        yield from _search_keyset(src, stream, below, meet, run)
+
+
+def _search_keyset(
+    src: HubSpotSource, stream: str, below: int | None, meet: _Meet, run: _Run
+) -> Iterator[tuple[list[dict[str, Any]], int | None]]:
     from connectors.hubspot.source import PROPERTIES
 
-    below = int(st["backfill_below"]) if st.get("backfill_below") is not None else None
     while True:
         filters = [] if below is None else [{"propertyName": "hs_object_id", "operator": "LT", "value": str(below)}]
         body = {
@@ -261,6 +317,7 @@ def _search_pages(
             "properties": list(PROPERTIES[stream]),
             "limit": src.split_search_limit,
         }
+        src.search_share.before_search(stream)
         page = src.client.post(f"/crm/v3/objects/{stream}/search", body)
         objects = page.get("results") or []
         src._page_read(run, "backfill", len(objects))
@@ -270,6 +327,7 @@ def _search_pages(
             yield [], None
             return
         below = min(int(o["id"]) for o in objects)
+        meet.hi = max(int(o["id"]) for o in objects) if meet.hi is None else meet.hi
         meet.search_min = below if meet.search_min is None else min(meet.search_min, below)
         last = next_after(page) is None or len(objects) < src.split_search_limit
         yield objects, (None if last else below)

@@ -188,6 +188,11 @@ class HubSpotClient(PagedReads):
         """POST a JSON body to ``path`` and return the JSON body."""
         return self._request("POST", path, json_body=json)
 
+    def search_slots_free(self) -> int | None:
+        """Search calls the search limiter would let through now (None: no search limit)."""
+        limiter = self._search_limiter
+        return None if limiter is None else limiter.max_calls - limiter.in_window()
+
     # ------------------------------------------------------------------ internals
     def _request(
         self,

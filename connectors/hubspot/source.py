@@ -47,6 +47,7 @@ from connectors.hubspot.schema import (
     DEAL_PROPERTIES,
     MODIFIED_PROPERTY,
 )
+from connectors.hubspot.search_share import SearchShare
 from core.epoch import aware, iso
 
 SEARCH_PAGE_LIMIT = 200
@@ -117,6 +118,8 @@ class HubSpotSource:
         self.split_backfill_min_records = split_backfill_min_records
         self.split_search_limit = max(1, min(SEARCH_PAGE_LIMIT, split_search_limit))
         self.split_list_reads_history = split_list_reads_history
+        # the split backfills' shares of the search limit
+        self.search_share = SearchShare(getattr(client, "search_slots_free", lambda: None))
 
     def _pages(self, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
         """A list's pages, the next one requested while this one is parsed and written.

@@ -178,3 +178,50 @@ def test_streams_report_their_failure_and_keep_what_they_committed(con, concurre
     assert log == {"good": "succeeded", "bad": "failed"}
     with pytest.raises(ConnectionError):
         sync_streams(TwoStreams(), loader, streams, sync_id="s2", concurrent=concurrent)
+
+
+def test_upserts_stay_exact_when_new_keys_skip_their_deletes(con):
+    """Keys from both ends, then inside the gap and over old ones, a failed batch and a fresh
+    loader on the same tables: every key once, every child set replaced, as a dict would say."""
+    expected_items: dict[str, str] = {}
+    expected_children: dict[tuple[str, int], str] = {}
+
+    def send(loader: RawLoader, ids: list[int], version: str, sync_id: str) -> None:
+        keys = [f"{i:04d}" for i in ids]
+        items = [{"id": k, "name": f"{k}-{version}"} for k in keys]
+        children = [{"item_id": k, "position": p, "value": f"{k}-{version}-{p}"} for k in keys for p in range(2)]
+        loader.write_batch(
+            Batch(
+                "items",
+                [
+                    TableWrite("items", items),
+                    TableWrite("item_children", children, replace_column="item_id", replace_ids=keys),
+                ],
+            ),
+            sync_id,
+        )
+        expected_items.update({r["id"]: r["name"] for r in items})
+        for k in keys:
+            for key in [c for c in expected_children if c[0] == k]:
+                del expected_children[key]
+        expected_children.update({(r["item_id"], r["position"]): r["value"] for r in children})
+
+    loader = loader_for(con)
+    for step in range(5):  # up from the bottom and down from the top
+        send(loader, list(range(step * 10, step * 10 + 10)), "a", "s1")
+        send(loader, list(range(9990 - step * 10, 10000 - step * 10)), "a", "s1")
+    send(loader, list(range(500, 510)), "b", "s2")  # inside the gap
+    send(loader_for(con), [5000, 5001], "x", "s2")  # another loader on the same tables, in the gap
+    send(loader, [5001, 5002], "y", "s2")  # the first one again, over what the other wrote
+    send(loader, [3, 505, 9995, 700], "c", "s3")  # old keys among new ones
+    with pytest.raises(KeyError):
+        loader.write_batch(
+            Batch("items", [TableWrite("items", [{"id": "0004", "name": "lost"}]), TableWrite("nope", [{"x": 1}])]),
+            "s4",
+        )
+    send(loader, [4, 8000], "d", "s5")  # after the rollback
+    send(loader_for(con), [5, 9991, 8001], "e", "s6")  # another loader on the same tables
+    send(loader, [9991, 8001, 8000], "f", "s7")  # the first one again, after the other wrote
+    assert dict(rows(con, "select id, name from raw_test.items")) == expected_items
+    got = rows(con, "select item_id, position, value from raw_test.item_children")
+    assert {(a, b): c for a, b, c in got} == expected_children and len(got) == len(expected_children)
