@@ -69,6 +69,9 @@ def test_a_clear_descent_is_followed_and_a_few_leads_are_not_extrapolated():
     sparse = loglinear_drift([3, 5, 2, 4, 6, 3, 4, 2, 5, 4, 3, 4])  # noisy, a slope it cannot tell from 0
     assert sparse is not None and abs(sparse.slope) < abs(sparse.raw_slope) / 2
     assert loglinear_drift([0.0] * 12) is None
+    for stopped in ([5.0] + [0.0] * 11, [0.0] * 11 + [5.0]):  # leads in one week only: a finite fit
+        drift = loglinear_drift(stopped)
+        assert drift is not None and all(map(math.isfinite, (drift.expected, drift.log_var, drift.slope)))
 
 
 def test_share_pearson_is_the_contingency_chi2_of_channel_vs_the_others():

@@ -32,6 +32,9 @@ from warehouse.anomaly.thresholds import (
 
 LEADS_RELATION = "marts.mart_lead_volume_daily"
 WEEKS = 1 + max(LEAD_BASELINE_WEEKS, LEAD_TREND_WEEKS)
+_MAX_SLOPE = 1.0
+"""The fitted log slope is kept within ±1 a week (×e): leads that stopped or started inside the
+trend weeks must not send the fit to infinity."""
 _PRIOR = 0.5
 """A half-lead prior on a channel's baseline: a channel never seen before does not make its
 first lead infinitely surprising."""
@@ -100,7 +103,7 @@ def loglinear_drift(weeks_back: Sequence[float]) -> Drift | None:
             break
         da, db = (ibb * ua - iab * ub) / det, (iaa * ub - iab * ua) / det
         db = max(-0.5, min(0.5, db))  # a damped step: all-zero stretches must not overshoot
-        a, b = a + da, b + db
+        a, b = a + da, max(-_MAX_SLOPE, min(_MAX_SLOPE, b + db))
         if abs(da) < 1e-12 and abs(db) < 1e-12:
             break
     mu = [math.exp(min(a + b * t, 700.0)) for t in tc]
@@ -115,7 +118,7 @@ def loglinear_drift(weeks_back: Sequence[float]) -> Drift | None:
     # the intercept refitted for the shrunk slope (Poisson: fitted total = observed total)
     expected = total / sum(math.exp(slope * t) for t in ts)
     t_weighted = sum(t * math.exp(slope * t) for t in ts) / sum(math.exp(slope * t) for t in ts)
-    slope_var = keep * keep * se2 * t_weighted * t_weighted
+    slope_var = keep * keep * se2 * t_weighted * t_weighted if keep > 0 else 0.0
     return Drift(expected, phi / total + slope_var, slope_var, total, slope, b, phi)
 
 
