@@ -13,7 +13,7 @@ from scipy import stats as sps
 
 from warehouse.anomaly import exact
 from warehouse.anomaly.checks.base import decide_family
-from warehouse.anomaly.checks.lead_volume import channel_dispersion, channel_tests
+from warehouse.anomaly.checks.lead_volume import channel_tests, shrunk_dispersion
 from warehouse.anomaly.checks.stuck import before_tested_dwell
 from warehouse.anomaly.checks.visits import Visits, exit_rate_test, usual_dwell
 from warehouse.anomaly.thresholds import NOT_ENOUGH_DATA
@@ -73,8 +73,8 @@ def test_discrete_holm_keeps_the_family_wise_error_under_the_null():
 
 def test_a_segment_that_cannot_reach_the_budget_says_not_enough_data():
     tests = {
-        "big": {**channel_tests(1.0, [8.0] * 12, 1.0)["drop"]},
-        "tiny": {**channel_tests(0.0, [2.0] * 12, 1.0)["drop"]},
+        "big": {**channel_tests(1.0, 8.0, 1.0, 1 / 96)["drop"]},
+        "tiny": {**channel_tests(0.0, 2.0, 1.0, 1 / 24)["drop"]},
     }
     flagged = decide_family(tests, 0.01)
     assert tests["tiny"]["status"] == NOT_ENOUGH_DATA and tests["tiny"]["p_adjusted"] is None
@@ -85,9 +85,9 @@ def test_a_segment_that_cannot_reach_the_budget_says_not_enough_data():
 def test_channel_dispersion_shrinks_toward_the_pooled_value():
     steady = [8.0, 7.0, 9.0, 8.0, 8.0, 7.0, 9.0, 8.0, 8.0, 7.0, 9.0, 8.0]
     chi2 = sum((c - 8.0) ** 2 for c in steady) / 8.0
-    assert channel_dispersion(steady, 1.3) == pytest.approx(max(1.0, (chi2 + 11 * 1.3) / 22))
-    assert channel_dispersion(steady, 3.0) == pytest.approx((chi2 + 33.0) / 22)
-    assert channel_dispersion([0.0] * 12, 1.4) == 1.4
+    assert shrunk_dispersion(chi2, 11, 1.3) == pytest.approx(max(1.0, (chi2 + 11 * 1.3) / 22))
+    assert shrunk_dispersion(chi2, 11, 3.0) == pytest.approx((chi2 + 33.0) / 22)
+    assert shrunk_dispersion(0.0, 0, 1.4) == 1.4
 
 
 # ---------------------------------------------------------------- exits per deal-day by age

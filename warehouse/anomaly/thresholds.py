@@ -90,8 +90,12 @@ STUCK_MULTIPLE = 5.0
 STUCK_WINDOW_DAYS = 56
 """The stuck share is tested on the visits that crossed 5 × the usual dwell in the last 8 weeks."""
 LEAD_WINDOW_DAYS = 7
-LEAD_BASELINE_WEEKS = 12
-"""Lead volume: the last 7 days vs the 12 weeks before (weekly totals, so weekdays cancel)."""
+LEAD_BASELINE_WEEKS = 26
+"""Lead volume: the last 7 days (a weekly total, so weekdays cancel) vs each channel's share of
+the account's leads over the 26 weeks before (its level and its dispersion)..."""
+LEAD_TREND_WEEKS = 12
+"""...times the account's expected week, a log-linear fit of the other channels' last 12 weeks
+(the trend and the yearly wave, locally)."""
 BURST_BASELINE_WEEKS = 12
 """Bursts: each of the last 7 days vs the same weekday of the 12 weeks before."""
 MIN_BURST_DEALS = 5
