@@ -54,13 +54,6 @@ TEST_COHORTS = 2
 """Conversion: the latest 2 mature weekly cohorts are tested."""
 RATE_WINDOW_WEEKS = 2
 """Dwell, skip, regression and won-amount checks test the last 14 days (2 weekly buckets)."""
-STUCK_Z_THRESHOLD = 3.1
-"""The stuck share's baseline is a handful of overlapping snapshots, so its z is conservative (see
-`checks.stuck`). Measured on the sandbox (20k deals): clean seeds reach z ≤ 3.01, 60 injected
-stuck negotiation deals z ≥ 3.15: the thinnest margin of all checks."""
-STUCK_BASELINE_SNAPSHOTS = range(9, 27)
-"""Stuck shares are compared with weekly snapshots 9–26 weeks back: a deal stuck today was
-already stuck last week, so recent snapshots would contain the very deals under test."""
 FLAP_MIN_DEALS = 10
 """A day needs at least this many flapping deals (≥ 3 stage changes that day) to be a burst."""
 AMOUNT_OUTLIER_Z = 4.0
@@ -88,7 +81,8 @@ DWELL_WINDOW_DAYS = 28
 STUCK_MULTIPLE = 5.0
 """Stuck: still in the step past 5 × its usual (median) dwell, with no upper bound."""
 STUCK_WINDOW_DAYS = 56
-"""The stuck share is tested on the visits that crossed 5 × the usual dwell in the last 8 weeks."""
+"""Stuck: the open deals that crossed 5 × the usual dwell in the last 8 weeks are counted (vs the
+number the same entries would leave open at the baseline's survival and their own pace)."""
 LEAD_WINDOW_DAYS = 7
 LEAD_BASELINE_WEEKS = 26
 """Lead volume: the last 7 days (a weekly total, so weekdays cancel) vs each channel's share of

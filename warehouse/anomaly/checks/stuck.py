@@ -1,9 +1,11 @@
 """`stuck_deals`: open deals sitting in a step past 5 × its usual (median) dwell, with no upper
-bound (the oldest are the ones to chase). Tested as the share of visits that crossed that age in
-the last 8 weeks and were still there, vs the 26 weeks before (docs/checks.md#stuck_deals)."""
+bound (the oldest are the ones to chase). Tested as the COUNT of open deals that became stuck in
+the last 8 weeks (age in (5m, 5m + 56 days]) against the count expected from the same entries
+under the step's earlier survival curve, rescaled to the entries' own pace (docs/checks.md#stuck_deals)."""
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from typing import Any
 
@@ -11,8 +13,9 @@ import duckdb
 import numpy as np
 
 from core.funnel import OPEN_DEAL_STEPS
+from warehouse.anomaly import exact
 from warehouse.anomaly.checks.base import CheckOutcome, CheckSpec, decide_family, exact_outcome
-from warehouse.anomaly.checks.visits import Visits, end_of, load_visits, share_test, to_datetime, usual_dwell
+from warehouse.anomaly.checks.visits import Visits, end_of, load_visits, to_datetime, usual_dwell
 from warehouse.anomaly.thresholds import (
     ALPHA,
     DWELL_WINDOW_DAYS,
@@ -21,6 +24,15 @@ from warehouse.anomaly.thresholds import (
     STUCK_MULTIPLE,
     STUCK_WINDOW_DAYS,
 )
+
+PACE_MIN_EXITS = 20
+"""The entries' pace is estimated only from at least this many exits (else 1: the usual pace)."""
+SUBCOHORT_DAYS = 28.0
+"""The window's entries are split into two 4-week halves, each with its own pace when it has at
+least SUBCOHORT_MIN_EXITS exits (a season's turn within the window), else the window's pace."""
+SUBCOHORT_MIN_EXITS = 100
+PACE_BOUNDS = (0.5, 2.0)
+"""The pace factor is clipped to this range (a guard against a thin or odd sample)."""
 
 
 def before_tested_dwell(v: Visits, end: float) -> float | None:
@@ -40,6 +52,88 @@ def before_tested_dwell(v: Visits, end: float) -> float | None:
     return usual_dwell(v, cut, EXPOSURE_BASELINE_DAYS)
 
 
+def dwell_at(v: Visits, end: float) -> np.ndarray:
+    """Each visit's dwell as known at ``end``: exit − entry, ``inf`` while open at ``end``."""
+    open_ = np.isnan(v.exited) | (v.exited >= end)
+    return np.where(open_, math.inf, v.exited - v.entered)
+
+
+def pace_ratio(
+    dwell: np.ndarray,
+    dwell0: np.ndarray,
+    cap: float,
+    *,
+    min_exits: int = PACE_MIN_EXITS,
+    fallback: float = 1.0,
+    rounds: int = 8,
+) -> float:
+    """How much slower (> 1) the tested entries move than the baseline's, as one time scale c
+    (accelerated failure time: their dwell is c × the baseline's): the fixed point of
+    c = median(their exits ≤ c × cap) / median(the baseline's exits ≤ cap), where a scale c maps
+    one truncated median onto the other exactly. Only exits count, so a batch that never leaves
+    cannot move it. Clipped to PACE_BOUNDS; 1 with fewer than PACE_MIN_EXITS exits on either side."""
+    d0 = dwell0[dwell0 <= cap]
+    if len(d0) < min_exits:
+        return fallback
+    m0 = float(np.median(d0))
+    lo, hi = PACE_BOUNDS
+    c = 1.0
+    for _ in range(rounds):
+        d = dwell[dwell <= c * cap]
+        if len(d) < min_exits or m0 <= 0:
+            return fallback
+        c = float(np.clip(np.median(d) / m0, lo, hi))
+    return c
+
+
+def expected_still_open(ages: np.ndarray, dwell0: np.ndarray, pace: float | np.ndarray) -> tuple[float, float]:
+    """(μ, Var μ̂): the visits of these ages expected to be still open if they stayed like the
+    baseline's, μ = Σ_i S₀(age_i / pace_i) (S₀: the share of baseline dwells longer than a; every
+    baseline visit followed at least that long), on the entries' own time scale (accelerated
+    failure time). Written as a mean over the baseline visits j, μ = mean_j w_j with w_j the
+    number of rescaled ages below d_j, so the sampling variance of the estimate is
+    var_j(w_j) / n₀ (a baseline of a few long dwells is an uncertain one)."""
+    n0 = len(dwell0)
+    if not n0 or not len(ages):
+        return 0.0, 0.0
+    w = np.searchsorted(np.sort(ages / pace), dwell0, side="left").astype(float)
+    return float(w.mean()), float(w.var(ddof=1) / n0) if n0 > 1 else 0.0
+
+
+def stuck_count_test(v: Visits, age: float, end: float, window_days: float, baseline_days: float) -> dict[str, Any]:
+    """The open visits that became stuck in the window, i.e. entered in ``[E − age − w, E − age)``
+    and still open at E (past ``age``, at most ``age + w``), against their expected number:
+    ``expected_still_open`` of those entries with the survival of the entries of the
+    ``baseline_days`` before (each followed ≥ age + w days, so S₀ is censoring-free there) and
+    the entries' own pace. Upper tail of the negative binomial with that mean and variance
+    μ + Var μ̂ (Poisson for the count, plus the uncertainty of the baseline's survival);
+    ``min_p``: every entry still open (the power floor)."""
+    lo, hi = end - age - window_days, end - age
+    cur = (v.entered >= lo) & (v.entered < hi)
+    base = (v.entered >= lo - baseline_days) & (v.entered < lo)
+    dwell = dwell_at(v, end)
+    d, d0 = dwell[cur], dwell[base]
+    pace = pace_ratio(d, d0, age)
+    ages = end - v.entered[cur]
+    scale = np.full(len(ages), pace)
+    paces = []
+    for lo_w in np.arange(0, window_days, SUBCOHORT_DAYS):  # the window's halves, newest first
+        sub = (ages > age + lo_w) & (ages <= age + lo_w + SUBCOHORT_DAYS)
+        paces.append(pace_ratio(d[sub], d0, age, min_exits=SUBCOHORT_MIN_EXITS, fallback=pace))
+        scale[sub] = paces[-1]
+    mu, var_mu = expected_still_open(ages, d0, scale)
+    x, n = int(np.isinf(d).sum()), int(cur.sum())
+    size = mu * mu / var_mu if var_mu > 0 else math.inf
+    res: dict[str, Any] = {"value": x, "baseline": mu, "expected": mu, "expected_sd": math.sqrt(var_mu)}
+    res |= {"n": n, "baseline_n": int(base.sum()), "pace": pace, "pace_by_half": paces, "p": 1.0, "min_p": 1.0}
+    if mu <= 0 or not n or len(d0) < PACE_MIN_EXITS:
+        return res
+    res["p"] = exact.negbin_sf(x, mu, size)
+    res["min_p"] = exact.negbin_sf(n, mu, size)
+    res["attainable"] = lambda t: exact.attainable_sf(lambda k: exact.negbin_sf(k, mu, size), t, math.floor(mu))
+    return res
+
+
 def stuck_deals(con: duckdb.DuckDBPyConnection, as_of_date: date) -> CheckOutcome:
     visits = load_visits(con)
     end = end_of(as_of_date)
@@ -57,9 +151,10 @@ def stuck_deals(con: duckdb.DuckDBPyConnection, as_of_date: date) -> CheckOutcom
             findings[step] = {**base, "p": 1.0, "min_p": 1.0, "note": "no usual dwell (too few completed visits)"}
             continue
         age = STUCK_MULTIPLE * median
-        res = share_test(v, age, (w_lo, end), EXPOSURE_BASELINE_DAYS)
+        res = stuck_count_test(v, age, end, STUCK_WINDOW_DAYS, EXPOSURE_BASELINE_DAYS)
         open_age = end - v.entered
         stuck = np.isnan(v.exited) & (open_age > age)
+        counted = stuck & (open_age <= age + STUCK_WINDOW_DAYS)  # the tested count's deals
         order = np.argsort(v.entered[stuck])  # oldest first
         findings[step] = {
             **base,
@@ -68,15 +163,17 @@ def stuck_deals(con: duckdb.DuckDBPyConnection, as_of_date: date) -> CheckOutcom
             "stuck_after_days": age,
             "open_stuck_now": int(stuck.sum()),
             "oldest_stuck_days": float(open_age[stuck].max()) if stuck.any() else None,
-            "unit": f"share of visits still in the step {age:.0f} days ({STUCK_MULTIPLE:g} x usual dwell) after entry",
+            "unit": f"open deals {age:.0f}-{age + STUCK_WINDOW_DAYS:.0f} days in the step "
+            f"(became stuck past {STUCK_MULTIPLE:g} x usual dwell in the last {STUCK_WINDOW_DAYS} days)",
             "sample_ids": [str(d) for d in v.deal_id[stuck][order][:SAMPLE_SIZE]],
+            "counted_ids": [str(d) for d in v.deal_id[counted][np.argsort(v.entered[counted])][:SAMPLE_SIZE]],
         }
     flagged = decide_family(findings, ALPHA)
     headline = "; ".join(
-        f"{s}: {findings[s]['x']} of the {findings[s]['n']} deals that reached {findings[s]['stuck_after_days']:.0f} "
-        f"days in it in the last {STUCK_WINDOW_DAYS} days are still there ({findings[s]['value']:.0%} vs "
-        f"{findings[s]['baseline']:.0%} before, p={findings[s]['p']:.1e}); {findings[s]['open_stuck_now']} open deals "
-        f"are past {findings[s]['stuck_after_days']:.0f} days in total"
+        f"{s}: {findings[s]['value']} open deals became stuck there (past {findings[s]['stuck_after_days']:.0f} "
+        f"days) in the last {STUCK_WINDOW_DAYS} days, {findings[s]['expected']:.1f} expected "
+        f"(p={findings[s]['p']:.1e}); {findings[s]['open_stuck_now']} open deals are past "
+        f"{findings[s]['stuck_after_days']:.0f} days in total"
         for s in flagged
     )
     return exact_outcome(SPEC, findings, flagged, headline, ALPHA)
@@ -87,7 +184,9 @@ SPEC = CheckSpec(
     "fct_deal_stage_history",
     "WARN",
     f"Open deals in a step past {STUCK_MULTIPLE:g} x its usual (Kaplan-Meier median) dwell, no upper bound (listed "
-    f"oldest first); tested as the share still there among the visits crossing that age in the last "
-    f"{STUCK_WINDOW_DAYS} days vs the {EXPOSURE_BASELINE_DAYS} days before (exact binomial tail, Holm, alpha {ALPHA}).",
+    f"oldest first); tested as the count of those that became stuck in the last {STUCK_WINDOW_DAYS} days vs "
+    f"the count expected from the same entries under the survival of the {EXPOSURE_BASELINE_DAYS} days of "
+    f"entries before, at their own pace (negative-binomial tail: Poisson plus the uncertainty of that expectation; Holm, "
+    f"alpha {ALPHA}).",
     stuck_deals,
 )

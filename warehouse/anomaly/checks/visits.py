@@ -1,6 +1,6 @@
 """The stage visits the exposure-based checks read (one SQL query) and the pure statistics over
-them: events per deal-day at risk, exits per deal-day by age in the step (dwell), censoring-aware
-shares (stuck deals), flapping days.
+them: events per deal-day at risk, exits per deal-day by age in the step (dwell), flapping days
+(the stuck-deal count is in `checks.stuck`).
 
 Times are float days since the Unix epoch (UTC); ``E`` is the end of ``as_of_date`` (the
 exclusive instant the marts are built up to), so a window of ``w`` days is ``[E − w, E)``.
@@ -19,7 +19,7 @@ import duckdb
 import numpy as np
 
 from core.funnel import STEP_ORDER
-from warehouse.anomaly import exact, stats
+from warehouse.anomaly import exact
 
 VISITS_RELATION = "marts.fct_deal_stage_history"
 
@@ -164,37 +164,6 @@ def usual_dwell(v: Visits, before: float, lookback_days: int, q: float = 0.5) ->
     observed = ~np.isnan(ex) & (ex <= before)
     stop = np.where(observed, ex, before)
     return exact.km_quantile(stop - v.entered[m], observed, q)
-
-
-def still_there_share(v: Visits, age: float, lo: float, hi: float) -> tuple[int, int]:
-    """(still in the step at ``age`` days, of the visits that reached that age in [lo, hi)):
-    visits with entered + age in [lo, hi); open ones count as still there. Censoring-free as
-    long as hi ≤ E: each visit's status at that age is already known."""
-    reach = v.entered + age
-    m = (reach >= lo) & (reach < hi)
-    still = np.isnan(v.exited[m]) | (v.exited[m] - v.entered[m] > age)
-    return int(still.sum()), int(m.sum())
-
-
-def share_test(v: Visits, age: float, window: tuple[float, float], baseline_days: int) -> dict[str, Any]:
-    """The share still in the step at ``age`` for visits reaching it in ``window`` vs the
-    ``baseline_days`` before it: one-sided binomial tail with both counts scaled by the
-    quasi-binomial dispersion of the baseline's weeks; ``min_p`` is the power floor (every
-    visit still there)."""
-    lo, hi = window
-    x, n = still_there_share(v, age, lo, hi)
-    x0, n0 = still_there_share(v, age, lo - baseline_days, lo)
-    p0 = x0 / n0 if n0 else math.nan
-    res: dict[str, Any] = {"value": x / n if n else math.nan, "baseline": p0, "x": x, "n": n}
-    res |= {"baseline_x": x0, "baseline_n": n0, "p": 1.0, "min_p": 1.0, "dispersion": 1.0}
-    if not n or not n0 or not 0 < p0 < 1:
-        return res
-    weekly = [still_there_share(v, age, lo - 7 * (k + 1), lo - 7 * k) for k in range(baseline_days // 7)]
-    phi = stats.binomial_dispersion([float(a) for a, _ in weekly], [float(b) for _, b in weekly])
-    res["dispersion"] = phi
-    res["p"] = exact.binom_sf(x / phi, n / phi, p0)
-    res["min_p"] = exact.binom_sf(n / phi, n / phi, p0)
-    return res
 
 
 # ---------------------------------------------------------------- daily counts (bursts)

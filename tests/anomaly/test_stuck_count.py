@@ -1,0 +1,122 @@
+"""The count test of `stuck_deals`: open deals that became stuck in the window against the number
+expected from the same entries (the baseline's survival on the entries' own time scale), with
+the pieces checked by hand or against SciPy on simulated steps written here."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats as sps
+
+from warehouse.anomaly.checks.base import decide_family
+from warehouse.anomaly.checks.stuck import expected_still_open, pace_ratio, stuck_count_test
+from warehouse.anomaly.checks.visits import Visits
+from warehouse.anomaly.thresholds import NOT_ENOUGH_DATA
+
+END = 700.0
+AGE = 35.0  # 5 x a usual dwell of 7 days
+WINDOW = 56.0
+BASELINE = 182.0
+
+
+def _visits(rows: list[tuple[float, float | None]]) -> Visits:
+    n = len(rows)
+    return Visits(
+        np.array([f"d{i}" for i in range(n)], dtype=object),
+        np.array(["negotiation"] * n, dtype=object),
+        np.ones(n, dtype=np.int64),
+        np.array([r[0] for r in rows], dtype=float),
+        np.array([np.nan if r[1] is None else r[1] for r in rows], dtype=float),
+        np.array(["" if r[1] is None else "won" for r in rows], dtype=object),
+    )
+
+
+def _step(seed: int, per_day: float, slow_last: float = 1.0) -> list[tuple[float, float | None]]:
+    """A step entered ``per_day`` times a day for 600 days, lognormal dwell (median 7 days) with
+    8% of the visits stalling 10x; entries of the last 120 days move ``slow_last`` x slower."""
+    rng = np.random.default_rng(seed)
+    rows: list[tuple[float, float | None]] = []
+    for entered in np.sort(rng.uniform(END - 600, END, rng.poisson(per_day * 600))):
+        dwell = 7.0 * math.exp(rng.normal(0, 0.8)) * (10.0 if rng.random() < 0.08 else 1.0)
+        dwell *= slow_last if entered > END - 120 else 1.0
+        exited = float(entered + dwell)
+        rows.append((float(entered), exited if exited < END else None))
+    return rows
+
+
+def test_expected_still_open_is_the_baseline_survival_at_each_rescaled_age():
+    dwell0 = np.array([1.0, 2.0, 3.0, 4.0, math.inf])
+    assert expected_still_open(np.array([2.5]), dwell0, 1.0)[0] == pytest.approx(3 / 5)  # 3, 4, inf > 2.5
+    assert expected_still_open(np.array([2.5]), dwell0, 2.0)[0] == pytest.approx(4 / 5)  # 2.5 / 2 = 1.25
+    assert expected_still_open(np.array([2.5, 10.0]), dwell0, 1.0)[0] == pytest.approx(4 / 5)  # + only inf
+    assert expected_still_open(np.array([2.5, 10.0]), dwell0, np.array([1.0, 5.0]))[0] == pytest.approx(6 / 5)
+    assert expected_still_open(np.array([2.5]), np.array([]), 1.0) == (0.0, 0.0)
+
+
+def test_the_expectations_variance_is_its_spread_over_resampled_baselines():
+    rng = np.random.default_rng(9)
+    ages = rng.uniform(35, 91, 300)
+    population = 7.0 * np.exp(rng.normal(0, 0.8, 200_000)) * np.where(rng.random(200_000) < 0.08, 10.0, 1.0)
+    draws = [expected_still_open(ages, rng.choice(population, 2000), 1.0) for _ in range(400)]
+    means = np.array([m for m, _ in draws])
+    assert np.mean([v for _, v in draws]) == pytest.approx(means.var(ddof=1), rel=0.2)
+
+
+def test_pace_is_the_time_scale_of_the_exits_and_ignores_deals_that_never_leave():
+    rng = np.random.default_rng(3)
+    base = rng.lognormal(math.log(7), 0.8, 4000)
+    slow = 1.4 * rng.lognormal(math.log(7), 0.8, 1500)
+    batch = np.full(200, math.inf)  # a batch left behind: never exits
+    assert pace_ratio(np.concatenate([slow, batch]), base, AGE) == pytest.approx(1.4, rel=0.08)
+    assert pace_ratio(0.8 * base, base, AGE) == pytest.approx(0.8, rel=1e-3)  # the exact fixed point
+    assert pace_ratio(base[:5], base, AGE) == 1.0  # too few exits: the usual pace
+    assert pace_ratio(base[:5], base, AGE, fallback=1.2) == 1.2
+    assert pace_ratio(0.8 * base[:60], base, AGE, min_exits=100, fallback=1.1) == 1.1
+    assert pace_ratio(3 * base, base, AGE) == 2.0  # clipped
+
+
+def test_count_is_the_open_visits_that_became_stuck_in_the_window_with_a_poisson_tail():
+    rows = _step(1, 6.0)
+    res = stuck_count_test(_visits(rows), AGE, END, WINDOW, BASELINE)
+    lo, hi = END - AGE - WINDOW, END - AGE
+    assert res["value"] == sum(1 for e, x in rows if lo <= e < hi and x is None)
+    assert res["n"] == sum(1 for e, _ in rows if lo <= e < hi)
+    # the expectation, by hand: each entry's chance, among the baseline's entries, of a longer dwell
+    base = [(x if x is not None else math.inf) - e for e, x in rows if lo - BASELINE <= e < lo]
+    ages = [END - e for e, _ in rows if lo <= e < hi]
+    paces = res["pace_by_half"]  # entries aged (AGE, AGE + 28], (AGE + 28, AGE + 56]
+    assert len(paces) == 2 and all(0.85 < c < 1.15 for c in paces)
+    by_hand = sum(sum(d > a / paces[math.ceil((a - AGE) / 28) - 1] for d in base) / len(base) for a in ages)
+    assert res["expected"] == pytest.approx(by_hand, rel=1e-9)
+    # its sampling variance, by hand: the spread over baseline visits of how many ages each outlasts
+    w = [sum(a / paces[math.ceil((a - AGE) / 28) - 1] < d for a in ages) for d in base]
+    assert res["expected_sd"] ** 2 == pytest.approx(np.var(w, ddof=1) / len(base), rel=1e-9)
+    # negative binomial of mean mu and variance mu + Var(mu): SciPy's nbinom(size, size / (size + mu))
+    mu = res["expected"]
+    size = mu**2 / res["expected_sd"] ** 2
+    dist = sps.nbinom(size, size / (size + mu))
+    assert res["p"] == pytest.approx(dist.sf(res["value"] - 1), rel=1e-7)
+    assert res["min_p"] == pytest.approx(dist.sf(res["n"] - 1), rel=1e-6, abs=1e-300)
+    assert 0.97 < res["pace"] < 1.03 and res["p"] > 0.01  # the usual pace, no batch
+
+
+@pytest.mark.parametrize("slow", [1.0, 1.5, 0.7])
+def test_a_step_moving_slower_or_faster_as_a_whole_is_not_a_stuck_batch(slow):
+    for seed in (2, 3, 4):
+        res = stuck_count_test(_visits(_step(seed, 20.0, slow_last=slow)), AGE, END, WINDOW, BASELINE)
+        assert res["pace"] == pytest.approx(slow, rel=0.1)
+        assert res["p"] > 1e-3
+
+
+def test_a_batch_left_behind_is_flagged_and_a_tiny_step_has_no_power():
+    rows = _step(5, 6.0)
+    rng = np.random.default_rng(5)
+    rows += [(END - 38.5 - float(rng.uniform(0, 45)), None) for _ in range(50)]  # 5.5 x 7 days + 0-45
+    tests = {"negotiation": stuck_count_test(_visits(rows), AGE, END, WINDOW, BASELINE)}
+    tiny = _step(6, 0.01)
+    tests["presentation"] = stuck_count_test(_visits(tiny), AGE, END, WINDOW, BASELINE)
+    assert decide_family(tests, 0.002) == ["negotiation"]
+    assert tests["negotiation"]["value"] >= 50 + 0.5 * tests["negotiation"]["expected"]
+    assert tests["presentation"]["status"] == NOT_ENOUGH_DATA
