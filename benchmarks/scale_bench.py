@@ -9,7 +9,7 @@ the plain-SQL reference, and the sync's throughput at a realistic round trip.
 Per size (contacts = deals, the generator's sandbox, ``AS_OF_DATE`` = its last day):
 
 * raw load: the sandbox synced into a fresh DuckDB file without HTTP (:func:`evaluation.load.load_sandbox`);
-* ``dbt build --full-refresh`` and ``dbt run --full-refresh`` (wall, CPU and peak RSS of dbt's own process);
+* ``dbt build --full-refresh`` (the pipeline's build: ``PIPELINE_BUILD_ARGS``, no unit tests) and ``dbt run --full-refresh`` (wall, CPU and peak RSS of dbt's own process);
 * ``dbt build`` after a 1% change: 1% of the deals change in the CRM (:func:`emulators.truth.mutate.mutate`),
   the change is synced into a copy of the built warehouse, then dbt builds (incrementally where it can);
 * the anomaly checks (:func:`warehouse.anomaly.checks.registry.run_all`) on the built warehouse;
@@ -39,6 +39,7 @@ import duckdb
 
 from benchmarks.proc import REPO_ROOT
 from benchmarks.scale_report import load_avg, print_summary, ratios, say
+from core.dbt_cli import PIPELINE_BUILD_ARGS
 
 REFERENCE_SQL = Path(__file__).with_name("reference_marts.sql")
 REFERENCE_SCHEMA = "reference"
@@ -102,6 +103,9 @@ def dbt(warehouse: Path, target: Path, as_of: date, *args: str) -> dict[str, flo
     out = {"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime, "peak_rss_mib": usage.ru_maxrss / 1024}
     if args[0] in ("build", "run"):
         out.update(node_seconds(target))
+        # each command's per-node timings kept beside the log (--keep), the next command overwrites target/
+        runs = sorted(target.parent.glob(f"run_results_{args[0]}_*.json"))
+        shutil.copy(target / "run_results.json", target.parent / f"run_results_{args[0]}_{len(runs) + 1}.json")
     return out
 
 
@@ -180,7 +184,22 @@ def sandbox_for(deals: int, data_dir: Path) -> tuple[Path, date]:
     return path, end_date_of(path)
 
 
-def run_size(deals: int, n: int, data_dir: Path, threads: int, keep: bool = False) -> dict[str, Any]:
+def copy_raw(source: Path, warehouse: Path) -> None:
+    """``warehouse`` = the raw schemas of ``source`` (a warehouse loaded before; its other schemas dropped)."""
+    shutil.copy(source, warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        schemas = con.execute(
+            "select schema_name from information_schema.schemata "
+            "where catalog_name = current_database() and schema_name not like 'raw\\_%' escape '\\' "
+            "and schema_name not in ('main', 'information_schema', 'pg_catalog')"
+        ).fetchall()
+        for (schema,) in schemas:
+            con.execute(f'drop schema "{schema}" cascade')
+
+
+def run_size(
+    deals: int, n: int, data_dir: Path, threads: int, keep: bool = False, raw_from: Path | None = None
+) -> dict[str, Any]:
     from emulators.truth.mutate import mutate
     from evaluation.load import load_sandbox
 
@@ -198,12 +217,17 @@ def run_size(deals: int, n: int, data_dir: Path, threads: int, keep: bool = Fals
         out[key] = repeat(label, n, fn)
         partial.write_text(json.dumps(out, indent=2))
 
-    say("    raw load without HTTP (fresh DuckDB file each run)")
-    step("raw_load", "raw load", lambda _i: raw_load(crm, wh))
+    if raw_from is None:
+        say("    raw load without HTTP (fresh DuckDB file each run)")
+        step("raw_load", "raw load", lambda _i: raw_load(crm, wh))
+    else:  # the dbt figures only: raw tables as a previous run of this size loaded them
+        say(f"    raw tables copied from {raw_from} (raw load not timed)")
+        copy_raw(raw_from, wh)
+        out["raw_load"] = {"skipped": f"raw tables copied from {raw_from.name}", "runs": n}
 
     dbt(wh, target, as_of, "seed", "--full-refresh")
     say("    dbt build --full-refresh")
-    step("dbt_build", "dbt build", lambda _i: dbt(wh, target, as_of, "build", "--full-refresh"))
+    step("dbt_build", "dbt build", lambda _i: dbt(wh, target, as_of, "build", *PIPELINE_BUILD_ARGS, "--full-refresh"))
     say("    dbt run --full-refresh")
     step("dbt_run", "dbt run", lambda _i: dbt(wh, target, as_of, "run", "--full-refresh"))
     built = work / "built.duckdb"
@@ -226,7 +250,7 @@ def run_size(deals: int, n: int, data_dir: Path, threads: int, keep: bool = Fals
             shutil.copy(built, changed)
             load_sandbox(changed_crm, changed, replace=False)
         shutil.copy(changed, wh)
-        return dbt(wh, target, as_of, "build")
+        return dbt(wh, target, as_of, "build", *PIPELINE_BUILD_ARGS)
 
     step("dbt_build_after_1pct", "build after 1%", after_change)
     out["ratios"] = ratios(out)
@@ -261,11 +285,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sync-sequential", action="store_true", help="also time the one-request-at-a-time sync")
     p.add_argument("--data-dir", type=Path, default=REPO_ROOT / "data" / "bench")
     p.add_argument("--keep", action="store_true", help="keep each size's work folder (warehouse, dbt log)")
+    p.add_argument(
+        "--raw-warehouse",
+        type=Path,
+        help="one size only: take the raw tables from this warehouse (e.g. a --keep run's built.duckdb) "
+        "instead of timing a raw load; its other schemas are dropped",
+    )
     args = p.parse_args(argv)
     args.data_dir.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     say(f"Scale benchmark: sizes {sizes_from(args)}, {args.repeat} run(s) per figure ({load_avg()})")
-    results = [run_size(d, args.repeat, args.data_dir, args.threads, args.keep) for d in sizes_from(args)]
+    if args.raw_warehouse and len(sizes_from(args)) != 1:
+        p.error("--raw-warehouse needs one size (--deals)")
+    results = [
+        run_size(d, args.repeat, args.data_dir, args.threads, args.keep, args.raw_warehouse) for d in sizes_from(args)
+    ]
     sync = None
     if not args.skip_sync:
         from benchmarks.sync_concurrency import DEFAULT_PER_10S, measure

@@ -25,6 +25,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from core.dbt_cli import PIPELINE_BUILD_ARGS
 from core.dbt_cli import run_dbt as run_dbt_cli
 from core.settings import ROOT
 from emulators.truth.generator import SandboxConfig, build_sandbox, end_date_of
@@ -144,6 +145,7 @@ def run_dbt_once(warehouse: Path, as_of: date, slot_dir: Path, exclude: list[str
     """
     target, logs = slot_dir / "target", slot_dir / "logs"
     args = [
+        *PIPELINE_BUILD_ARGS,
         "--target-path",
         str(target),
         "--log-path",

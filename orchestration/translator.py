@@ -76,6 +76,8 @@ def check_description(test: Mapping[str, Any]) -> str:
     name = generic.get("name")
     if name == "not_null":
         return f"{what} is never null."
+    if name == "not_null_columns":
+        return f"None of {', '.join(_quote(c) for c in args.get('column_names') or [])} is ever null."
     if name == "unique":
         return f"{what} is unique: no two rows share it."
     if name == "accepted_values":

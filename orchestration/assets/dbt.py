@@ -19,7 +19,7 @@ from typing import Any
 from dagster import AssetExecutionContext, AssetMaterialization, MetadataValue, Output
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from core.dbt_cli import dbt_env
+from core.dbt_cli import PIPELINE_BUILD_ARGS, dbt_env
 from core.settings import as_of_date, resolve_path
 from orchestration.assets.model_metadata import node_metadata_query, read_metadata
 from orchestration.project import dbt_project
@@ -123,7 +123,7 @@ def warehouse_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, du
     dbt_vars = {"as_of_date": as_of_date().isoformat()}
     context.log.info(f"dbt build with as_of_date={dbt_vars['as_of_date']}")
     with dbt_environment(duckdb.database):
-        invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context)
+        invocation = dbt.cli(["build", *PIPELINE_BUILD_ARGS, "--vars", json.dumps(dbt_vars)], context=context)
     events, failure = [], None
     try:
         events.extend(invocation.stream())

@@ -21,6 +21,8 @@ def test_generic_and_singular_test_descriptions():
         return {"name": "t", "test_metadata": {"name": name, "kwargs": kwargs}}
 
     assert check_description(generic("not_null", column_name="deal_id")) == "`deal_id` is never null."
+    folded = generic("not_null_columns", arguments={"column_names": ["deal_id", "source"]})
+    assert check_description(folded) == "None of `deal_id`, `source` is ever null."
     assert "(`source`, `owner_id`)" in check_description(generic("unique", column_name="source || '|' || owner_id"))
     assert "open, won" in check_description(generic("accepted_values", column_name="outcome", values=["open", "won"]))
     rel = generic("relationships", column_name="deal_id", to="ref('fct_deals')", field="deal_id")

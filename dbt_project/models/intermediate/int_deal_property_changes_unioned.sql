@@ -24,23 +24,44 @@ deals_to_build as (
 
 ),
 
+deals as (
+
+    select deal_id, source, source_deal_id from {{ ref('int_deals_unioned') }}
+    where deal_id in (select deals_to_build.deal_id from deals_to_build)
+
+),
+
+hubspot_deal_ids as (
+
+    select source_deal_id from deals
+    where source = 'hubspot'
+
+),
+
 hubspot_property_changes as (
 
-    select * from {{ ref('stg_hubspot__deal_property_changes') }}
+    -- the deals to build first, then the order: the same `change_sequence` as staging's (one
+    -- property of one deal, oldest first, ties in the API's order) without numbering every
+    -- deal's history on an incremental run
+    select
+        deal_id,
+        source,
+        property_name,
+        property_value,
+        changed_at,
+        row_number() over (
+            partition by deal_id, property_name
+            order by changed_at asc, api_history_index desc
+        ) as change_sequence
+    from {{ ref('stg_hubspot__deal_property_changes') }}
     where property_name in ('amount', 'deal_currency_code', 'closedate')
+        and deal_id in (select hubspot_deal_ids.source_deal_id from hubspot_deal_ids)
 
 ),
 
 pipedrive_property_changes as (
 
     select * from {{ ref('stg_pipedrive__deal_property_changes') }}
-
-),
-
-deals as (
-
-    select deal_id, source, source_deal_id from {{ ref('int_deals_unioned') }}
-    where deal_id in (select deals_to_build.deal_id from deals_to_build)
 
 ),
 

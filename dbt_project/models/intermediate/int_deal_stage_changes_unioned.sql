@@ -22,22 +22,39 @@ deals_to_build as (
 
 ),
 
+deals as (
+
+    select * from {{ ref('int_deals_unioned') }}
+    where deal_id in (select deals_to_build.deal_id from deals_to_build)
+
+),
+
+hubspot_deal_ids as (
+
+    select source_deal_id from deals
+    where source = 'hubspot'
+
+),
+
 hubspot_stage_changes as (
 
-    select * from {{ ref('stg_hubspot__deal_stage_changes') }}
+    -- the deals to build first: staging's `change_sequence` numbers every deal's history, and
+    -- only its order among equal timestamps matters here (the API's order, a larger history
+    -- index is older), so the index stands in for it without the window
+    select
+        deal_id,
+        source,
+        stage_id,
+        changed_at,
+        -1 * api_history_index as change_sequence
+    from {{ ref('stg_hubspot__deal_stage_changes') }}
+    where deal_id in (select hubspot_deal_ids.source_deal_id from hubspot_deal_ids)
 
 ),
 
 pipedrive_stage_changes as (
 
     select * from {{ ref('stg_pipedrive__deal_stage_changes') }}
-
-),
-
-deals as (
-
-    select * from {{ ref('int_deals_unioned') }}
-    where deal_id in (select deals_to_build.deal_id from deals_to_build)
 
 ),
 

@@ -18,6 +18,7 @@ final as (
         property_value as stage_id,
         changed_at,
         change_sequence,
+        api_history_index,
         source_type,
         is_deal_deleted
     from changes
