@@ -18,12 +18,16 @@
     {%- set present = env_var('WAREHOUSE_LAKE_TABLES', '').split(',') -%}
     {%- if execute and lake -%}
         {%- set seen = [] -%}
+        {%- set schemas = [] -%}
         {%- for node in graph.sources.values() -%}
             {%- set relation = node.schema ~ '.' ~ node.identifier -%}
             {%- if relation in present and relation not in seen -%}
                 {%- do seen.append(relation) -%}
                 {%- set path = lake ~ '/' ~ node.schema ~ '/' ~ node.identifier ~ '.parquet' -%}
-                {%- do run_query('create database if not exists ' ~ node.schema) -%}
+                {%- if node.schema not in schemas -%}
+                    {%- do schemas.append(node.schema) -%}
+                    {%- do run_query('create database if not exists ' ~ node.schema) -%}
+                {%- endif -%}
                 {%- do run_query('drop table if exists ' ~ relation) -%}
                 {%- do run_query('create table ' ~ relation ~ " using parquet location '" ~ path ~ "'") -%}
             {%- endif -%}

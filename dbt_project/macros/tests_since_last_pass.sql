@@ -37,6 +37,10 @@
     {%- if not execute or flags.FULL_REFRESH or var('test_all_rows', false) or model.resource_type != 'test' -%}
         {{ return('') }}
     {%- endif -%}
+    {#- no pass log on Spark (`test_passes_logged`): every row, and no relation without a database there -#}
+    {%- if not test_passes_logged() -%}
+        {{ return('') }}
+    {%- endif -%}
     {%- set log = test_passes_relation() -%}
     {%- if adapter.get_relation(database=log.database, schema=log.schema, identifier=log.identifier) is none -%}
         {{ return('') }}
