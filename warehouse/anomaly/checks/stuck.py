@@ -6,6 +6,7 @@ under the step's earlier survival curve, rescaled to the entries' own pace (docs
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -31,6 +32,8 @@ SUBCOHORT_DAYS = 28.0
 """The window's entries are split into two 4-week halves, each with its own pace when it has at
 least SUBCOHORT_MIN_EXITS exits (a season's turn within the window), else the window's pace."""
 SUBCOHORT_MIN_EXITS = 100
+ENTRY_WEEK_DAYS = 7.0
+"""The entry-week scan: the span's entries week by week (a batch moved into the step together)."""
 PACE_BOUNDS = (0.5, 2.0)
 """The pace factor is clipped to this range (a guard against a thin or odd sample)."""
 
@@ -100,14 +103,40 @@ def expected_still_open(ages: np.ndarray, dwell0: np.ndarray, pace: float | np.n
     return float(w.mean()), float(w.var(ddof=1) / n0) if n0 > 1 else 0.0
 
 
-def stuck_count_test(v: Visits, age: float, end: float, window_days: float, baseline_days: float) -> dict[str, Any]:
-    """The open visits that became stuck in the window, i.e. entered in ``[E − age − w, E − age)``
-    and still open at E (past ``age``, at most ``age + w``), against their expected number:
-    ``expected_still_open`` of those entries with the survival of the entries of the
-    ``baseline_days`` before (each followed ≥ age + w days, so S₀ is censoring-free there) and
-    the entries' own pace. Upper tail of the negative binomial with that mean and variance
-    μ + Var μ̂ (Poisson for the count, plus the uncertainty of the baseline's survival);
-    ``min_p``: every entry still open (the power floor)."""
+def count_test(x: int, n: int, mu: float, var_mu: float) -> dict[str, Any]:
+    """A count ``x`` of ``n`` entries still open against its expectation ``mu`` (± ``var_mu``, the
+    expectation's sampling variance): the upper tail of the negative binomial with mean μ and
+    variance μ + Var μ̂ (Poisson for the count, plus the uncertainty of the baseline's survival);
+    ``min_p``: every entry still open (the power floor); ``attainable``: its attainable levels."""
+    size = mu * mu / var_mu if var_mu > 0 else math.inf
+    res: dict[str, Any] = {"value": x, "baseline": mu, "expected": mu, "expected_sd": math.sqrt(var_mu)}
+    res |= {"n": n, "p": 1.0, "min_p": 1.0}
+    if mu <= 0 or not n:
+        return res
+    res["p"] = exact.negbin_sf(x, mu, size)
+    res["min_p"] = exact.negbin_sf(n, mu, size)
+    res["attainable"] = lambda t: exact.attainable_sf(lambda k: exact.negbin_sf(k, mu, size), t, math.floor(mu))
+    return res
+
+
+@dataclass(frozen=True)
+class Span:
+    """The entries that became stuck in the window (entered in ``[E − age − w, E − age)``): their
+    ages at E, dwells as known at E (``inf`` while open) and time scales (pace), and the
+    baseline's dwells (the entries of the ``baseline_days`` before)."""
+
+    ages: np.ndarray
+    dwell: np.ndarray
+    scale: np.ndarray
+    dwell0: np.ndarray
+    mask: np.ndarray
+    """Which visits of the step are the span's entries."""
+    pace: float
+    paces: list[float]
+    baseline_n: int
+
+
+def stuck_span(v: Visits, age: float, end: float, window_days: float, baseline_days: float) -> Span:
     lo, hi = end - age - window_days, end - age
     cur = (v.entered >= lo) & (v.entered < hi)
     base = (v.entered >= lo - baseline_days) & (v.entered < lo)
@@ -121,17 +150,62 @@ def stuck_count_test(v: Visits, age: float, end: float, window_days: float, base
         sub = (ages > age + lo_w) & (ages <= age + lo_w + SUBCOHORT_DAYS)
         paces.append(pace_ratio(d[sub], d0, age, min_exits=SUBCOHORT_MIN_EXITS, fallback=pace))
         scale[sub] = paces[-1]
-    mu, var_mu = expected_still_open(ages, d0, scale)
-    x, n = int(np.isinf(d).sum()), int(cur.sum())
-    size = mu * mu / var_mu if var_mu > 0 else math.inf
-    res: dict[str, Any] = {"value": x, "baseline": mu, "expected": mu, "expected_sd": math.sqrt(var_mu)}
-    res |= {"n": n, "baseline_n": int(base.sum()), "pace": pace, "pace_by_half": paces, "p": 1.0, "min_p": 1.0}
-    if mu <= 0 or not n or len(d0) < PACE_MIN_EXITS:
-        return res
-    res["p"] = exact.negbin_sf(x, mu, size)
-    res["min_p"] = exact.negbin_sf(n, mu, size)
-    res["attainable"] = lambda t: exact.attainable_sf(lambda k: exact.negbin_sf(k, mu, size), t, math.floor(mu))
+    return Span(ages, d, scale, d0, cur, pace, paces, int(base.sum()))
+
+
+def span_count_test(sp: Span, sel: np.ndarray | None = None) -> dict[str, Any]:
+    """`count_test` of the span's entries (or those selected by ``sel``): how many are still open
+    against ``expected_still_open`` of their ages."""
+    sel = np.ones(len(sp.ages), dtype=bool) if sel is None else sel
+    mu, var_mu = expected_still_open(sp.ages[sel], sp.dwell0, sp.scale[sel])
+    res = count_test(int(np.isinf(sp.dwell[sel]).sum()), int(sel.sum()), mu, var_mu)
+    if len(sp.dwell0) < PACE_MIN_EXITS:
+        res |= {"p": 1.0, "min_p": 1.0}
+        res.pop("attainable", None)
     return res
+
+
+def stuck_count_test(v: Visits, age: float, end: float, window_days: float, baseline_days: float) -> dict[str, Any]:
+    """The open visits that became stuck in the window, i.e. entered in ``[E − age − w, E − age)``
+    and still open at E (past ``age``, at most ``age + w``), against their expected number:
+    ``expected_still_open`` of those entries with the survival of the entries of the
+    ``baseline_days`` before (each followed ≥ age + w days, so S₀ is censoring-free there) and
+    the entries' own pace, tested by `count_test`."""
+    sp = stuck_span(v, age, end, window_days, baseline_days)
+    res = span_count_test(sp)
+    return res | {"baseline_n": sp.baseline_n, "pace": sp.pace, "pace_by_half": sp.paces}
+
+
+def entry_week_tests(sp: Span, age: float, end: float, window_days: float) -> list[dict[str, Any]]:
+    """The same count, entry week by entry week of the span (week 0: the entries that became stuck
+    in the last 7 days): a batch moved into the step together (an import, a bulk edit) and left
+    there shows as one week of entries that all stayed, long before it moves the 8-week count.
+    Each week is tested against its own entries' expectation; ``entered_from``/``entered_to``
+    (ISO dates) name the week."""
+    out = []
+    for k in range(int(window_days // ENTRY_WEEK_DAYS)):
+        a_lo, a_hi = age + ENTRY_WEEK_DAYS * k, age + ENTRY_WEEK_DAYS * (k + 1)
+        sel = (sp.ages > a_lo) & (sp.ages <= a_hi)
+        res = span_count_test(sp, sel)
+        res["open_in_week"] = sel & np.isinf(sp.dwell)  # which of the span's entries (not metadata)
+        res["entered_from"] = to_datetime(end - a_hi).date().isoformat()
+        res["entered_to"] = to_datetime(end - a_lo).date().isoformat()
+        out.append(res)
+    return out
+
+
+def _week_findings(v: Visits, sp: Span, step: str, age: float, end: float) -> dict[str, dict[str, Any]]:
+    """The entry-week tests of one step, keyed ``step:entry week k`` (1: the newest; dates in the metadata),
+    with the ids of
+    its still-open entries (oldest first)."""
+    out = {}
+    ids, entered = v.deal_id[sp.mask], v.entered[sp.mask]
+    for res in entry_week_tests(sp, age, end, STUCK_WINDOW_DAYS):
+        key = f"{step}:entry week {len(out) + 1}"
+        sel = res.pop("open_in_week")
+        out[key] = {"segment": key, **res, "stuck_after_days": age}
+        out[key]["sample_ids"] = [str(d) for d in ids[sel][np.argsort(entered[sel])][:SAMPLE_SIZE]]
+    return out
 
 
 def stuck_deals(con: duckdb.DuckDBPyConnection, as_of_date: date) -> CheckOutcome:
@@ -139,6 +213,7 @@ def stuck_deals(con: duckdb.DuckDBPyConnection, as_of_date: date) -> CheckOutcom
     end = end_of(as_of_date)
     w_lo = end - STUCK_WINDOW_DAYS
     findings: dict[str, dict[str, Any]] = {}
+    weeks: dict[str, dict[str, Any]] = {}
     for step in OPEN_DEAL_STEPS:
         v = visits.of_step(step)
         median = before_tested_dwell(v, end)
@@ -151,7 +226,9 @@ def stuck_deals(con: duckdb.DuckDBPyConnection, as_of_date: date) -> CheckOutcom
             findings[step] = {**base, "p": 1.0, "min_p": 1.0, "note": "no usual dwell (too few completed visits)"}
             continue
         age = STUCK_MULTIPLE * median
-        res = stuck_count_test(v, age, end, STUCK_WINDOW_DAYS, EXPOSURE_BASELINE_DAYS)
+        sp = stuck_span(v, age, end, STUCK_WINDOW_DAYS, EXPOSURE_BASELINE_DAYS)
+        res = span_count_test(sp) | {"baseline_n": sp.baseline_n, "pace": sp.pace, "pace_by_half": sp.paces}
+        weeks |= _week_findings(v, sp, step, age, end)
         open_age = end - v.entered
         stuck = np.isnan(v.exited) & (open_age > age)
         counted = stuck & (open_age <= age + STUCK_WINDOW_DAYS)  # the tested count's deals
@@ -169,14 +246,21 @@ def stuck_deals(con: duckdb.DuckDBPyConnection, as_of_date: date) -> CheckOutcom
             "counted_ids": [str(d) for d in v.deal_id[counted][np.argsort(v.entered[counted])][:SAMPLE_SIZE]],
         }
     flagged = decide_family(findings, ALPHA)
-    headline = "; ".join(
+    week_flagged = decide_family(weeks, ALPHA) if weeks else []
+    parts = [
         f"{s}: {findings[s]['value']} open deals became stuck there (past {findings[s]['stuck_after_days']:.0f} "
         f"days) in the last {STUCK_WINDOW_DAYS} days, {findings[s]['expected']:.1f} expected "
         f"(p={findings[s]['p']:.1e}); {findings[s]['open_stuck_now']} open deals are past "
         f"{findings[s]['stuck_after_days']:.0f} days in total"
         for s in flagged
-    )
-    return exact_outcome(SPEC, findings, flagged, headline, ALPHA)
+    ]
+    parts += [
+        f"a batch left stuck in {k.split(':')[0]}: {weeks[k]['value']} of the {weeks[k]['n']} deals that entered it "
+        f"{weeks[k]['entered_from']}..{weeks[k]['entered_to']} are still there (past "
+        f"{weeks[k]['stuck_after_days']:.0f} days), {weeks[k]['expected']:.1f} expected (p={weeks[k]['p']:.1e})"
+        for k in week_flagged
+    ]
+    return exact_outcome(SPEC, findings | weeks, flagged + week_flagged, "; ".join(parts), ALPHA)
 
 
 SPEC = CheckSpec(
@@ -187,6 +271,7 @@ SPEC = CheckSpec(
     f"oldest first); tested as the count of those that became stuck in the last {STUCK_WINDOW_DAYS} days vs "
     f"the count expected from the same entries under the survival of the {EXPOSURE_BASELINE_DAYS} days of "
     f"entries before, at their own pace (negative-binomial tail: Poisson plus the uncertainty of that expectation; Holm, "
-    f"alpha {ALPHA}).",
+    f"alpha {ALPHA}); and entry week by entry week of those {STUCK_WINDOW_DAYS} days (a batch moved in together and "
+    f"left there; its own Holm family over steps x weeks, alpha {ALPHA}).",
     stuck_deals,
 )
