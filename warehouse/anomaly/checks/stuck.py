@@ -177,8 +177,8 @@ def stuck_count_test(v: Visits, age: float, end: float, window_days: float, base
 
 
 def entry_week_tests(sp: Span, age: float, end: float, window_days: float) -> list[dict[str, Any]]:
-    """The same count, entry week by entry week of the span (week 0: the entries that became stuck
-    in the last 7 days): a batch moved into the step together (an import, a bulk edit) and left
+    """The same count, entry week by entry week of the span (the first: the entries that became
+    stuck in the last 7 days): a batch moved into the step together (an import, a bulk edit) and left
     there shows as one week of entries that all stayed, long before it moves the 8-week count.
     Each week is tested against its own entries' expectation; ``entered_from``/``entered_to``
     (ISO dates) name the week."""
@@ -195,9 +195,8 @@ def entry_week_tests(sp: Span, age: float, end: float, window_days: float) -> li
 
 
 def _week_findings(v: Visits, sp: Span, step: str, age: float, end: float) -> dict[str, dict[str, Any]]:
-    """The entry-week tests of one step, keyed ``step:entry week k`` (1: the newest; dates in the metadata),
-    with the ids of
-    its still-open entries (oldest first)."""
+    """The entry-week tests of one step, keyed ``step:entry week k`` (1: the newest; its dates in
+    ``entered_from``/``entered_to``), with the ids of its still-open entries (oldest first)."""
     out = {}
     ids, entered = v.deal_id[sp.mask], v.entered[sp.mask]
     for res in entry_week_tests(sp, age, end, STUCK_WINDOW_DAYS):
