@@ -11,7 +11,14 @@ import pytest
 from scipy import stats as sps
 
 from warehouse.anomaly.checks.base import decide_family
-from warehouse.anomaly.checks.stuck import expected_still_open, pace_ratio, stuck_count_test
+from warehouse.anomaly.checks.stuck import (
+    entry_week_tests,
+    expected_still_open,
+    pace_ratio,
+    span_count_test,
+    stuck_count_test,
+    stuck_span,
+)
 from warehouse.anomaly.checks.visits import Visits
 from warehouse.anomaly.thresholds import NOT_ENOUGH_DATA
 
@@ -120,3 +127,43 @@ def test_a_batch_left_behind_is_flagged_and_a_tiny_step_has_no_power():
     assert decide_family(tests, 0.002) == ["negotiation"]
     assert tests["negotiation"]["value"] >= 50 + 0.5 * tests["negotiation"]["expected"]
     assert tests["presentation"]["status"] == NOT_ENOUGH_DATA
+
+
+def test_entry_weeks_partition_the_span_and_each_is_a_count_against_its_own_expectation():
+    rows = _step(7, 6.0)
+    v = _visits(rows)
+    sp = stuck_span(v, AGE, END, WINDOW, BASELINE)
+    weeks = entry_week_tests(sp, AGE, END, WINDOW)
+    assert len(weeks) == 8
+    whole = span_count_test(sp)
+    assert sum(w["n"] for w in weeks) == whole["n"] and sum(w["value"] for w in weeks) == whole["value"]
+    assert sum(w["expected"] for w in weeks) == pytest.approx(whole["expected"], rel=1e-9)
+    for k, w in enumerate(weeks):  # by hand: entries aged (AGE + 7k, AGE + 7(k + 1)] at END
+        sel = [(e, x) for e, x in rows if AGE + 7 * k < END - e <= AGE + 7 * (k + 1)]
+        assert w["n"] == len(sel) and w["value"] == sum(x is None for _, x in sel)
+        assert w["open_in_week"].sum() == w["value"]
+        size = w["expected"] ** 2 / w["expected_sd"] ** 2
+        dist = sps.nbinom(size, size / (size + w["expected"]))
+        assert w["p"] == pytest.approx(dist.sf(w["value"] - 1), rel=1e-7)
+    assert weeks[0]["entered_to"] > weeks[-1]["entered_from"]  # the first week is the newest
+
+
+def test_a_batch_moved_in_together_and_left_there_is_one_entry_week_that_stayed():
+    rows = _step(8, 20.0)
+    clean = {f"negotiation:entry week {k + 1}": w for k, w in enumerate(_weeks(rows))}
+    assert decide_family(clean, 0.002) == []
+    day = END - AGE - 17.3  # 20 deals moved into the step on one day, 17 days after it they crossed 5 x m
+    batch = rows + [(day + 0.01 * i, None) for i in range(20)]
+    tests = {f"negotiation:entry week {k + 1}": w for k, w in enumerate(_weeks(batch))}
+    whole = {"negotiation": stuck_count_test(_visits(batch), AGE, END, WINDOW, BASELINE)}
+    assert decide_family(tests, 0.002) == ["negotiation:entry week 3"]
+    assert tests["negotiation:entry week 3"]["value"] >= 20
+    assert tests["negotiation:entry week 3"]["p"] < 1e-3 * whole["negotiation"]["p"]  # sharper than the 8 weeks
+
+
+def _weeks(rows):
+    sp = stuck_span(_visits(rows), AGE, END, WINDOW, BASELINE)
+    out = entry_week_tests(sp, AGE, END, WINDOW)
+    for w in out:
+        w.pop("open_in_week")
+    return out
