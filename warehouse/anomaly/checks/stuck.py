@@ -5,6 +5,7 @@ under the step's earlier survival curve, rescaled to the entries' own pace (docs
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from datetime import date
@@ -115,7 +116,8 @@ def count_test(x: int, n: int, mu: float, var_mu: float) -> dict[str, Any]:
         return res
     res["p"] = exact.negbin_sf(x, mu, size)
     res["min_p"] = exact.negbin_sf(n, mu, size)
-    res["attainable"] = lambda t: exact.attainable_sf(lambda k: exact.negbin_sf(k, mu, size), t, math.floor(mu))
+    sf = functools.lru_cache(maxsize=None)(lambda k: exact.negbin_sf(k, mu, size))  # searched once per level
+    res["attainable"] = lambda t: exact.attainable_sf(sf, t, math.floor(mu))
     return res
 
 
