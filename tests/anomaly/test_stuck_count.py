@@ -12,6 +12,7 @@ from scipy import stats as sps
 
 from warehouse.anomaly.checks.base import decide_family
 from warehouse.anomaly.checks.stuck import (
+    WEEK_MIN_SUPPORT,
     entry_week_tests,
     expected_still_open,
     pace_ratio,
@@ -137,11 +138,17 @@ def test_entry_weeks_partition_the_span_and_each_is_a_count_against_its_own_expe
     assert len(weeks) == 8
     whole = span_count_test(sp)
     assert sum(w["n"] for w in weeks) == whole["n"] and sum(w["value"] for w in weeks) == whole["value"]
-    assert sum(w["expected"] for w in weeks) == pytest.approx(whole["expected"], rel=1e-9)
+    n0 = len(sp.dwell0)
+    # Jeffreys' half-count prior: half a baseline visit outlasting every age, half leaving at once
+    plain = sum(w["expected"] * (n0 + 1) - 0.5 * w["n"] for w in weeks) / n0
+    assert plain == pytest.approx(whole["expected"], rel=1e-9)
     for k, w in enumerate(weeks):  # by hand: entries aged (AGE + 7k, AGE + 7(k + 1)] at END
         sel = [(e, x) for e, x in rows if AGE + 7 * k < END - e <= AGE + 7 * (k + 1)]
         assert w["n"] == len(sel) and w["value"] == sum(x is None for _, x in sel)
         assert w["open_in_week"].sum() == w["value"]
+        youngest = min((END - e) / sp.scale[0] for e, _ in sel) if sp.scale.min() == sp.scale.max() else None
+        if youngest is not None:
+            assert w["support"] == int((sp.dwell0 > youngest).sum()) >= WEEK_MIN_SUPPORT
         size = w["expected"] ** 2 / w["expected_sd"] ** 2
         dist = sps.nbinom(size, size / (size + w["expected"]))
         assert w["p"] == pytest.approx(dist.sf(w["value"] - 1), rel=1e-7)
@@ -163,6 +170,23 @@ def test_a_batch_moved_in_together_and_left_there_is_one_entry_week_that_stayed(
 
 def _weeks(rows):
     sp = stuck_span(_visits(rows), AGE, END, WINDOW, BASELINE)
+    out = entry_week_tests(sp, AGE, END, WINDOW)
+    for w in out:
+        w.pop("open_in_week")
+    return out
+
+
+def test_an_entry_week_whose_ages_no_baseline_visit_reached_has_not_enough_data():
+    rows = [(END - 400 + 0.5 * i, END - 400 + 0.5 * i + 3.0) for i in range(600)]  # baseline: all leave in 3 days
+    rows += [(END - AGE - 3.0 - 0.1 * i, None) for i in range(3)]  # three entries still open
+    sp = stuck_span(_visits(rows), AGE, END, WINDOW, BASELINE)
+    weeks = {f"negotiation:entry week {k + 1}": w for k, w in enumerate(_weeks_of(sp))}
+    assert weeks["negotiation:entry week 1"]["support"] == 0 and weeks["negotiation:entry week 1"]["value"] == 3
+    decide_family(weeks, 0.002)
+    assert weeks["negotiation:entry week 1"]["status"] == NOT_ENOUGH_DATA
+
+
+def _weeks_of(sp):
     out = entry_week_tests(sp, AGE, END, WINDOW)
     for w in out:
         w.pop("open_in_week")

@@ -35,6 +35,9 @@ least SUBCOHORT_MIN_EXITS exits (a season's turn within the window), else the wi
 SUBCOHORT_MIN_EXITS = 100
 ENTRY_WEEK_DAYS = 7.0
 """The entry-week scan: the span's entries week by week (a batch moved into the step together)."""
+WEEK_MIN_SUPPORT = 5
+"""An entry week is tested only when at least this many baseline visits outlast its youngest age
+(else 'not enough data'): what is usual at those ages must rest on more than one or two visits."""
 PACE_BOUNDS = (0.5, 2.0)
 """The pace factor is clipped to this range (a guard against a thin or odd sample)."""
 
@@ -104,6 +107,23 @@ def expected_still_open(ages: np.ndarray, dwell0: np.ndarray, pace: float | np.n
     return float(w.mean()), float(w.var(ddof=1) / n0) if n0 > 1 else 0.0
 
 
+def expected_still_open_jeffreys(ages: np.ndarray, dwell0: np.ndarray, pace: float | np.ndarray) -> tuple[float, float]:
+    """`expected_still_open` with Jeffreys' half-count prior on each age's survival: the baseline
+    gets half a visit that outlasts every age and half a visit that leaves at once (S₀(a) =
+    (k + ½) / (n₀ + 1) where k of n₀ outlast a), so a tail that one or no baseline visit reached
+    is not taken for certainty. For the entry-week tests, whose few ages rest on a handful of
+    baseline visits (the 8-week count averages that noise out)."""
+    n0 = len(dwell0)
+    if not n0 or not len(ages):
+        return 0.0, 0.0
+    w = np.searchsorted(np.sort(ages / pace), dwell0, side="left").astype(float)
+    w = np.concatenate([w, [float(len(ages)), 0.0]])
+    weights = np.concatenate([np.ones(n0), [0.5, 0.5]])
+    mean = float(np.average(w, weights=weights))
+    var = float(np.average((w - mean) ** 2, weights=weights)) * (n0 + 1) / n0 if n0 > 1 else mean * mean
+    return mean, var / (n0 + 1)
+
+
 def count_test(x: int, n: int, mu: float, var_mu: float) -> dict[str, Any]:
     """A count ``x`` of ``n`` entries still open against its expectation ``mu`` (± ``var_mu``, the
     expectation's sampling variance): the upper tail of the negative binomial with mean μ and
@@ -155,12 +175,18 @@ def stuck_span(v: Visits, age: float, end: float, window_days: float, baseline_d
     return Span(ages, d, scale, d0, cur, pace, paces, int(base.sum()))
 
 
-def span_count_test(sp: Span, sel: np.ndarray | None = None) -> dict[str, Any]:
+def span_count_test(sp: Span, sel: np.ndarray | None = None, *, prior: bool = False) -> dict[str, Any]:
     """`count_test` of the span's entries (or those selected by ``sel``): how many are still open
-    against ``expected_still_open`` of their ages."""
+    against ``expected_still_open`` of their ages (``prior``: `expected_still_open_jeffreys`)."""
     sel = np.ones(len(sp.ages), dtype=bool) if sel is None else sel
-    mu, var_mu = expected_still_open(sp.ages[sel], sp.dwell0, sp.scale[sel])
+    expect = expected_still_open_jeffreys if prior else expected_still_open
+    mu, var_mu = expect(sp.ages[sel], sp.dwell0, sp.scale[sel])
     res = count_test(int(np.isinf(sp.dwell[sel]).sum()), int(sel.sum()), mu, var_mu)
+    if prior:  # the baseline visits the expectation rests on: those outlasting the youngest age
+        res["support"] = int((sp.dwell0 > (sp.ages[sel] / sp.scale[sel]).min()).sum()) if sel.any() else 0
+        if res["support"] < WEEK_MIN_SUPPORT:
+            res |= {"p": 1.0, "min_p": 1.0}
+            res.pop("attainable", None)
     if len(sp.dwell0) < PACE_MIN_EXITS:
         res |= {"p": 1.0, "min_p": 1.0}
         res.pop("attainable", None)
@@ -188,7 +214,7 @@ def entry_week_tests(sp: Span, age: float, end: float, window_days: float) -> li
     for k in range(int(window_days // ENTRY_WEEK_DAYS)):
         a_lo, a_hi = age + ENTRY_WEEK_DAYS * k, age + ENTRY_WEEK_DAYS * (k + 1)
         sel = (sp.ages > a_lo) & (sp.ages <= a_hi)
-        res = span_count_test(sp, sel)
+        res = span_count_test(sp, sel, prior=True)
         res["open_in_week"] = sel & np.isinf(sp.dwell)  # which of the span's entries (not metadata)
         res["entered_from"] = to_datetime(end - a_hi).date().isoformat()
         res["entered_to"] = to_datetime(end - a_lo).date().isoformat()
