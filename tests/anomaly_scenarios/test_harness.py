@@ -94,3 +94,15 @@ def test_one_small_seed_runs_every_scenario() -> None:
             assert r.detected(e.label, e.scenario), (e.label, r.fired[e.label])
     assert "quarantined_records" not in r.fired["clean"]
     assert r.deals > 250 and r.visits > r.deals
+
+
+def test_the_report_lists_only_the_effects_run() -> None:
+    stuck = [e for e in ALL_EFFECTS if e.scenario == "stuck_deals"]
+    checks = [*FAST_CHECKS, "quarantined_records"]
+    fired: dict[str, list[str]] = {"clean": [], stuck[0].label: [], stuck[1].label: ["stuck_deals"]}
+    f = figures(
+        [SeedResult("300", 1, fired=fired, checks_run=checks)], ["300"], 1.0, 1
+    )  # a --scenarios stuck_deals run
+    assert list(f["power"]) == [e.label for e in stuck]
+    assert f["power"][stuck[1].label]["300"] == {"detected": 1, "seeds": 1}
+    assert "50 deals stuck" in render(f) and "bulk edit" not in render(f)
