@@ -222,7 +222,9 @@ def entry_week_tests(sp: Span, age: float, end: float, window_days: float) -> li
     return out
 
 
-def _week_findings(v: Visits, sp: Span, step: str, age: float, end: float) -> dict[str, dict[str, Any]]:
+def _week_findings(
+    v: Visits, sp: Span, step: str, age: float, end: float, window: dict[str, str]
+) -> dict[str, dict[str, Any]]:
     """The entry-week tests of one step, keyed ``step:entry week k`` (1: the newest; its dates in
     ``entered_from``/``entered_to``), with the ids of its still-open entries (oldest first)."""
     out = {}
@@ -230,7 +232,7 @@ def _week_findings(v: Visits, sp: Span, step: str, age: float, end: float) -> di
     for res in entry_week_tests(sp, age, end, STUCK_WINDOW_DAYS):
         key = f"{step}:entry week {len(out) + 1}"
         sel = res.pop("open_in_week")
-        out[key] = {"segment": key, **res, "stuck_after_days": age}
+        out[key] = {"segment": key, **window, **res, "stuck_after_days": age}
         out[key]["sample_ids"] = [str(d) for d in ids[sel][np.argsort(entered[sel])][:SAMPLE_SIZE]]
     return out
 
@@ -255,7 +257,7 @@ def stuck_deals(con: duckdb.DuckDBPyConnection, as_of_date: date) -> CheckOutcom
         age = STUCK_MULTIPLE * median
         sp = stuck_span(v, age, end, STUCK_WINDOW_DAYS, EXPOSURE_BASELINE_DAYS)
         res = span_count_test(sp) | {"baseline_n": sp.baseline_n, "pace": sp.pace, "pace_by_half": sp.paces}
-        weeks |= _week_findings(v, sp, step, age, end)
+        weeks |= _week_findings(v, sp, step, age, end, {k: base[k] for k in ("window_start", "window_end")})
         open_age = end - v.entered
         stuck = np.isnan(v.exited) & (open_age > age)
         counted = stuck & (open_age <= age + STUCK_WINDOW_DAYS)  # the tested count's deals
