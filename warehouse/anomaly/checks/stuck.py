@@ -227,7 +227,7 @@ def _week_findings(
 ) -> dict[str, dict[str, Any]]:
     """The entry-week tests of one step, keyed ``step:entry week k`` (1: the newest; its dates in
     ``entered_from``/``entered_to``), with the ids of its still-open entries (oldest first)."""
-    out = {}
+    out: dict[str, dict[str, Any]] = {}
     ids, entered = v.deal_id[sp.mask], v.entered[sp.mask]
     for res in entry_week_tests(sp, age, end, STUCK_WINDOW_DAYS):
         key = f"{step}:entry week {len(out) + 1}"
