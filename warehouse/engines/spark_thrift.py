@@ -89,7 +89,7 @@ def thrift_server(
 ) -> Iterator[ThriftServer]:
     """Start the server (its own process group), wait until it accepts connections, stop it at exit."""
     work = work.resolve()
-    work.mkdir(parents=True, exist_ok=True)
+    (work / "spark-warehouse").mkdir(parents=True, exist_ok=True)  # Derby's log goes there
     port = port or free_port()
     home = spark_home()
     env = {k: v for k, v in os.environ.items() if not is_secret_env(k)}
