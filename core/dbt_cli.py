@@ -12,7 +12,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from core.settings import DBT_PROJECT_DIR, spark_lake_dir, spark_warehouse_dir, warehouse_target
+from core.settings import DBT_PROJECT_DIR, resolve_path, spark_lake_dir, spark_warehouse_dir, warehouse_target
 from core.sources import is_secret_env
 
 # dbt scrubs the values of DBT_ENV_SECRET_* variables from its logs and refuses them outside
@@ -49,6 +49,10 @@ def dbt_env(warehouse: Path | str | None = None, base: Mapping[str, str] | None 
         lake = spark_lake_dir()
         env["WAREHOUSE_LAKE_DIR"] = str(lake)
         env["WAREHOUSE_LAKE_TABLES"] = ",".join(lake_tables(lake))
+        from warehouse.engines.spark_conf import session_conf_json
+
+        thrift = bool(source.get("SPARK_THRIFT_HOST"))
+        env["SPARK_SESSION_CONF"] = session_conf_json(resolve_path(env["SPARK_WAREHOUSE_DIR"]), thrift)
     return env
 
 

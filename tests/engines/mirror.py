@@ -14,17 +14,19 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import os
-import resource
 import subprocess
 import sys
+import threading
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from core.dbt_cli import dbt_command, dbt_env
+from core.dbt_cli import PIPELINE_BUILD_ARGS, dbt_command, dbt_env
 from core.settings import DBT_PROJECT_DIR
 from tests.engines.compare import compare_schemas
 
@@ -95,22 +97,16 @@ def copy_raw_to_postgres(duck: Path) -> int:
 
 
 def spark_session():  # noqa: ANN201
-    """A local Spark session with the dbt profile's warehouse and metastore settings."""
+    """A local Spark session with the dbt profile's settings (warehouse/engines/spark_conf.py)."""
     from pyspark.sql import SparkSession
 
-    d = os.environ.get("SPARK_WAREHOUSE_DIR", str(Path("data/spark-warehouse").resolve()))
-    return (
-        SparkSession.builder.master(os.environ.get("SPARK_MASTER", "local[2]"))
-        .enableHiveSupport()
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.sql.warehouse.dir", d)
-        .config("spark.hadoop.javax.jdo.option.ConnectionURL", f"jdbc:derby:;databaseName={d}/metastore_db;create=true")
-        .config("spark.driver.extraJavaOptions", f"-Dderby.stream.error.file={d}/derby.log -Duser.timezone=UTC")
-        .getOrCreate()
-    )
+    from core.settings import spark_warehouse_dir
+    from warehouse.engines.spark_conf import session_conf
+
+    builder = SparkSession.builder.enableHiveSupport()
+    for key, value in session_conf(spark_warehouse_dir(), thrift=False).items():
+        builder = builder.config(key, value)
+    return builder.getOrCreate()
 
 
 def copy_raw_to_spark(duck: Path, lake: Path) -> int:
@@ -188,24 +184,103 @@ def _postmaster_pid(pg_data: Path | None) -> int | None:
     return int((pg_data / "postmaster.pid").read_text().split()[0])
 
 
+def _descendants(root: int) -> list[int]:
+    """``root`` and every process below it (from /proc's parent links)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
+def _own_cpu(pid: int) -> float:
+    """CPU seconds of one process itself (utime + stime), 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _sample_tree_cpu(
+    root: int, seen: dict[int, float], loads: list[float], stop: threading.Event, every_s: float = 2.0
+) -> None:
+    """Until ``stop``: the last CPU seconds seen of each process of ``root``'s tree (Spark's JVM
+    is a child of dbt that dbt never reaps, so RUSAGE_CHILDREN misses it), and the load average."""
+    while not stop.is_set():
+        loads.append(os.getloadavg()[0])
+        for pid in _descendants(root):
+            cpu = _own_cpu(pid)
+            if cpu:
+                seen[pid] = max(cpu, seen.get(pid, 0.0))
+        stop.wait(every_s)
+
+
 def dbt_build(target: str, *args: str, pg_data: Path | None = None) -> dict[str, float]:
-    """`dbt build` on ``target``: exit code, wall seconds, CPU seconds of dbt's process and, given
-    the server's data directory, of the PostgreSQL server (the cost a DuckDB build has in-process)."""
+    """`dbt build` on ``target``: exit code, wall seconds, CPU seconds of dbt's process tree (on
+    Spark the JVM: sampled every 2 s, so the last 2 s of a process are missed), the load average
+    and, given the server's data directory, the PostgreSQL server's CPU (the cost a DuckDB build
+    has in-process)."""
     env = dbt_env()
     env["DBT_TARGET"] = target
     server = _postmaster_pid(pg_data)
     server_before = _cpu_of(server) if server else 0.0
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    load_before = os.getloadavg()[0]
     started = time.monotonic()
-    rc = subprocess.run(
-        dbt_command("build", "--target", target, *args), env=env, cwd=DBT_PROJECT_DIR, check=False
-    ).returncode
+    proc = subprocess.Popen(dbt_command("build", "--target", target, *args), env=env, cwd=DBT_PROJECT_DIR)
+    seen: dict[int, float] = {}
+    loads: list[float] = []
+    stop = threading.Event()
+    sampler = threading.Thread(target=_sample_tree_cpu, args=(proc.pid, seen, loads, stop), daemon=True)
+    sampler.start()
+    _, status, usage = os.wait4(proc.pid, 0)
     wall = time.monotonic() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    out = {"exit": rc, "wall_s": wall, "dbt_cpu_s": after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime}
+    stop.set()
+    sampler.join()
+    dbt_cpu = usage.ru_utime + usage.ru_stime  # dbt and the children it reaped
+    others = sum(cpu for pid, cpu in seen.items() if pid != proc.pid)
+    out = {"exit": os.waitstatus_to_exitcode(status), "wall_s": wall, "dbt_cpu_s": dbt_cpu}
+    out["tree_cpu_s"] = max(dbt_cpu, seen.get(proc.pid, 0.0)) + others  # may count a reaped child twice
+    out["load_before"], out["load_min"], out["load_max"] = load_before, min(loads or [0]), max(loads or [0])
     if server:
         out["server_cpu_s"] = _cpu_of(server) - server_before
     return out
+
+
+def load_sandbox_raw(deals: int, duck: Path) -> str:
+    """The generator's sandbox of ``deals`` (make bench's, cached under data/bench) synced into
+    ``duck`` without HTTP (evaluation/load.py), unless ``duck`` exists. Its as_of_date."""
+    from benchmarks.scale_bench import sandbox_for
+    from core.settings import resolve_path
+    from evaluation.load import load_sandbox
+
+    crm, as_of = sandbox_for(deals, resolve_path("data/bench"))
+    if not duck.exists():
+        started, cpu = time.monotonic(), time.process_time()
+        report = load_sandbox(crm, duck)
+        print(
+            f"raw load of {deals:,} deals: {time.monotonic() - started:.0f} s wall, {time.process_time() - cpu:.0f} s CPU"
+        )
+        print(f"  {report.records}", flush=True)
+    return as_of.isoformat()
+
+
+def node_summary(results: Path, slowest: int = 8) -> str:
+    """Nodes by resource type and status, and the slowest nodes, from dbt's run_results.json."""
+    rows = json.loads(results.read_text())["results"]
+    counts = Counter((r["unique_id"].split(".")[0], r["status"]) for r in rows)
+    lines = [f"{len(rows)} nodes: " + ", ".join(f"{n} {kind} {status}" for (kind, status), n in sorted(counts.items()))]
+    for r in sorted(rows, key=lambda r: -r["execution_time"])[:slowest]:
+        lines.append(f"  {r['execution_time']:8.1f} s  {r['status']:<6} {r['unique_id']}")
+    return "\n".join(lines)
 
 
 def main(argv: list[str]) -> int:
@@ -216,7 +291,18 @@ def main(argv: list[str]) -> int:
     p.add_argument("--skip-load", action="store_true")
     p.add_argument("--skip-build", action="store_true")
     p.add_argument("--pg-data", type=Path, help="the server's data directory: also report its CPU")
+    p.add_argument("--pipeline", action="store_true", help="build as the pipeline does (no dbt unit tests)")
+    p.add_argument("--target-path", type=Path, default=DBT_PROJECT_DIR / "target", help="dbt's target folder")
+    p.add_argument("--no-compare", action="store_true", help="skip the mart comparison (e.g. no DuckDB marts)")
+    p.add_argument(
+        "--deals",
+        type=int,
+        help="first load the generator's sandbox of this size (contacts = deals, as make bench) into --duckdb "
+        "without HTTP, unless that file exists; --as-of-date becomes the sandbox's last day",
+    )
     a = p.parse_args(argv)
+    if a.deals:
+        a.as_of_date = load_sandbox_raw(a.deals, a.duckdb)
     os.environ["WAREHOUSE_TARGET"] = a.engine  # dbt_env: the engine's variables (Spark: the lake)
     if not a.skip_load:
         started = time.monotonic()
@@ -228,14 +314,14 @@ def main(argv: list[str]) -> int:
             n = copy_raw_to_spark(a.duckdb, spark_lake_dir())
         print(f"copied {n} raw rows to {a.engine} in {time.monotonic() - started:.1f}s")
     if not a.skip_build:
-        load = os.getloadavg()
-        cost = dbt_build(a.engine, "--vars", f"{{as_of_date: '{a.as_of_date}'}}", pg_data=a.pg_data)
+        args = ["--vars", f"{{as_of_date: '{a.as_of_date}'}}", *(PIPELINE_BUILD_ARGS if a.pipeline else ())]
+        args += ["--target-path", str(a.target_path.resolve())]
+        cost = dbt_build(a.engine, *args, pg_data=a.pg_data)
         figures = ", ".join(f"{k} {v:.1f}" for k, v in cost.items() if k != "exit")
-        print(f"dbt build --target {a.engine}: exit {cost['exit']:.0f}; {figures}")
-        print(
-            f"load average before {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, after",
-            *map("{:.2f}".format, os.getloadavg()),
-        )
+        print(f"dbt build --target {a.engine}: exit {cost['exit']:.0f}; {figures}", flush=True)
+        print(node_summary(a.target_path / "run_results.json"), flush=True)
+    if a.no_compare:
+        return 0
     left = read_duckdb(a.duckdb)
     right = read_postgres() if a.engine == "postgres" else read_spark()
     diffs = compare_schemas(left, right, right_name=a.engine, ignore=IGNORED_COLUMNS)

@@ -8,7 +8,9 @@ equal the engine's tables; neither the API token nor PGPASSWORD appears in the e
 the published files, the run's output, the Dagster log or dbt's target/ and logs/.
 
 Markers: `engines` plus `postgres` (in `make test`: a throwaway server, ~4 min of one worker) or
-`spark` (`make test-spark`, its own CI step).
+`spark` (`make test-spark`, its own CI step): Spark twice, a local session and `spark_thrift`,
+dbt through a Spark Thrift server the fixture starts and stops (SPARK_THRIFT_HOST); all the
+selected engines' runs start together, at the first engine test.
 """
 
 from __future__ import annotations
@@ -126,6 +128,22 @@ def spark_started(sandbox_url, ad_servers, sandbox_db, tmp_path_factory) -> Iter
 
 
 @pytest.fixture(scope="module")
+def spark_thrift_started(sandbox_url, ad_servers, sandbox_db, tmp_path_factory) -> Iterator[StartedRun]:
+    """`make run` with SPARK_THRIFT_HOST: dbt connects to a Spark Thrift server this fixture
+    starts (warehouse/engines/spark_thrift.py; its warehouse, metastore and logs under the run's
+    folder, so the secret scan reads them too) and stops."""
+    pytest.importorskip("pyhive", reason="Spark extras missing: run `make setup-spark`")
+    from warehouse.engines.spark_thrift import thrift_server
+
+    work = tmp_path_factory.mktemp("spark-thrift-run")
+    with thrift_server(work / "thrift-server") as server:
+        started = _start_make_run("spark", work, server.env(), sandbox_url, ad_servers, sandbox_db)
+        started = replace(started, timeout_s=3600)
+        yield started
+        started.stop()
+
+
+@pytest.fixture(scope="module")
 def postgres_run(postgres_started: StartedRun) -> EngineRun:
     return postgres_started.wait()
 
@@ -135,14 +153,30 @@ def spark_run(spark_started: StartedRun) -> EngineRun:
     return spark_started.wait()
 
 
-ENGINES = [pytest.param("postgres", marks=pytest.mark.postgres), pytest.param("spark", marks=pytest.mark.spark)]
+@pytest.fixture(scope="module")
+def spark_thrift_run(spark_thrift_started: StartedRun) -> EngineRun:
+    return spark_thrift_started.wait()
+
+
+ENGINES = [
+    pytest.param("postgres", marks=pytest.mark.postgres),
+    pytest.param("spark", marks=pytest.mark.spark),
+    pytest.param("spark_thrift", marks=pytest.mark.spark),
+]
+
+
+def _selected_engines(session: pytest.Session) -> list[str]:
+    """The engines of the selected tests of this module, in ENGINES order."""
+    ids = {i.callspec.params.get("engine_run") for i in session.items if hasattr(i, "callspec")}
+    return [p.values[0] for p in ENGINES if p.values[0] in ids]
 
 
 @pytest.fixture(params=ENGINES)
 def engine_run(request: pytest.FixtureRequest) -> Iterator[EngineRun]:
     """The engine's run, started before the DuckDB basis is built (both then run side by side;
     tests/engines/conftest.py puts these tests first in the `demo_warehouse` group)."""
-    request.getfixturevalue(f"{request.param}_started")
+    for engine in _selected_engines(request.session):  # every selected engine's run starts now, side by side
+        request.getfixturevalue(f"{engine}_started")
     basis = request.getfixturevalue("demo_warehouse").warehouse
     run = replace(request.getfixturevalue(f"{request.param}_run"), basis=basis)
     saved = dict(os.environ)

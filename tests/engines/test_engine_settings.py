@@ -53,3 +53,30 @@ def test_spark_without_pyspark_says_what_to_run(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setitem(sys.modules, "pyspark", None)  # what an environment without the extra sees
     with pytest.raises(RuntimeError, match="make setup-spark"):
         require_spark()
+
+
+def test_spark_settings_local_session_all_thrift_sql_only(monkeypatch: pytest.MonkeyPatch, tmp_path):
+    import json
+
+    monkeypatch.setenv("WAREHOUSE_TARGET", "spark")
+    monkeypatch.setenv("SPARK_WAREHOUSE_DIR", str(tmp_path / "wh"))
+    local = json.loads(dbt_env(base={})["SPARK_SESSION_CONF"])
+    assert local["spark.sql.adaptive.enabled"] == "false" and local["spark.master"] == "local[2]"
+    assert local["spark.sql.warehouse.dir"] == str(tmp_path / "wh")
+    assert str(tmp_path / "wh" / "metastore_db") in local["spark.hadoop.javax.jdo.option.ConnectionURL"]
+    thrift = json.loads(dbt_env(base={"SPARK_THRIFT_HOST": "spark.internal"})["SPARK_SESSION_CONF"])
+    # a running server ignores static settings: dbt sends only the per-session SQL ones
+    assert thrift["spark.sql.adaptive.enabled"] == "false" and thrift["spark.sql.session.timeZone"] == "UTC"
+    assert not [k for k in thrift if k in ("spark.master", "spark.sql.warehouse.dir") or "Java" in k]
+
+
+def test_thrift_server_starts_with_aqe_off_and_its_own_folders(tmp_path):
+    from warehouse.engines.spark_thrift import THRIFT_CLASS, server_command
+
+    cmd = server_command(tmp_path / "pyspark", tmp_path / "srv", "127.0.0.1", 10123)
+    confs = {cmd[i + 1].split("=", 1)[0]: cmd[i + 1].split("=", 1)[1] for i, a in enumerate(cmd) if a == "--conf"}
+    assert cmd[0] == str(tmp_path / "pyspark" / "bin" / "spark-submit") and THRIFT_CLASS in cmd
+    assert cmd[cmd.index("--master") + 1] == "local[2]" and cmd[-1] == "spark-internal"
+    assert confs["spark.sql.adaptive.enabled"] == "false"  # at start: a session's own setting did not apply
+    assert confs["spark.sql.warehouse.dir"] == str(tmp_path / "srv" / "spark-warehouse")
+    assert "hive.server2.thrift.port=10123" in cmd and "hive.server2.thrift.bind.host=127.0.0.1" in cmd
