@@ -149,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         done = [SeedResult.from_json(line) for line in (folder / "seeds.jsonl").read_text().splitlines() if line]
         write_report(done, [s for s in sizes if any(r.size == s for r in done)], folder, None, args.jobs)
         return 0
-    out = Path(args.out)
+    out = Path(args.out).resolve()  # dbt runs in dbt_project/: a relative warehouse path would miss the file
     out.mkdir(parents=True, exist_ok=True)
     (out / "seeds.jsonl").write_text("")
     metric_root = None if args.no_metric_table else str(out / "dbt")
