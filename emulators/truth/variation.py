@@ -10,6 +10,8 @@ rewriting rows so the sandbox stays one self-consistent CRM:
   linear trend (−30%…+40% over the period), a yearly wave (amplitude 0–25%, random phase) and
   holidays (Christmas to New Year and three random bank holidays at 20%). Only rows nothing
   else points at are removed (unassociated leads; unmerged deals with their history and links);
+  a day keeps its weight's share of ALL its leads (:func:`lead_keep_rates`: the removable ones
+  make up for the leads that already have a deal, fewer among the newest leads);
 - channel mix: 60% of the leads redraw their channel from an account-specific mix;
 - owner effects: deals are reassigned to owners with account-specific weights;
 - a CSV import of old deals: ~3% extra closed deals all created on one import day, 120–300 days
@@ -73,18 +75,21 @@ def vary(conn: sqlite3.Connection, *, seed: int, start_ms: int, end_ms: int) -> 
     }
     top = max(weights.values())
 
+    def day_of(ms: int) -> date:
+        return date(1970, 1, 1) + timedelta(days=ms // DAY_MS)
+
     def keep(ms: int) -> bool:
-        day = date(1970, 1, 1) + timedelta(days=ms // DAY_MS)
-        return rng.random() < weights.get(day, top) / top
+        return rng.random() < weights.get(day_of(ms), top) / top
 
     # calendar: unassociated, unmerged leads and unmerged deals (NOT IN over a subquery: SQLite
     # builds one temporary index for it; the indexes of store.INDEXES do not exist yet here)
     leads = conn.execute(
-        "SELECT id, createdate FROM contacts WHERE merged_into IS NULL AND hs_merged_object_ids IS NULL "
+        "SELECT id, createdate, (merged_into IS NULL AND hs_merged_object_ids IS NULL "
         "AND id NOT IN (SELECT contact_id FROM deal_contacts) "
-        "AND id NOT IN (SELECT merged_into FROM contacts WHERE merged_into IS NOT NULL) ORDER BY id"
+        "AND id NOT IN (SELECT merged_into FROM contacts WHERE merged_into IS NOT NULL)) FROM contacts ORDER BY id"
     ).fetchall()
-    drop_leads = [(cid,) for cid, created in leads if not keep(created)]
+    keep_lead = lead_keep_rates(weights, top, [(day_of(created), bool(free)) for _, created, free in leads])
+    drop_leads = [(cid,) for cid, created, free in leads if free and rng.random() >= keep_lead[day_of(created)]]
     conn.executemany("DELETE FROM contacts WHERE id = ?", drop_leads)
     deals = conn.execute(
         "SELECT id, createdate FROM deals WHERE merged_into IS NULL AND hs_merged_object_ids IS NULL "
@@ -115,6 +120,26 @@ def vary(conn: sqlite3.Connection, *, seed: int, start_ms: int, end_ms: int) -> 
     record = {**params, "removed_leads": len(drop_leads), "removed_deals": len(drop_deals), "imported_deals": imported}
     conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (META_KEY, json.dumps(record, sort_keys=True)))
     return record
+
+
+def lead_keep_rates(weights: dict[date, float], top: float, leads: list[tuple[date, bool]]) -> dict[date, float]:
+    """{day: keep probability of its removable leads} so that each day keeps ``weight / top`` of
+    ALL its leads, as a calendar effect does in a real account. Only leads nothing points at
+    (no deal, no merge) can be removed, and the newest leads have had the least time to get a
+    deal: thinning only those at ``weight / top`` would thin the last weeks more than older ones
+    (every account's leads would sag toward the end). The removable ones make up for the others:
+    (rate × all − fixed) / removable, within [0, 1] (a day whose fixed leads alone exceed its rate
+    keeps all its removable ones). ``leads``: (creation day, removable) per lead. Pure."""
+    all_: dict[date, int] = {}
+    free: dict[date, int] = {}
+    for day, removable in leads:
+        all_[day] = all_.get(day, 0) + 1
+        free[day] = free.get(day, 0) + removable
+    out = {}
+    for day, n in all_.items():
+        rate = weights.get(day, top) / top
+        out[day] = min(1.0, max(0.0, (rate * n - (n - free[day])) / free[day])) if free[day] else 1.0
+    return out
 
 
 def _channel_weights() -> tuple[float, ...]:

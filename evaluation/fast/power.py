@@ -3,7 +3,7 @@ size → detection rate over seeds) and their false-alarm rate per check over cl
 
     python -m evaluation.fast.power [--sizes 300,1500,20000] [--seeds 30] [--jobs 2]
                                     [--out data/eval/power] [--plain] [--no-metric-table]
-                                    [--scenarios stuck_deals,...] [--report DIR]
+                                    [--report DIR] [--scenarios lead_volume_collapse,…]
 
 Per (size, seed): one varied account is generated (``SandboxConfig(variation=True)``: weekday and
 yearly seasonality, trend, holidays, channel mix, owner effects, a CSV import of old deals, a
@@ -62,9 +62,9 @@ def _fired(outcomes) -> list[str]:
 
 
 def run_seed(
-    size_label: str, seed: int, varied: bool, metric_dir: str | None, scenarios: frozenset[str] | None = None
+    size_label: str, seed: int, varied: bool, metric_dir: str | None, scenarios: tuple[str, ...] | None = None
 ) -> SeedResult:
-    """Every run (clean + each effect, or only the effects of ``scenarios``) of one (size, seed)."""
+    """Every run (clean + each effect, or each effect of ``scenarios``) of one (size, seed)."""
     out = SeedResult(size_label, seed)
     t0 = time.process_time()
     with tempfile.TemporaryDirectory(prefix="eval-fast-") as work:
@@ -129,26 +129,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-metric-table", action="store_true", help="skip the three metric-table checks (no dbt at all)"
     )
-    parser.add_argument(
-        "--scenarios", help="comma-separated scenarios to inject (default all): " + ", ".join(EXPECTED_CHECKS)
-    )
     parser.add_argument("--report", metavar="DIR", help="only re-render the tables of DIR/seeds.jsonl")
+    parser.add_argument(
+        "--scenarios",
+        help="comma-separated scenarios to inject (default all: " + ", ".join(dict.fromkeys(EXPECTED_CHECKS)) + ")",
+    )
     args = parser.parse_args(argv)
+    scenarios = tuple(s.strip() for s in args.scenarios.split(",") if s.strip()) if args.scenarios else None
+    if scenarios and set(scenarios) - set(EXPECTED_CHECKS):
+        parser.error(
+            f"unknown scenario(s) {sorted(set(scenarios) - set(EXPECTED_CHECKS))}; known: {', '.join(EXPECTED_CHECKS)}"
+        )
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
     unknown = [s for s in sizes if s not in SIZES]
     if unknown:
         parser.error(f"unknown size(s) {unknown}; known: {', '.join(SIZES)}")
-    scenarios = frozenset(x.strip() for x in args.scenarios.split(",") if x.strip()) if args.scenarios else None
-    if scenarios and scenarios - set(EXPECTED_CHECKS):
-        parser.error(
-            f"unknown scenario(s) {sorted(scenarios - set(EXPECTED_CHECKS))}; known: {', '.join(EXPECTED_CHECKS)}"
-        )
     if args.report:
         folder = Path(args.report)
         done = [SeedResult.from_json(line) for line in (folder / "seeds.jsonl").read_text().splitlines() if line]
         write_report(done, [s for s in sizes if any(r.size == s for r in done)], folder, None, args.jobs)
         return 0
-    out = Path(args.out)
+    out = Path(args.out).resolve()  # dbt runs in dbt_project/: a relative warehouse path would miss the file
     out.mkdir(parents=True, exist_ok=True)
     (out / "seeds.jsonl").write_text("")
     metric_root = None if args.no_metric_table else str(out / "dbt")
@@ -177,10 +178,10 @@ def main(argv: list[str] | None = None) -> int:
             elapsed = time.monotonic() - started
             eta = elapsed / i * (len(jobs) - i)
             clean = ", ".join(r.fired.get("clean", [])) or "quiet"
-            ran = [e for e in ALL_EFFECTS if e.label in r.fired]
-            missed = [e.label for e in ran if not set(EXPECTED_CHECKS[e.scenario]) & set(r.fired[e.label])]
+            run = [e for e in ALL_EFFECTS if e.label in r.fired]
+            missed = [e.label for e in run if not set(EXPECTED_CHECKS[e.scenario]) & set(r.fired[e.label])]
             print(
-                f"  [{i}/{len(jobs)}] {s} deals/yr seed {seed}: clean {clean}; missed {len(missed)}/{len(ran)}"
+                f"  [{i}/{len(jobs)}] {s} deals/yr seed {seed}: clean {clean}; missed {len(missed)}/{len(run)}"
                 f"{' ERROR' if r.errors else ''} (account {r.build_seconds:.0f}s CPU; elapsed {_clock(elapsed)}, "
                 f"about {_clock(eta)} left)",
                 flush=True,

@@ -64,7 +64,7 @@ def figures(results: list[SeedResult], sizes: list[str], wall: float | None, job
             },
         }
         for e in ALL_EFFECTS
-        if any(e.label in r.fired for r in results)  # the effects run (``--scenarios`` selects some)
+        if any(e.label in r.fired for r in results)  # effects not run (power --scenarios) have no row
     }
     checks = sorted({c for r in results for c in r.checks_run}, key=lambda c: (c not in _ORDER, _ORDER.get(c, 0), c))
     alarms = {

@@ -42,17 +42,29 @@ first lead infinitely surprising."""
 
 def weekly_counts(con: duckdb.DuckDBPyConnection, as_of_date: date) -> dict[str, list[float]]:
     """{channel: [leads in week 0 (the last 7 days), week 1, …]} over WEEKS weeks."""
+    return weekly_and_as_of_weekday(con, as_of_date)[0]
+
+
+def weekly_and_as_of_weekday(
+    con: duckdb.DuckDBPyConnection, as_of_date: date
+) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """({channel: leads per week, week 0 first}, {channel: leads on the as-of day's weekday of each
+    week, i.e. on as_of_date − 7k for week k}) over WEEKS weeks."""
     first = as_of_date - timedelta(days=LEAD_WINDOW_DAYS * WEEKS - 1)
     rows = con.execute(
         f"select channel, lead_date, sum(new_leads) from {LEADS_RELATION} where lead_date >= ? and lead_date <= ? "
         "group by channel, lead_date",
         [first, as_of_date],
     ).fetchall()
-    out: dict[str, list[float]] = {}
+    weeks: dict[str, list[float]] = {}
+    days: dict[str, list[float]] = {}
     for channel, day, n in rows:
-        week = (as_of_date - day).days // LEAD_WINDOW_DAYS
-        out.setdefault(str(channel), [0.0] * WEEKS)[week] += float(n)
-    return out
+        week, offset = divmod((as_of_date - day).days, LEAD_WINDOW_DAYS)
+        weeks.setdefault(str(channel), [0.0] * WEEKS)[week] += float(n)
+        days.setdefault(str(channel), [0.0] * WEEKS)
+        if offset == 0:
+            days[str(channel)][week] += float(n)
+    return weeks, days
 
 
 # ------------------------------------------------------------------ pure statistics
@@ -136,14 +148,22 @@ class Expectation:
     drift: Drift | None
 
 
-def expected_week(baseline: Sequence[float], others: Sequence[float]) -> Expectation:
+def expected_week(
+    baseline: Sequence[float], others: Sequence[float], others_as_of_day: Sequence[float] | None = None
+) -> Expectation:
     """The channel's expected week 0 from its ``baseline`` weeks (1 … LEAD_BASELINE_WEEKS back) and
     the other channels' weeks ``others`` (0 … back, same length + 1; week 0 is not used):
     (its leads / theirs over the baseline) × their drift's expected week 0. Without other channels
     (or none in the trend weeks) the channel's own flat weekly mean. The account's side of the
     uncertainty: the trend weeks are part of the baseline, so log(their total) − log(the baseline's
     total) has the Poisson variance 1/trend total − 1/baseline total (times the drift's φ), plus the
-    slope's extrapolation. Pure."""
+    slope's extrapolation.
+
+    With ``others_as_of_day`` (the other channels' leads on the as-of day's weekday of each week,
+    week 0 first) the as-of day is expected from what the others actually got that day, and only
+    the six days before it from their drift (the drift's week × the share of the others' baseline
+    weeks that fell on that weekday taken out): the as-of day of a run made during that day is
+    partial for every channel alike, and a partial day must not read as a drop. Pure."""
     level = float(sum(baseline)) + _PRIOR
     drift = loglinear_drift(others[1 : 1 + LEAD_TREND_WEEKS])
     other_total = float(sum(others[1 : 1 + len(baseline)]))
@@ -154,7 +174,19 @@ def expected_week(baseline: Sequence[float], others: Sequence[float]) -> Expecta
         level_var = drift.dispersion * (1.0 / drift.total - 1.0 / other_total)
     else:  # a baseline shorter than the trend weeks
         level_var = 1.0 / other_total + drift.dispersion / drift.total
-    return Expectation(share * drift.expected, level, level_var + drift.slope_var, share, drift)
+    model_var = level_var + drift.slope_var
+    if others_as_of_day is None:
+        return Expectation(share * drift.expected, level, model_var, share, drift)
+    day_share = float(sum(others_as_of_day[1 : 1 + len(baseline)])) / other_total
+    modelled, seen = drift.expected * (1.0 - day_share), float(others_as_of_day[0])
+    total = modelled + seen
+    if total <= 0:
+        return Expectation(share * drift.expected, level, model_var, share, drift)
+    # log-variance of the sum: the modelled part's, weighted by its share of it, and the seen
+    # day's own Poisson noise as an estimate of its mean (var seen = seen · φ)
+    w = modelled / total
+    log_var = w * w * model_var + drift.dispersion * seen / (total * total)
+    return Expectation(share * total, level, log_var, share, drift)
 
 
 def share_pearson(baseline: Sequence[float], others: Sequence[float]) -> tuple[float, float]:
@@ -215,14 +247,20 @@ def channel_tests(observed: float, mean: float, phi: float, log_var: float) -> d
 
 
 def lead_volume_anomaly(con: duckdb.DuckDBPyConnection, as_of_date: date) -> CheckOutcome:
-    weeks = weekly_counts(con, as_of_date)
+    weeks, days = weekly_and_as_of_weekday(con, as_of_date)
     total = [sum(w[i] for w in weeks.values()) for i in range(WEEKS)]
+    total_day = [sum(d[i] for d in days.values()) for i in range(WEEKS)]
     base = slice(1, 1 + LEAD_BASELINE_WEEKS)
     prepared: dict[str, tuple[list[float], Expectation, tuple[float, float]]] = {}
     for channel in sorted(weeks):
         counts = weeks[channel]
         others = [t - c for t, c in zip(total, counts, strict=True)]
-        prepared[channel] = (counts, expected_week(counts[base], others), share_pearson(counts[base], others[base]))
+        others_day = [t - c for t, c in zip(total_day, days[channel], strict=True)]
+        prepared[channel] = (
+            counts,
+            expected_week(counts[base], others, others_day),
+            share_pearson(counts[base], others[base]),
+        )
     chi2 = sum(p[2][0] for p in prepared.values())
     df = sum(p[2][1] for p in prepared.values())
     pooled = max(1.0, chi2 / df) if df else 1.0
