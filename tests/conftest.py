@@ -34,9 +34,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:  # noqa: ARG001
 # own `pytest_collection_modifyitems`.
 SHARED_RUN_FIXTURES = (
     "demo_warehouse",
-    "flaky_make_run",
     "corrupted",
-)  # corrupted: tests/marts/test_quarantine_marts.py
+    "flaky_make_run",
+)  # corrupted: tests/marts/test_quarantine_marts.py; most expensive first (see _schedule_rank)
 
 
 def pytest_itemcollected(item: pytest.Item) -> None:
@@ -45,10 +45,26 @@ def pytest_itemcollected(item: pytest.Item) -> None:
             item.add_marker(pytest.mark.xdist_group(name))
 
 
+def _schedule_rank(item: pytest.Item) -> int:
+    """Where a test goes in the collection, which is the order `--dist loadgroup` hands work out
+    in: the shared runs' groups first (most expensive first, SHARED_RUN_FIXTURES), then the other
+    `slow` tests, then the fast ones. Longest first keeps the two workers' finishing times close:
+    the last units handed out are seconds long, not a four-minute quarantine run that starts
+    when the other worker is nearly done."""
+    groups = {str(m.args[0]) for m in item.iter_markers("xdist_group") if m.args}
+    for rank, name in enumerate(SHARED_RUN_FIXTURES):
+        if name in groups:
+            return rank
+    return len(SHARED_RUN_FIXTURES) + (0 if item.get_closest_marker("slow") else 1)
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The group suffix of the node id that `--dist loadgroup` schedules by. pytest-xdist 3.8 writes
-    it to `item._nodeid`, which pytest 9 no longer reads (the id lives in `item._id`): set it there."""
+    """Longest first (`_schedule_rank`, a stable sort: the engine pipeline tests, which
+    tests/engines/conftest.py puts first, stay first), then the group suffix of the node id that
+    `--dist loadgroup` schedules by. pytest-xdist 3.8 writes it to `item._nodeid`, which pytest 9 no
+    longer reads (the id lives in `item._id`): set it there."""
+    items.sort(key=_schedule_rank)
     if not getattr(config.option, "loadgroup", False):  # not an xdist worker under --dist loadgroup
         return
     from _pytest.nodes import coerce_node_id

@@ -14,33 +14,20 @@ the marts equal a full refresh as of each day.
 
 from __future__ import annotations
 
-import json
 import math
-import os
 import shutil
-import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from tests.conftest import ROOT
 from tests.marts.compare import compare_rows, read_mart
+from tests.marts.conftest import dbt
 from tests.reference.funnel import MART_COLUMNS, marts_from_truth
 
 pytestmark = pytest.mark.slow
 CHAIN = "int_deal_stage_visits_collapsed"
-
-
-def dbt(warehouse: Path, target: Path, as_of, *args: str) -> None:
-    env = {**os.environ, "DBT_DUCKDB_PATH": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    cmd = [str(Path(sys.executable).parent / "dbt"), "run", "--project-dir", str(ROOT / "dbt_project")]
-    cmd += ["--profiles-dir", str(ROOT / "dbt_project"), "--target-path", str(target)]
-    cmd += ["--vars", json.dumps({"as_of_date": as_of.isoformat()}), *args]
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
 
 
 def marts(warehouse: Path) -> dict[str, list[tuple]]:
@@ -83,12 +70,11 @@ def stored_fingerprints(warehouse: Path) -> dict[str, int]:
         )
 
 
-def test_incremental_chain_equals_full_refresh(demo_warehouse, tmp_path):
-    warehouse = tmp_path / "warehouse.duckdb"
-    shutil.copy(demo_warehouse.warehouse, warehouse)
-    target = tmp_path / "dbt_target"
-    end = demo_warehouse.as_of_date
-    dbt(warehouse, target, end)  # the state a daily run starts from (incremental tables exist)
+def test_incremental_chain_equals_full_refresh(demo_warehouse, chain_start):
+    # the state a daily run starts from (incremental tables exist): a copy of the demo warehouse
+    # rebuilt by `chain_start` (tests/marts/conftest.py), whose build also ran the dbt unit tests
+    assert chain_start.returncode == 0, chain_start.output
+    warehouse, target, end = chain_start.warehouse, chain_start.target, demo_warehouse.as_of_date
     before = stored_fingerprints(warehouse)
 
     with duckdb.connect(str(warehouse)) as con:
