@@ -94,10 +94,12 @@ def dbt(warehouse: Path, target: Path, as_of: date, *args: str) -> dict[str, flo
     from core.dbt_cli import dbt_command, dbt_env
     from core.settings import DBT_PROJECT_DIR
 
-    cmd = dbt_command(*args, "--target-path", str(target), "--vars", json.dumps({"as_of_date": as_of.isoformat()}))
+    cmd = dbt_command(*args, "--target-path", str(target))
     started = time.monotonic()
     with open(target.parent / "dbt.log", "w") as log:
-        proc = subprocess.Popen(cmd, env=dbt_env(warehouse), cwd=DBT_PROJECT_DIR, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            cmd, env=dbt_env(warehouse, as_of=as_of), cwd=DBT_PROJECT_DIR, stdout=log, stderr=subprocess.STDOUT
+        )
         _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     wall = time.monotonic() - started
