@@ -10,9 +10,17 @@ import os
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
+from datetime import date
 from pathlib import Path
 
-from core.settings import DBT_PROJECT_DIR, resolve_path, spark_lake_dir, spark_warehouse_dir, warehouse_target
+from core.settings import (
+    AS_OF_DATE_ENV,
+    DBT_PROJECT_DIR,
+    resolve_path,
+    spark_lake_dir,
+    spark_warehouse_dir,
+    warehouse_target,
+)
 from core.sources import is_secret_env
 
 # dbt scrubs the values of DBT_ENV_SECRET_* variables from its logs and refuses them outside
@@ -33,12 +41,20 @@ def dbt_executable() -> str:
     return str(candidate) if candidate.exists() else "dbt"
 
 
-def dbt_env(warehouse: Path | str | None = None, base: Mapping[str, str] | None = None) -> dict[str, str]:
+def dbt_env(
+    warehouse: Path | str | None = None, base: Mapping[str, str] | None = None, as_of: date | None = None
+) -> dict[str, str]:
     """The environment of a dbt process: ``base`` (default: ours) without the API secrets, with
-    telemetry off and, given a warehouse file, ``DBT_DUCKDB_PATH`` pointing at it."""
+    telemetry off, given a warehouse file ``DBT_DUCKDB_PATH`` pointing at it, and given a day
+    ``AS_OF_DATE`` set to it. The day goes through the environment, not ``--vars``: dbt's
+    ``as_of_date()`` reads it only at execution, so a new day keeps the partial parse (any change
+    of ``--vars`` makes dbt parse the whole project again; docs/decisions.md, "The as-of day from
+    the environment, read at execution")."""
     source = os.environ if base is None else base
     env = {k: v for k, v in source.items() if not is_secret_env(k)}
     env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
+    if as_of is not None:
+        env[AS_OF_DATE_ENV] = as_of.isoformat()
     if warehouse is not None:
         env["DBT_DUCKDB_PATH"] = str(warehouse)
     target = warehouse_target()
@@ -54,6 +70,18 @@ def dbt_env(warehouse: Path | str | None = None, base: Mapping[str, str] | None 
         thrift = bool(source.get("SPARK_THRIFT_HOST"))
         env["SPARK_SESSION_CONF"] = session_conf_json(resolve_path(env["SPARK_WAREHOUSE_DIR"]), thrift)
     return env
+
+
+def pipeline_target_path(warehouse: Path | str) -> Path:
+    """dbt's target (and log) folder for the pipeline's builds of one warehouse: the folder
+    ``<warehouse file>.dbt_target`` beside it, kept from run to run. Each build then starts from
+    the previous build's ``partial_parse.msgpack``, saved under that warehouse's profile and vars;
+    Dagster's default, a new folder per run seeded from ``dbt_project/target/`` (the manifest
+    preparation, another profile), made every build parse the whole project again. dbt re-parses
+    whatever files changed, so a saved parse is never stale; one run at a time writes it
+    (docs/decisions.md, "The as-of day from the environment, read at execution")."""
+    path = Path(warehouse)
+    return path.with_name(path.name + ".dbt_target")
 
 
 def lake_tables(lake: Path) -> list[str]:
@@ -83,12 +111,18 @@ def dbt_command(command: str, *args: str) -> list[str]:
 
 
 def run_dbt(
-    command: str, *args: str, warehouse: Path | str | None = None, capture: bool = False, check: bool = False
+    command: str,
+    *args: str,
+    warehouse: Path | str | None = None,
+    as_of: date | None = None,
+    capture: bool = False,
+    check: bool = False,
 ) -> subprocess.CompletedProcess[str]:
-    """Run one dbt command in the project directory (dbt resolves relative paths from there)."""
+    """Run one dbt command in the project directory (dbt resolves relative paths from there);
+    ``as_of``: the as-of day, through the environment (:func:`dbt_env`)."""
     return subprocess.run(
         dbt_command(command, *args),
-        env=dbt_env(warehouse),
+        env=dbt_env(warehouse, as_of=as_of),
         cwd=DBT_PROJECT_DIR,
         capture_output=capture,
         text=True,
@@ -102,5 +136,6 @@ __all__: Sequence[str] = [
     "dbt_env",
     "dbt_executable",
     "dbt_target_args",
+    "pipeline_target_path",
     "run_dbt",
 ]

@@ -63,9 +63,15 @@ def dagster_home() -> Path:
     return resolve_path(os.environ.get("DAGSTER_HOME") or ".dagster_home")
 
 
+AS_OF_DATE_ENV = "AS_OF_DATE"
+"""The environment variable of the as-of day, read here and by dbt's `as_of_date()` macro (only
+at execution, so a new day keeps dbt's partial parse: docs/decisions.md, "The as-of day from the
+environment, read at execution"); `core.dbt_cli.dbt_env` hands the resolved day to dbt."""
+
+
 def as_of_date() -> date:
     """AS_OF_DATE (YYYY-MM-DD, UTC) or today in UTC."""
-    raw = (os.environ.get("AS_OF_DATE") or "").strip()
+    raw = (os.environ.get(AS_OF_DATE_ENV) or "").strip()
     if not raw:
         return datetime.now(UTC).date()
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):

@@ -31,19 +31,21 @@
     {{ return(node.unique_id ~ ':' ~ (node.checksum.checksum or '')) }}
 {%- endmacro %}
 
-{#- A predicate on `scope`'s rows that keeps those written since the running test last passed,
-    or '' (test every row). Only at execution time, when the log exists and the test has passed. -#}
-{% macro rows_to_test(scope) -%}
+{#- The running test's last pass and the lowest `as_of_date` of the runs since then, as
+    `{'since': <timestamp literal>, 'lowest_as_of': <date or none>}`; none when the test checks
+    every row (not a test, not at execution, --full-refresh, `test_all_rows`, no pass log, or the
+    test never passed under its current id and checksum). -#}
+{% macro test_last_pass() -%}
     {%- if not execute or flags.FULL_REFRESH or var('test_all_rows', false) or model.resource_type != 'test' -%}
-        {{ return('') }}
+        {{ return(none) }}
     {%- endif -%}
     {#- no pass log on Spark (`test_passes_logged`): every row, and no relation without a database there -#}
     {%- if not test_passes_logged() -%}
-        {{ return('') }}
+        {{ return(none) }}
     {%- endif -%}
     {%- set log = test_passes_relation() -%}
     {%- if adapter.get_relation(database=log.database, schema=log.schema, identifier=log.identifier) is none -%}
-        {{ return('') }}
+        {{ return(none) }}
     {%- endif -%}
     {%- set found = run_query(
         "select passed.last_pass, min(runs.as_of_date) from (select max(run_started_at) as last_pass from "
@@ -52,23 +54,46 @@
     ) -%}
     {%- set last_pass, lowest_as_of = found.rows[0][0], found.rows[0][1] -%}
     {%- if last_pass is none -%}
-        {{ return('') }}
+        {{ return(none) }}
     {%- endif -%}
-    {%- set since = "cast('" ~ last_pass.strftime("%Y-%m-%d %H:%M:%S.%f") ~ "' as timestamp)" -%}
+    {{ return({
+        'since': "cast('" ~ last_pass.strftime("%Y-%m-%d %H:%M:%S.%f") ~ "' as timestamp)",
+        'lowest_as_of': lowest_as_of
+    }) }}
+{%- endmacro %}
+
+{#- The snapshot rows written since the running test last passed, in two parts a test can use
+    apart (a filter on a join's output is not pushed below the join when it is an `or`):
+    `{'deals': <select of the deal ids whose spans were built since>, 'after_day': <date
+    literal: the days after it were rewritten>}`; none when the test checks every row. -#}
+{% macro snapshot_rows_to_test() -%}
+    {%- set last = test_last_pass() -%}
+    {%- if last is none or last.lowest_as_of is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {#- the spans' relation from the graph: a ref() here would be a dependency dbt cannot see -#}
+    {%- set spans = graph.nodes['model.' ~ project_name ~ '.int_deal_states_spanned'] -%}
+    {%- set spans_relation = api.Relation.create(database=spans.database, schema=spans.schema, identifier=spans.alias) -%}
+    {{ return({
+        'deals': "select distinct deal_id from " ~ spans_relation ~ " where deal_built_at > " ~ last.since,
+        'after_day': "cast('" ~ last.lowest_as_of.strftime("%Y-%m-%d") ~ "' as date)"
+    }) }}
+{%- endmacro %}
+
+{#- A predicate on `scope`'s rows that keeps those written since the running test last passed,
+    or '' (test every row). Only at execution time, when the log exists and the test has passed. -#}
+{% macro rows_to_test(scope) -%}
     {%- if scope == 'rebuilt_deals' -%}
-        {{ return('deal_built_at > ' ~ since) }}
-    {%- elif scope == 'snapshot_rows' and lowest_as_of is not none -%}
-        {#- the spans' relation from the graph: a ref() here would be a dependency dbt cannot see -#}
-        {%- set spans = graph.nodes['model.' ~ project_name ~ '.int_deal_states_spanned'] -%}
-        {%- set spans_relation = api.Relation.create(database=spans.database, schema=spans.schema, identifier=spans.alias) -%}
-        {{ return(
-            "(snapshot_date > cast('" ~ lowest_as_of.strftime("%Y-%m-%d") ~ "' as date) or deal_id in (select deal_id from "
-            ~ spans_relation ~ " where deal_built_at > " ~ since ~ "))"
-        ) }}
-    {%- elif scope != 'snapshot_rows' -%}
-        {{ exceptions.raise_compiler_error("rows_to_test: unknown scope '" ~ scope ~ "'") }}
+        {%- set last = test_last_pass() -%}
+        {{ return('deal_built_at > ' ~ last.since if last is not none else '') }}
+    {%- elif scope == 'snapshot_rows' -%}
+        {%- set parts = snapshot_rows_to_test() -%}
+        {%- if parts is none -%}
+            {{ return('') }}
+        {%- endif -%}
+        {{ return('(snapshot_date > ' ~ parts.after_day ~ ' or deal_id in (' ~ parts.deals ~ '))') }}
     {%- endif -%}
-    {{ return('') }}
+    {{ exceptions.raise_compiler_error("rows_to_test: unknown scope '" ~ scope ~ "'") }}
 {%- endmacro %}
 
 {#- dbt's hook for a generic test's `where` config, extended: a test of a model with

@@ -10,16 +10,16 @@ are collected first and yielded, in dbt's order, with the figures attached. Colu
 column-level lineage come from dbt itself (the `log_column_metadata_for_dagster` post-hook).
 """
 
-import json
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from datetime import date
 from typing import Any
 
 from dagster import AssetExecutionContext, AssetMaterialization, MetadataValue, Output
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from core.dbt_cli import PIPELINE_BUILD_ARGS, dbt_env
+from core.dbt_cli import PIPELINE_BUILD_ARGS, dbt_env, pipeline_target_path
 from core.settings import as_of_date, resolve_path
 from orchestration.assets.model_metadata import node_metadata_query, read_metadata
 from orchestration.project import dbt_project
@@ -31,10 +31,11 @@ TABLE_MATERIALIZATIONS = {"table", "incremental", "seed"}
 
 
 @contextmanager
-def dbt_environment(warehouse: str) -> Iterator[None]:
-    """Point dbt at the warehouse file and keep API secrets out of the dbt process."""
+def dbt_environment(warehouse: str, as_of: date) -> Iterator[None]:
+    """Point dbt at the warehouse file and the as-of day (through the environment, so the
+    partial parse stays valid from one day to the next) and keep API secrets out of dbt."""
     saved = dict(os.environ)
-    env = dbt_env(resolve_path(warehouse))
+    env = dbt_env(resolve_path(warehouse), as_of=as_of)
     os.environ.clear()
     os.environ.update(env)
     try:
@@ -120,10 +121,11 @@ def with_facts(event: Any, manifest: Mapping[str, Any], con: Any, log: Any) -> A
     dagster_dbt_translator=WarehouseTranslator(),
 )
 def warehouse_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, duckdb: WarehouseResource):
-    dbt_vars = {"as_of_date": as_of_date().isoformat()}
-    context.log.info(f"dbt build with as_of_date={dbt_vars['as_of_date']}")
-    with dbt_environment(duckdb.database):
-        invocation = dbt.cli(["build", *PIPELINE_BUILD_ARGS, "--vars", json.dumps(dbt_vars)], context=context)
+    as_of = as_of_date()
+    context.log.info(f"dbt build with as_of_date={as_of.isoformat()}")
+    with dbt_environment(duckdb.database, as_of):
+        target = pipeline_target_path(resolve_path(duckdb.database))
+        invocation = dbt.cli(["build", *PIPELINE_BUILD_ARGS], context=context, target_path=target)
     events, failure = [], None
     try:
         events.extend(invocation.stream())
