@@ -329,6 +329,9 @@ def main(argv: list[str] | None = None) -> int:
         help="skip the like-for-like dbt build and run of only the reference's marts and their upstream",
     )
     args = p.parse_args(argv)
+    # absolute: dbt runs with cwd = dbt_project/, where a relative warehouse path names another file
+    args.data_dir = args.data_dir.resolve()
+    args.raw_warehouse = args.raw_warehouse.resolve() if args.raw_warehouse else None
     args.data_dir.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     say(f"Scale benchmark: sizes {sizes_from(args)}, {args.repeat} run(s) per figure ({load_avg()})")

@@ -301,6 +301,8 @@ def main(argv: list[str]) -> int:
         "without HTTP, unless that file exists; --as-of-date becomes the sandbox's last day",
     )
     a = p.parse_args(argv)
+    a.duckdb = a.duckdb.resolve()  # dbt runs with cwd = dbt_project/
+    a.pg_data = a.pg_data.resolve() if a.pg_data else None
     if a.deals:
         a.as_of_date = load_sandbox_raw(a.deals, a.duckdb)
     os.environ["WAREHOUSE_TARGET"] = a.engine  # dbt_env: the engine's variables (Spark: the lake)
