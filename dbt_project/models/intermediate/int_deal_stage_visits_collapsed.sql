@@ -24,17 +24,15 @@ deals_to_build as (
 
 ),
 
-changes as (
+changes_source as (
 
     select * from {{ ref('int_deal_stage_changes_unioned') }}
-    where deal_id in (select deals_to_build.deal_id from deals_to_build)
 
 ),
 
 deals as (
 
     select deal_id, pipeline_id as deal_pipeline_id from {{ ref('int_deals_unioned') }}
-    where deal_id in (select deals_to_build.deal_id from deals_to_build)
 
 ),
 
@@ -47,6 +45,20 @@ pipeline_stages as (
 funnel_stage_mapping as (
 
     select * from {{ ref('funnel_stage_mapping') }}
+
+),
+
+changes as (
+
+    -- the deals to build, with their fingerprint and current pipeline joined once here (at a
+    -- million deals each later join to a deal-sized table costs its own hash table in memory)
+    select
+        changes_source.*,
+        deals_to_build.deal_build_fingerprint,
+        deals.deal_pipeline_id
+    from changes_source
+    inner join deals_to_build on changes_source.deal_id = deals_to_build.deal_id
+    left join deals on changes_source.deal_id = deals.deal_id
 
 ),
 
@@ -77,6 +89,8 @@ sequenced as (
         source_deal_id,
         stage_id,
         pipeline_id as change_pipeline_id,
+        deal_pipeline_id,
+        deal_build_fingerprint,
         cast(row_number() over (
             partition by deal_id order by change_sequence
         ) as {{ dbt.type_int() }}) as visit_number,
@@ -87,91 +101,98 @@ sequenced as (
 
 ),
 
-stage_owners as (
+first_stage_owners as (
 
-    -- the pipeline that owns the stage; should a stage id exist in several pipelines of one
-    -- CRM, prefer the deal's current pipeline
-    select deal_id, visit_number, pipeline_id
-    from (
-        select
-            sequenced.deal_id,
-            sequenced.visit_number,
-            pipeline_stages.pipeline_id,
-            row_number() over (
-                partition by sequenced.deal_id, sequenced.visit_number
-                order by
-                    case when pipeline_stages.pipeline_id = deals.deal_pipeline_id then 0 else 1 end,
-                    pipeline_stages.pipeline_id
-            ) as owner_rank
-        from sequenced
-        inner join pipeline_stages
-            on sequenced.source = pipeline_stages.source
-            and sequenced.stage_id = pipeline_stages.stage_id
-        left join deals on sequenced.deal_id = deals.deal_id
-    ) as ranked
-    where owner_rank = 1
+    -- should a stage id exist in several pipelines of one CRM and the deal's current pipeline
+    -- not be one of them, the first of them (pipeline stages are unique per source, pipeline
+    -- and stage: a test on int_pipeline_stages_unioned)
+    select source, stage_id, min(pipeline_id) as pipeline_id
+    from pipeline_stages
+    group by source, stage_id
+
+),
+
+owned as (
+
+    -- the pipeline that owns the stage: the deal's current pipeline if it has the stage, else
+    -- the first that does; stages no pipeline lists (Pipedrive's won/lost status) belong to the
+    -- pipeline the event names (the stage held then), else to the deal's pipeline
+    select
+        sequenced.*,
+        coalesce(
+            current_pipeline_stages.pipeline_id,
+            first_stage_owners.pipeline_id,
+            sequenced.change_pipeline_id,
+            sequenced.deal_pipeline_id
+        ) as pipeline_id
+    from sequenced
+    left join pipeline_stages as current_pipeline_stages
+        on sequenced.source = current_pipeline_stages.source
+        and sequenced.stage_id = current_pipeline_stages.stage_id
+        and sequenced.deal_pipeline_id = current_pipeline_stages.pipeline_id
+    left join first_stage_owners
+        on sequenced.source = first_stage_owners.source
+        and sequenced.stage_id = first_stage_owners.stage_id
 
 ),
 
 mapped as (
 
     select
-        sequenced.deal_id,
-        sequenced.source,
-        sequenced.source_deal_id,
-        -- stages no pipeline lists (Pipedrive's won/lost status) belong to the pipeline the event
-        -- names (the stage held then), else to the deal's pipeline
-        coalesce(stage_owners.pipeline_id, sequenced.change_pipeline_id, deals.deal_pipeline_id) as pipeline_id,
-        sequenced.stage_id,
+        owned.deal_id,
+        owned.source,
+        owned.source_deal_id,
+        owned.pipeline_id,
+        owned.stage_id,
         funnel_stage_mapping.funnel_step,
         funnel_stage_mapping.funnel_step_order,
-        sequenced.visit_number,
-        sequenced.entered_at,
-        sequenced.exited_at
-    from sequenced
-    left join deals on sequenced.deal_id = deals.deal_id
-    left join stage_owners
-        on sequenced.deal_id = stage_owners.deal_id
-        and sequenced.visit_number = stage_owners.visit_number
+        owned.visit_number,
+        owned.entered_at,
+        owned.exited_at,
+        owned.deal_build_fingerprint
+    from owned
     left join funnel_stage_mapping
-        on sequenced.source = funnel_stage_mapping.source
-        and coalesce(stage_owners.pipeline_id, sequenced.change_pipeline_id, deals.deal_pipeline_id)
-        = funnel_stage_mapping.pipeline_id
-        and sequenced.stage_id = funnel_stage_mapping.stage_id
-
-),
-
-ordered_visits as (
-
-    -- visits with a step order (lost visits have none): the previous one and the highest before
-    select
-        deal_id,
-        visit_number,
-        lag(funnel_step_order) over (
-            partition by deal_id order by visit_number
-        ) as previous_step_order,
-        max(funnel_step_order) over (
-            partition by deal_id order by visit_number
-            rows between unbounded preceding and 1 preceding
-        ) as highest_previous_step_order
-    from mapped
-    where funnel_step_order is not null
+        on owned.source = funnel_stage_mapping.source
+        and owned.pipeline_id = funnel_stage_mapping.pipeline_id
+        and owned.stage_id = funnel_stage_mapping.stage_id
 
 ),
 
 flagged as (
 
+    -- one pass over each deal's visits. For visits with a step order (lost visits have none):
+    -- the highest order before, and the order of the last visit before that has one (the
+    -- largest visit_number * 1000 + order over the earlier visits, a portable "last non-null":
+    -- PostgreSQL has no IGNORE NULLS; step orders are below 1000)
     select
         mapped.*,
-        ordered_visits.previous_step_order,
-        ordered_visits.highest_previous_step_order,
-        lag(mapped.funnel_step) over (
-            partition by mapped.deal_id order by mapped.visit_number
-        ) as previous_funnel_step
+        lag(mapped.funnel_step) over deal_visits as previous_funnel_step,
+        max(mapped.funnel_step_order) over earlier_visits as highest_earlier_step_order,
+        max(
+            case when mapped.funnel_step_order is not null
+                    then mapped.visit_number * 1000 + mapped.funnel_step_order
+            end
+        ) over earlier_visits as last_earlier_ordered_visit
     from mapped
-    left join ordered_visits
-        on mapped.deal_id = ordered_visits.deal_id
-        and mapped.visit_number = ordered_visits.visit_number
+    window
+        deal_visits as (partition by mapped.deal_id order by mapped.visit_number),
+        earlier_visits as (
+            partition by mapped.deal_id order by mapped.visit_number
+            rows between unbounded preceding and 1 preceding
+        )
+
+),
+
+ordered as (
+
+    select
+        flagged.*,
+        case when flagged.funnel_step_order is not null
+                then cast(flagged.last_earlier_ordered_visit % 1000 as {{ dbt.type_int() }})
+        end as previous_step_order,
+        case when flagged.funnel_step_order is not null then flagged.highest_earlier_step_order end
+            as highest_previous_step_order
+    from flagged
 
 ),
 
@@ -199,14 +220,11 @@ final as (
         ) as is_reopen,
         previous_funnel_step,
         previous_step_order,
-        highest_previous_step_order
-    from flagged
+        highest_previous_step_order,
+        deal_build_fingerprint,
+        {{ deal_built_at() }} as deal_built_at
+    from ordered
 
 )
 
-select
-    final.*,
-    deals_to_build.deal_build_fingerprint,
-    {{ deal_built_at() }} as deal_built_at
-from final
-inner join deals_to_build on final.deal_id = deals_to_build.deal_id
+select * from final
