@@ -5,8 +5,13 @@
 -- proves its rows equal dbt's on every contract column of the HubSpot deals.
 --
 -- Covers (schema reference, HubSpot source): dim_pipeline_stages, dim_pipelines, dim_owners,
--- fct_deal_stage_history, fct_deals, mart_deal_outcomes_monthly and mart_lead_volume_daily (the
--- list is REFERENCE_MARTS in benchmarks/scale_bench.py, which says which marts are left out and why).
+-- fct_deal_stage_history, fct_deals, mart_deal_outcomes_monthly, mart_lead_volume_daily, the
+-- daily pipeline snapshot fct_pipeline_snapshot_daily and the marts that read it
+-- (mart_pipeline_by_stage_daily, mart_funnel_bottlenecks_monthly, mart_pipeline_velocity_monthly),
+-- and mart_stage_conversion_monthly (the list is REFERENCE_MARTS in benchmarks/scale_bench.py,
+-- which says which marts are left out and why). The snapshot is written the way a DuckDB user
+-- would: each open visit unnested into the days whose end it covers, the amount, currency and
+-- close date of each day by as-of joins on the property history (docs/metrics.md, "End of day").
 -- Inputs: raw_hubspot.{deals, deal_property_history, contacts, deal_contact_associations,
 -- owners, pipelines, pipeline_stages}, the seeds funnel_stage_mapping and currency_rates, and the
 -- variables as_of_date, reporting_currency and default_currency (benchmarks/scale_bench.py sets
@@ -58,7 +63,8 @@ select
     label as stage_label,
     cast(display_order as integer) as display_order,
     coalesce(lower(is_closed) = 'true', false) as is_closed,
-    coalesce(archived, false) as is_archived
+    coalesce(archived, false) as is_archived,
+    cast(nullif(trim(probability), '') as double) as stage_probability
 from raw_hubspot.pipeline_stages
 where not coalesce(_is_deleted, false);
 
@@ -388,3 +394,445 @@ create or replace table reference.mart_lead_volume_daily as
 select cast(created_at as date) as lead_date, 'hubspot' as source, channel, cast(count(*) as integer) as new_leads
 from ref_leads
 group by all;
+
+-- ---------------------------------------------------------------------------------------------
+-- Pipeline over time (docs/metrics.md "Pipeline over time"). end(D) = D + 1 day at midnight.
+
+-- the amount, currency and close-date history of the live deals: per property and instant, the
+-- newest entry in the API's order (a smaller history_index is newer); every entry counts, also
+-- those at or after as_of (they say the property has history, so it is null before them)
+create or replace temp table ref_property_changes as
+select
+    d.deal_id,
+    h.property,
+    hs_ts(h.timestamp) as changed_at,
+    case when h.property = 'amount' then cast(nullif(trim(h.value), '') as double) end as amount,
+    case when h.property = 'deal_currency_code' then upper(nullif(trim(h.value), '')) end as currency_code,
+    case when h.property = 'closedate' then cast(hs_ts(nullif(h.value, '')) as date) end as close_date
+from raw_hubspot.deal_property_history as h
+inner join ref_deals as d on d.source_deal_id = cast(h.deal_id as varchar)
+where h.property in ('amount', 'deal_currency_code', 'closedate')
+qualify row_number() over (
+    partition by h.deal_id, h.property, hs_ts(h.timestamp) order by h.history_index
+) = 1;
+
+create or replace temp table ref_property_history as
+select
+    deal_id,
+    bool_or(property = 'amount') as has_amount_history,
+    bool_or(property = 'deal_currency_code') as has_currency_history,
+    bool_or(property = 'closedate') as has_close_date_history
+from ref_property_changes
+group by deal_id;
+
+-- the three values after each instant any of them changed: per property the last change so far
+-- (a struct, so a change to empty, i.e. null, still replaces the value before it)
+create or replace temp table ref_property_states as
+with instants as (
+    select
+        deal_id,
+        changed_at,
+        any_value({'v': amount}) filter (where property = 'amount') as amount,
+        any_value({'v': currency_code}) filter (where property = 'deal_currency_code') as currency_code,
+        any_value({'v': close_date}) filter (where property = 'closedate') as close_date
+    from ref_property_changes
+    group by all
+)
+select
+    deal_id,
+    changed_at,
+    last_value(amount ignore nulls) over w as amount,
+    last_value(currency_code ignore nulls) over w as currency_code,
+    last_value(close_date ignore nulls) over w as close_date
+from instants
+window w as (partition by deal_id order by changed_at rows between unbounded preceding and current row);
+
+-- a day D on which a deal is open: a visit to a step 2-4 covers end(D) when it was entered on or
+-- before D and left after D (exited_at >= end(D)), i.e. D in [entered day, exited day); the
+-- current visit covers every day to as_of_date
+create or replace temp table ref_open_days as
+select
+    cast(o.day as date) as snapshot_date,
+    o.day + interval 1 day as end_of_day,
+    o.* exclude (day)
+from (
+    select
+        h.deal_id,
+        h.source_deal_id,
+        h.pipeline_id,
+        h.stage_id,
+        h.funnel_step,
+        h.funnel_step_order,
+        h.entered_at,
+        unnest(range(
+            cast(cast(h.entered_at as date) as timestamp),
+            cast(coalesce(cast(h.exited_at as date), getvariable('as_of_date') + 1) as timestamp),
+            interval 1 day
+        )) as day
+    from reference.fct_deal_stage_history as h
+    where h.funnel_step_order between 2 and 4
+) as o;
+
+-- each currency's rate into the reporting currency, by date (the reporting currency itself: 1)
+create or replace temp table ref_snapshot_rates as
+select currency_code, rate_date, cast(rate as double) as rate
+from seeds.currency_rates
+where reporting_currency = getvariable('reporting_currency')
+    and currency_code <> getvariable('reporting_currency')
+union all
+select getvariable('reporting_currency'), date '1900-01-01', 1.0;
+
+create or replace table reference.fct_pipeline_snapshot_daily as
+with as_of_day as (
+    -- the property values before end(D): the newest state before it (an as-of join); a property
+    -- without any history: the latest loaded value
+    select
+        o.*,
+        d.created_at,
+        case when ph.has_amount_history then p.amount.v else d.amount end as amount,
+        case when ph.has_amount_history then 'history' else 'latest' end as amount_basis,
+        coalesce(
+            case when ph.has_currency_history then p.currency_code.v else d.currency_code end,
+            getvariable('default_currency')
+        ) as currency_code,
+        case when ph.has_close_date_history then p.close_date.v else cast(d.close_date_at as date) end
+            as expected_close_date
+    from ref_open_days as o
+    inner join ref_deals as d on o.deal_id = d.deal_id
+    left join ref_property_history as ph on o.deal_id = ph.deal_id
+    asof left join ref_property_states as p on o.deal_id = p.deal_id and o.end_of_day > p.changed_at
+),
+converted as (
+    select s.*, s.amount * r.rate as amount_reporting, st.stage_probability
+    from as_of_day as s
+    asof left join ref_snapshot_rates as r on s.currency_code = r.currency_code and s.snapshot_date >= r.rate_date
+    left join ref_stages as st on s.pipeline_id = st.pipeline_id and s.stage_id = st.stage_id
+)
+select
+    snapshot_date,
+    deal_id,
+    'hubspot' as source,
+    source_deal_id,
+    pipeline_id,
+    stage_id,
+    funnel_step,
+    funnel_step_order,
+    amount,
+    currency_code,
+    amount_reporting,
+    amount_basis,
+    stage_probability,
+    amount_reporting * stage_probability as weighted_amount_reporting,
+    expected_close_date,
+    coalesce(expected_close_date < snapshot_date, false) as is_overdue,
+    (cast(extract(epoch from end_of_day) as double) - cast(extract(epoch from entered_at) as double)) / 86400.0
+        as days_in_stage,
+    (cast(extract(epoch from end_of_day) as double) - cast(extract(epoch from created_at) as double)) / 86400.0
+        as deal_age_days
+from converted;
+
+-- the snapshot summed per day, pipeline and step
+create or replace table reference.mart_pipeline_by_stage_daily as
+select
+    snapshot_date,
+    source,
+    pipeline_id,
+    funnel_step,
+    funnel_step_order,
+    cast(count(*) as integer) as open_deal_count,
+    coalesce(sum(amount_reporting), 0) as open_amount_reporting,
+    coalesce(sum(weighted_amount_reporting), 0) as weighted_amount_reporting,
+    cast(count(*) filter (where amount is null) as integer) as deals_missing_amount,
+    median(days_in_stage) as median_days_in_stage,
+    cast(count(*) filter (where is_overdue) as integer) as overdue_deal_count,
+    coalesce(sum(amount_reporting) filter (where is_overdue), 0) as overdue_amount_reporting
+from reference.fct_pipeline_snapshot_daily
+group by all;
+
+-- the months from the first live deal's creation to as_of_date; period_end = end of the month's
+-- last day, as_of for the month of as_of_date
+create or replace temp table ref_periods as
+select
+    cast(m as date) as month,
+    least(cast(m + interval 1 month as date) - 1, getvariable('as_of_date')) as period_date,
+    cast(least(cast(m + interval 1 month as date) - 1, getvariable('as_of_date')) as timestamp) + interval 1 day
+        as period_end
+from (
+    select unnest(range(
+        date_trunc('month', (select min(created_at) from ref_deals)),
+        cast(date_trunc('month', getvariable('as_of_date')) as timestamp) + interval 1 day,
+        interval 1 month
+    )) as m
+) as months;
+
+-- step visits: a deal's consecutive visits with the same funnel_step merged; one exits when the
+-- next starts (before as_of: the history is as of then)
+create or replace temp table ref_step_visits as
+with marked as (
+    select
+        deal_id,
+        visit_number,
+        funnel_step,
+        funnel_step_order,
+        entered_at,
+        case
+            when lag(funnel_step) over (partition by deal_id order by visit_number) = funnel_step then 0 else 1
+        end as is_new
+    from reference.fct_deal_stage_history
+),
+grouped as (
+    select *, sum(is_new) over (partition by deal_id order by visit_number) as step_visit_no
+    from marked
+),
+merged as (
+    select deal_id, step_visit_no, any_value(funnel_step) as funnel_step,
+        any_value(funnel_step_order) as funnel_step_order, min(entered_at) as started_at
+    from grouped
+    group by deal_id, step_visit_no
+)
+select
+    m.*,
+    lead(started_at) over w as exited_at,
+    case
+        when lead(funnel_step) over w = 'lost' then 'lost'
+        when lead(funnel_step_order) over w > funnel_step_order then 'advanced'
+        when lead(started_at) over w is not null then 'regressed'
+    end as exit_type,
+    (cast(extract(epoch from lead(started_at) over w) as double) - cast(extract(epoch from started_at) as double))
+        / 86400.0 as dwell_days
+from merged as m
+window w as (partition by deal_id order by step_visit_no);
+
+create or replace table reference.mart_funnel_bottlenecks_monthly as
+with exits as (
+    select s.*, cast(date_trunc('month', s.exited_at) as date) as month, d.amount_reporting
+    from ref_step_visits as s
+    left join reference.fct_deals as d on s.deal_id = d.deal_id
+    where s.funnel_step_order between 2 and 4 and s.exited_at is not null
+),
+monthly as (
+    select
+        month,
+        funnel_step,
+        count(*) as exits,
+        count(*) filter (where exit_type = 'advanced') as advanced_count,
+        count(*) filter (where exit_type = 'lost') as lost_count,
+        count(*) filter (where exit_type = 'regressed') as regressed_count,
+        median(dwell_days) as median_dwell_days,
+        quantile_cont(dwell_days, 0.9) as p90_dwell_days,
+        coalesce(sum(amount_reporting) filter (where exit_type = 'lost'), 0) as lost_amount_reporting
+    from exits
+    group by all
+),
+-- the stuck threshold at period_end: p90 dwell of the step's exits in (period_end - 180 days, period_end]
+thresholds as (
+    select p.month, e.funnel_step, count(*) as window_exits, quantile_cont(e.dwell_days, 0.9) as threshold_days
+    from ref_periods as p
+    inner join exits as e on e.exited_at > p.period_end - interval 180 day and e.exited_at <= p.period_end
+    group by all
+),
+-- the deals open at period_end (the snapshot of that day) and the step visit they are in then
+open_at_end as (
+    select
+        p.month,
+        s.funnel_step,
+        s.amount_reporting,
+        coalesce(
+            t.window_exits >= 20
+            and (cast(extract(epoch from p.period_end) as double) - cast(extract(epoch from v.started_at) as double))
+            / 86400.0 > t.threshold_days,
+            false
+        ) as is_stuck
+    from ref_periods as p
+    inner join reference.fct_pipeline_snapshot_daily as s on p.period_date = s.snapshot_date
+    inner join ref_step_visits as v
+        on s.deal_id = v.deal_id
+        and v.started_at < p.period_end
+        and (v.exited_at is null or v.exited_at >= p.period_end)
+    left join thresholds as t on p.month = t.month and s.funnel_step = t.funnel_step
+),
+open_summary as (
+    select
+        month,
+        funnel_step,
+        count(*) as open_at_period_end,
+        count(*) filter (where is_stuck) as stuck_count,
+        coalesce(sum(amount_reporting) filter (where is_stuck), 0) as stuck_amount_reporting
+    from open_at_end
+    group by all
+),
+combined as (
+    select
+        coalesce(m.month, o.month) as month,
+        coalesce(m.funnel_step, o.funnel_step) as funnel_step,
+        coalesce(m.exits, 0) as exits,
+        coalesce(m.advanced_count, 0) as advanced_count,
+        coalesce(m.lost_count, 0) as lost_count,
+        coalesce(m.regressed_count, 0) as regressed_count,
+        case when m.exits > 0 then m.advanced_count * 1.0 / m.exits end as advance_rate,
+        m.median_dwell_days,
+        m.p90_dwell_days,
+        coalesce(o.open_at_period_end, 0) as open_at_period_end,
+        coalesce(o.stuck_count, 0) as stuck_count,
+        coalesce(o.stuck_amount_reporting, 0) as stuck_amount_reporting,
+        coalesce(m.lost_amount_reporting, 0) as lost_amount_reporting
+    from monthly as m
+    full outer join open_summary as o on m.month = o.month and m.funnel_step = o.funnel_step
+),
+with_order as (
+    select c.*, f.funnel_step_order
+    from combined as c
+    inner join (select distinct funnel_step, funnel_step_order from ref_mapping) as f on c.funnel_step = f.funnel_step
+),
+-- per month: the step with the lowest advance rate among those with >= 20 exits, and the one
+-- with the most lost + stuck value (above 0); ties: the higher step
+conversion_bottlenecks as (
+    select month, funnel_step from with_order
+    where exits >= 20
+    qualify row_number() over (partition by month order by advance_rate, funnel_step_order desc) = 1
+),
+value_bottlenecks as (
+    select month, funnel_step from with_order
+    where lost_amount_reporting + stuck_amount_reporting > 0
+    qualify row_number() over (
+        partition by month order by lost_amount_reporting + stuck_amount_reporting desc, funnel_step_order desc
+    ) = 1
+)
+select
+    w.month,
+    'hubspot' as source,
+    w.funnel_step,
+    cast(w.funnel_step_order as integer) as funnel_step_order,
+    cast(w.exits as integer) as exits,
+    cast(w.advanced_count as integer) as advanced_count,
+    cast(w.lost_count as integer) as lost_count,
+    cast(w.regressed_count as integer) as regressed_count,
+    w.advance_rate,
+    w.median_dwell_days,
+    w.p90_dwell_days,
+    cast(w.open_at_period_end as integer) as open_at_period_end,
+    cast(w.stuck_count as integer) as stuck_count,
+    w.stuck_amount_reporting,
+    w.lost_amount_reporting,
+    cb.month is not null as is_conversion_bottleneck,
+    vb.month is not null as is_value_bottleneck
+from with_order as w
+left join conversion_bottlenecks as cb on w.month = cb.month and w.funnel_step = cb.funnel_step
+left join value_bottlenecks as vb on w.month = vb.month and w.funnel_step = vb.funnel_step;
+
+-- per month: the deals open at period_end, and the deals closed in (period_end - 180 days, period_end]
+create or replace table reference.mart_pipeline_velocity_monthly as
+with open_counts as (
+    select p.month, count(s.deal_id) as open_deal_count
+    from ref_periods as p
+    left join reference.fct_pipeline_snapshot_daily as s on p.period_date = s.snapshot_date
+    group by all
+),
+closed as (
+    select
+        p.month,
+        count(d.deal_id) filter (where d.outcome = 'won') as won_count,
+        count(d.deal_id) filter (where d.outcome = 'lost') as lost_count,
+        avg(d.amount_reporting) filter (where d.outcome = 'won') as avg_won_deal_value,
+        avg(d.cycle_days) filter (where d.outcome = 'won') as avg_cycle_days_won
+    from ref_periods as p
+    left join reference.fct_deals as d
+        on d.outcome in ('won', 'lost')
+        and d.closed_at > p.period_end - interval 180 day
+        and d.closed_at <= p.period_end
+    group by all
+),
+inputs as (
+    select
+        p.month,
+        p.period_end,
+        o.open_deal_count,
+        c.won_count,
+        c.lost_count,
+        case when c.won_count + c.lost_count > 0 then c.won_count * 1.0 / (c.won_count + c.lost_count) end
+            as win_rate,
+        c.avg_won_deal_value,
+        c.avg_cycle_days_won
+    from ref_periods as p
+    inner join open_counts as o on p.month = o.month
+    inner join closed as c on p.month = c.month
+)
+select
+    month,
+    'hubspot' as source,
+    cast(open_deal_count as integer) as open_deal_count,
+    cast(won_count as integer) as won_count,
+    cast(lost_count as integer) as lost_count,
+    win_rate,
+    avg_won_deal_value,
+    avg_cycle_days_won,
+    case
+        when avg_cycle_days_won <> 0 then open_deal_count * win_rate * avg_won_deal_value / avg_cycle_days_won
+    end as velocity_per_day,
+    period_end
+from inputs;
+
+-- ---------------------------------------------------------------------------------------------
+-- Stage conversion per cohort month: step 1 the leads created in the month (advanced: linked to a
+-- live deal; when: its first such deal's creation), steps 2-4 the deals that reached the step in
+-- the month (advanced: reached a higher order by as_of; when: the first reach of the next step)
+create or replace table reference.mart_stage_conversion_monthly as
+with lead_first_deals as (
+    select 'hubspot:' || cast(a.contact_id as varchar) as lead_id, min(d.created_at) as first_deal_created_at
+    from raw_hubspot.deal_contact_associations as a
+    inner join ref_deals as d on d.source_deal_id = cast(a.deal_id as varchar)
+    where not coalesce(a._is_deleted, false)
+    group by all
+),
+entries as (
+    select 1 as funnel_step_order, 'lead' as funnel_step, l.created_at as entered_at, f.first_deal_created_at as advanced_at
+    from ref_leads as l
+    left join lead_first_deals as f on l.lead_id = f.lead_id
+    union all
+    select 2, 'qualification', first_qualification_at, case when max_funnel_step_order > 2 then first_presentation_at end
+    from reference.fct_deals where first_qualification_at is not null
+    union all
+    select 3, 'presentation', first_presentation_at, case when max_funnel_step_order > 3 then first_negotiation_at end
+    from reference.fct_deals where first_presentation_at is not null
+    union all
+    select 4, 'negotiation', first_negotiation_at, case when max_funnel_step_order > 4 then first_won_at end
+    from reference.fct_deals where first_negotiation_at is not null
+),
+maturity as (  -- the p90 time to advance of each step, over every entry that advanced
+    select
+        funnel_step_order,
+        quantile_cont(
+            (cast(extract(epoch from advanced_at) as double) - cast(extract(epoch from entered_at) as double)) / 86400.0,
+            0.9
+        ) as maturity_days
+    from entries
+    where advanced_at is not null
+    group by all
+),
+cohorts as (
+    select
+        cast(date_trunc('month', e.entered_at) as date) as cohort_month,
+        e.funnel_step_order,
+        e.funnel_step,
+        count(*) as entered_count,
+        count(e.advanced_at) as advanced_count
+    from entries as e
+    group by all
+)
+select
+    c.cohort_month,
+    'hubspot' as source,
+    c.funnel_step,
+    cast(c.funnel_step_order as integer) as funnel_step_order,
+    cast(c.entered_count as integer) as entered_count,
+    cast(c.advanced_count as integer) as advanced_count,
+    c.advanced_count * 1.0 / c.entered_count as conversion_rate,
+    m.maturity_days,
+    a.cohort_age_days,
+    a.cohort_age_days >= 0 and a.cohort_age_days >= coalesce(m.maturity_days, 0) as is_mature
+from cohorts as c
+left join maturity as m on c.funnel_step_order = m.funnel_step_order
+cross join lateral (
+    select (cast(extract(epoch from as_of_end()) as double)
+        - cast(extract(epoch from c.cohort_month + interval 1 month) as double)) / 86400.0 as cohort_age_days
+) as a;
