@@ -8,7 +8,8 @@
 -- fct_deal_stage_history, fct_deals, mart_deal_outcomes_monthly, mart_lead_volume_daily, the
 -- daily pipeline snapshot fct_pipeline_snapshot_daily and the marts that read it
 -- (mart_pipeline_by_stage_daily, mart_funnel_bottlenecks_monthly, mart_pipeline_velocity_monthly),
--- and mart_stage_conversion_monthly (the list is REFERENCE_MARTS in benchmarks/scale_bench.py,
+-- mart_stage_conversion_monthly, and the forecast (mart_forecast_monthly, mart_forecast_accuracy,
+-- from the snapshot at each origin: docs/forecast.md) (the list is REFERENCE_MARTS in benchmarks/scale_bench.py,
 -- which says which marts are left out and why). The snapshot is written the way a DuckDB user
 -- would: each open visit unnested into the days whose end it covers, the amount, currency and
 -- close date of each day by as-of joins on the property history (docs/metrics.md, "End of day").
@@ -836,3 +837,200 @@ cross join lateral (
     select (cast(extract(epoch from as_of_end()) as double)
         - cast(extract(epoch from c.cohort_month + interval 1 month) as double)) / 86400.0 as cohort_age_days
 ) as a;
+
+-- ---------------------------------------------------------------------------------------------
+-- Forecast (docs/forecast.md): origins are the month ends from the first deal's month to the
+-- month before as_of_date (back-test) and as_of_date itself (live); targets the month of
+-- origin + 1 day and the two after it
+create or replace temp table ref_forecast_targets as
+with origins as (
+    select cast(m + interval 1 month - interval 1 day as date) as origin_date, true as is_backtest
+    from (
+        select unnest(range(
+            date_trunc('month', (select min(created_at) from ref_deals)),
+            cast(date_trunc('month', getvariable('as_of_date')) as timestamp),
+            interval 1 month
+        )) as m
+    ) as months
+    union all
+    select getvariable('as_of_date'), false
+)
+select
+    o.origin_date,
+    o.is_backtest,
+    cast(o.origin_date as timestamp) + interval 1 day as origin_end,
+    h.horizon_months,
+    cast(date_trunc('month', o.origin_date + 1) + to_months(h.horizon_months) as date) as target_month,
+    cast(date_trunc('month', o.origin_date + 1) + to_months(h.horizon_months + 1) as timestamp) as target_end
+from origins as o
+cross join (select unnest(range(3)) as horizon_months) as h;
+
+-- the deals open at the end of each origin day (the snapshot of that day)
+create or replace temp table ref_forecast_open as
+select s.snapshot_date as origin_date, s.deal_id, s.funnel_step_order, s.amount_reporting,
+    s.weighted_amount_reporting, s.expected_close_date
+from reference.fct_pipeline_snapshot_daily as s
+semi join (select distinct origin_date from ref_forecast_targets) as o on s.snapshot_date = o.origin_date;
+
+-- per origin and horizon: booked, actual, the CRM-weighted pipeline due in the target month, and
+-- (for training) each step's open amount and what of it was won in the target month, and the won
+-- amount of deals created after the origin
+create or replace temp table ref_forecast_figures as
+with won as (select deal_id, created_at, closed_at, amount_reporting from reference.fct_deals where outcome = 'won'),
+won_in_target as (
+    select
+        t.origin_date,
+        t.horizon_months,
+        coalesce(sum(w.amount_reporting), 0) as won_amount,
+        coalesce(sum(w.amount_reporting) filter (where w.closed_at < t.origin_end), 0) as booked_amount,
+        coalesce(sum(w.amount_reporting) filter (where w.created_at >= t.origin_end), 0) as new_deals_won_amount
+    from ref_forecast_targets as t
+    left join won as w on w.closed_at >= t.target_month and w.closed_at < t.target_end
+    group by all
+),
+pipeline as (
+    select
+        t.origin_date,
+        t.horizon_months,
+        coalesce(sum(o.weighted_amount_reporting) filter (
+            where (o.expected_close_date >= t.target_month and o.expected_close_date < t.target_end)
+            or (t.horizon_months = 0 and o.expected_close_date <= t.origin_date)
+        ), 0) as crm_weighted_pipeline,
+        count(o.deal_id) as open_deal_count,
+        coalesce(sum(o.amount_reporting) filter (where o.funnel_step_order = 2), 0) as open_2,
+        coalesce(sum(o.amount_reporting) filter (where o.funnel_step_order = 3), 0) as open_3,
+        coalesce(sum(o.amount_reporting) filter (where o.funnel_step_order = 4), 0) as open_4,
+        coalesce(sum(w.amount_reporting) filter (where o.funnel_step_order = 2), 0) as won_2,
+        coalesce(sum(w.amount_reporting) filter (where o.funnel_step_order = 3), 0) as won_3,
+        coalesce(sum(w.amount_reporting) filter (where o.funnel_step_order = 4), 0) as won_4
+    from ref_forecast_targets as t
+    left join ref_forecast_open as o on t.origin_date = o.origin_date
+    left join won as w on o.deal_id = w.deal_id and w.closed_at >= t.target_month and w.closed_at < t.target_end
+    group by all
+)
+select
+    t.*,
+    w.booked_amount,
+    w.new_deals_won_amount,
+    case when t.target_end <= as_of_end() then w.won_amount end as actual_amount,
+    p.* exclude (origin_date, horizon_months)
+from ref_forecast_targets as t
+inner join won_in_target as w on t.origin_date = w.origin_date and t.horizon_months = w.horizon_months
+inner join pipeline as p on t.origin_date = p.origin_date and t.horizon_months = p.horizon_months;
+
+create or replace table reference.mart_forecast_monthly as
+with monthly_actuals as (  -- every month's won amount, for naive
+    select cast(date_trunc('month', closed_at) as date) as month, sum(amount_reporting) as won_amount
+    from reference.fct_deals
+    where outcome = 'won'
+    group by all
+),
+naive as (
+    select
+        t.origin_date,
+        case
+            when min(m.month) >= (select cast(date_trunc('month', min(created_at)) as date) from ref_deals)
+                then sum(coalesce(a.won_amount, 0)) / 3
+        end as naive_amount
+    from (select distinct origin_date from ref_forecast_targets) as t
+    cross join lateral (
+        select cast(date_trunc('month', t.origin_date + 1) - to_months(i) as date) as month from range(1, 4) as r (i)
+    ) as m
+    left join monthly_actuals as a on m.month = a.month
+    group by all
+),
+-- empirical: the (at most 12) latest back-test origins before o whose target had ended by end(o)
+training as (
+    select t.origin_date, t.horizon_months, tr.origin_date as training_origin_date
+    from ref_forecast_targets as t
+    inner join ref_forecast_figures as tr
+        on tr.is_backtest
+        and tr.horizon_months = t.horizon_months
+        and tr.origin_date < t.origin_date
+        and tr.target_end <= t.origin_end
+    qualify row_number() over (
+        partition by t.origin_date, t.horizon_months order by tr.origin_date desc
+    ) <= 12
+),
+rates as (
+    select
+        tr.origin_date,
+        tr.horizon_months,
+        count(*) as training_origins,
+        sum(f.won_2) / nullif(sum(f.open_2), 0) as r_2,
+        sum(f.won_3) / nullif(sum(f.open_3), 0) as r_3,
+        sum(f.won_4) / nullif(sum(f.open_4), 0) as r_4,
+        avg(f.new_deals_won_amount) as new_business
+    from training as tr
+    inner join ref_forecast_figures as f
+        on tr.training_origin_date = f.origin_date and tr.horizon_months = f.horizon_months
+    group by all
+),
+forecasts as (
+    select
+        f.*,
+        f.booked_amount + f.crm_weighted_pipeline as crm_weighted,
+        case
+            when r.training_origins >= 3
+                then f.booked_amount + r.r_2 * f.open_2 + r.r_3 * f.open_3 + r.r_4 * f.open_4 + r.new_business
+        end as empirical,
+        n.naive_amount as naive
+    from ref_forecast_figures as f
+    left join rates as r on f.origin_date = r.origin_date and f.horizon_months = r.horizon_months
+    inner join naive as n on f.origin_date = n.origin_date
+)
+select
+    f.origin_date,
+    f.target_month,
+    'hubspot' as source,
+    m.method,
+    cast(f.horizon_months as integer) as horizon_months,
+    f.is_backtest,
+    case m.method when 'crm_weighted' then f.crm_weighted when 'empirical' then f.empirical else f.naive end
+        as forecast_amount_reporting,
+    f.booked_amount as booked_amount_reporting,
+    cast(f.open_deal_count as integer) as open_deal_count,
+    f.actual_amount as actual_won_amount_reporting
+from forecasts as f
+cross join (values ('crm_weighted'), ('empirical'), ('naive')) as m (method);
+
+-- accuracy per method and horizon over the scored back-test rows (a known actual above 0 and a
+-- forecast); skill against naive over those of them where naive has a forecast too
+create or replace table reference.mart_forecast_accuracy as
+with rows_of as (
+    select
+        f.method,
+        f.horizon_months,
+        f.forecast_amount_reporting as f,
+        f.actual_won_amount_reporting as a,
+        n.forecast_amount_reporting as naive_f
+    from reference.mart_forecast_monthly as f
+    inner join reference.mart_forecast_monthly as n
+        on n.method = 'naive' and f.origin_date = n.origin_date and f.horizon_months = n.horizon_months
+    where f.is_backtest and f.actual_won_amount_reporting > 0 and f.forecast_amount_reporting is not null
+),
+measures as (
+    select
+        method,
+        horizon_months,
+        count(*) as n_origins,
+        sum(abs(f - a)) / sum(a) as wape,
+        sum(f - a) / sum(a) as bias,
+        avg(abs(f - a) / a) as mape,
+        sum(abs(f - a)) filter (where naive_f is not null) / sum(a) filter (where naive_f is not null) as paired_wape,
+        sum(abs(naive_f - a)) filter (where naive_f is not null) / sum(a) filter (where naive_f is not null)
+            as paired_naive_wape
+    from rows_of
+    group by all
+)
+select
+    'hubspot' as source,
+    k.method,
+    cast(k.horizon_months as integer) as horizon_months,
+    cast(coalesce(m.n_origins, 0) as integer) as n_origins,
+    m.wape,
+    m.bias,
+    m.mape,
+    1 - m.paired_wape / nullif(m.paired_naive_wape, 0) as skill_vs_naive
+from (select distinct method, horizon_months from reference.mart_forecast_monthly) as k
+left join measures as m on k.method = m.method and k.horizon_months = m.horizon_months;

@@ -31,6 +31,8 @@ MIN_ROWS = {
     "mart_funnel_bottlenecks_monthly": 30,
     "mart_pipeline_velocity_monthly": 10,
     "mart_stage_conversion_monthly": 40,
+    "mart_forecast_monthly": 100,
+    "mart_forecast_accuracy": 9,
 }
 # Columns of a mart's YAML that are not in the contract: the incremental snapshot's bookkeeping.
 NOT_CONTRACT = {"fct_pipeline_snapshot_daily": {"deal_inputs_hash"}}
