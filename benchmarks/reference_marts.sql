@@ -4,15 +4,16 @@
 -- benchmarks/scale_bench.py times it against dbt; tests/benchmarks/test_reference_marts.py
 -- proves its rows equal dbt's on every contract column of the HubSpot deals.
 --
--- Covers (schema reference, HubSpot source): dim_pipeline_stages, dim_pipelines, dim_owners,
--- fct_deal_stage_history, fct_deals, mart_deal_outcomes_monthly, mart_lead_volume_daily, the
--- daily pipeline snapshot fct_pipeline_snapshot_daily and the marts that read it
--- (mart_pipeline_by_stage_daily, mart_funnel_bottlenecks_monthly, mart_pipeline_velocity_monthly),
--- mart_stage_conversion_monthly, and the forecast (mart_forecast_monthly, mart_forecast_accuracy,
--- from the snapshot at each origin: docs/forecast.md) (the list is REFERENCE_MARTS in benchmarks/scale_bench.py,
--- which says which marts are left out and why). The snapshot is written the way a DuckDB user
--- would: each open visit unnested into the days whose end it covers, the amount, currency and
--- close date of each day by as-of joins on the property history (docs/metrics.md, "End of day").
+-- Covers (schema reference, HubSpot source) 14 of the 19 marts: dim_pipeline_stages,
+-- dim_pipelines, dim_owners, fct_deal_stage_history, fct_deals, mart_deal_outcomes_monthly,
+-- mart_lead_volume_daily, mart_stage_conversion_monthly; the daily pipeline snapshot
+-- fct_pipeline_snapshot_daily and what reads it: mart_pipeline_by_stage_daily,
+-- mart_funnel_bottlenecks_monthly, mart_pipeline_velocity_monthly and the forecast
+-- (mart_forecast_monthly, mart_forecast_accuracy; docs/forecast.md). The list is REFERENCE_MARTS
+-- in benchmarks/scale_bench.py, which says which marts are left out and why. The snapshot is
+-- written the way a DuckDB user would: each open visit unnested into the days whose end it
+-- covers, the amount, currency and close date of each day by one as-of join on the property
+-- history (docs/metrics.md, "End of day").
 -- Inputs: raw_hubspot.{deals, deal_property_history, contacts, deal_contact_associations,
 -- owners, pipelines, pipeline_stages}, the seeds funnel_stage_mapping and currency_rates, and the
 -- variables as_of_date, reporting_currency and default_currency (benchmarks/scale_bench.py sets
