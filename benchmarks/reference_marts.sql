@@ -4,20 +4,23 @@
 -- benchmarks/scale_bench.py times it against dbt; tests/benchmarks/test_reference_marts.py
 -- proves its rows equal dbt's on every contract column of the HubSpot deals.
 --
--- Covers (schema reference, HubSpot source) 14 of the 19 marts: dim_pipeline_stages,
+-- Covers (schema reference) 17 of the 19 marts: dim_funnel_steps, dim_pipeline_stages,
 -- dim_pipelines, dim_owners, fct_deal_stage_history, fct_deals, mart_deal_outcomes_monthly,
 -- mart_lead_volume_daily, mart_stage_conversion_monthly; the daily pipeline snapshot
 -- fct_pipeline_snapshot_daily and what reads it: mart_pipeline_by_stage_daily,
 -- mart_funnel_bottlenecks_monthly, mart_pipeline_velocity_monthly and the forecast
--- (mart_forecast_monthly, mart_forecast_accuracy; docs/forecast.md). The list is REFERENCE_MARTS
--- in benchmarks/scale_bench.py, which says which marts are left out and why. The snapshot is
--- written the way a DuckDB user would: each open visit unnested into the days whose end it
--- covers, the amount, currency and close date of each day by one as-of join on the property
--- history (docs/metrics.md, "End of day").
+-- (mart_forecast_monthly, mart_forecast_accuracy; docs/forecast.md); fct_ad_spend_daily and
+-- mart_marketing_roi_monthly. CRM marts: HubSpot only (no Pipedrive branch, no quarantine rule).
+-- The list is REFERENCE_MARTS in benchmarks/scale_bench.py, which says which marts are left out
+-- and why. The snapshot is written the way a DuckDB user would: each open visit unnested into
+-- the days whose end it covers, the amount, currency and close date of each day by one as-of
+-- join on the property history (docs/metrics.md, "End of day").
 -- Inputs: raw_hubspot.{deals, deal_property_history, contacts, deal_contact_associations,
--- owners, pipelines, pipeline_stages}, the seeds funnel_stage_mapping and currency_rates, and the
--- variables as_of_date, reporting_currency and default_currency (benchmarks/scale_bench.py sets
--- them from the dbt vars).
+-- owners, pipelines, pipeline_stages}, raw_google_ads.{campaign_stats, campaigns},
+-- raw_meta.{campaign_insights, campaigns}, the seeds funnel_stage_mapping, currency_rates,
+-- campaign_channel_mapping and lead_channel_mapping, the variables as_of_date,
+-- reporting_currency and default_currency and the temp table ref_funnel_steps
+-- (benchmarks/scale_bench.py sets them from the dbt vars).
 
 create or replace temp macro hs_ts(c) as
     case
@@ -1035,3 +1038,169 @@ select
     1 - m.paired_wape / nullif(m.paired_naive_wape, 0) as skill_vs_naive
 from (select distinct method, horizon_months from reference.mart_forecast_monthly) as k
 left join measures as m on k.method = m.method and k.horizon_months = m.horizon_months;
+
+-- ---------------------------------------------------------------------------------------------
+-- Ad spend (docs/metrics.md "Marketing spend and ROI"): per platform, account, campaign and the
+-- account's own day, the latest loaded version of each stats row; the campaign's name from the
+-- campaign list, else the most recently loaded stats row's
+create or replace temp table ref_ad_spend as
+with google as (
+    select
+        'google_ads' as platform,
+        cast(customer_id as varchar) as account_id,
+        cast(campaign_id as varchar) as campaign_id,
+        cast(date as date) as spend_date,
+        campaign_name,
+        upper(currency_code) as currency_code,
+        cast(cost_micros as double) / 1e6 as spend,
+        cast(impressions as bigint) as impressions,
+        cast(clicks as bigint) as clicks,
+        cast(conversions as double) as platform_conversions,
+        _loaded_at
+    from raw_google_ads.campaign_stats
+    where not coalesce(_is_deleted, false)
+    qualify row_number() over (partition by customer_id, campaign_id, date order by _loaded_at desc, _sync_id desc) = 1
+),
+meta as (  -- Meta's conversions: the `lead` action alone
+    select
+        'meta' as platform,
+        cast(account_id as varchar) as account_id,
+        cast(campaign_id as varchar) as campaign_id,
+        cast(date_start as date) as spend_date,
+        campaign_name,
+        upper(account_currency) as currency_code,
+        cast(spend as double) as spend,
+        cast(impressions as bigint) as impressions,
+        cast(clicks as bigint) as clicks,
+        cast(list_filter(
+            from_json(actions, '[{"action_type": "VARCHAR", "value": "VARCHAR"}]'), lambda a: a.action_type = 'lead'
+        )[1].value as double) as platform_conversions,
+        _loaded_at
+    from raw_meta.campaign_insights
+    where not coalesce(_is_deleted, false)
+    qualify row_number() over (
+        partition by account_id, campaign_id, date_start order by _loaded_at desc, _sync_id desc
+    ) = 1
+),
+stats as (select * from google union all select * from meta),
+listed as (
+    select 'google_ads' as platform, cast(customer_id as varchar) as account_id, cast(campaign_id as varchar) as campaign_id,
+        name as campaign_name
+    from raw_google_ads.campaigns
+    where not coalesce(_is_deleted, false)
+    union all
+    select 'meta', cast(account_id as varchar), cast(id as varchar), name
+    from raw_meta.campaigns
+    where not coalesce(_is_deleted, false)
+),
+last_row_names as (
+    select platform, account_id, campaign_id, campaign_name
+    from stats
+    qualify row_number() over (
+        partition by platform, account_id, campaign_id order by _loaded_at desc, spend_date desc
+    ) = 1
+)
+select
+    s.* exclude (campaign_name, _loaded_at),
+    coalesce(l.campaign_name, n.campaign_name) as campaign_name
+from stats as s
+left join listed as l on s.platform = l.platform and s.account_id = l.account_id and s.campaign_id = l.campaign_id
+left join last_row_names as n
+    on s.platform = n.platform and s.account_id = n.account_id and s.campaign_id = n.campaign_id
+where s.spend_date <= getvariable('as_of_date');
+
+-- converted at the latest rate dated on or before the day; the channel from the seed
+-- campaign_channel_mapping, else the platform's paid channel
+create or replace table reference.fct_ad_spend_daily as
+with rates as (
+    select rate_date, currency_code, cast(rate as double) as rate
+    from seeds.currency_rates
+    where reporting_currency = getvariable('reporting_currency')
+    union all
+    select date '1900-01-01', getvariable('reporting_currency'), 1.0
+)
+select
+    s.spend_date,
+    s.platform,
+    s.account_id,
+    s.campaign_id,
+    s.campaign_name,
+    coalesce(
+        lower(m.channel), case s.platform when 'google_ads' then 'paid_search' when 'meta' then 'paid_social' end
+    ) as channel,
+    s.currency_code,
+    s.spend,
+    s.spend * r.rate as spend_reporting,
+    coalesce(s.impressions, 0) as impressions,
+    coalesce(s.clicks, 0) as clicks,
+    coalesce(s.platform_conversions, 0) as platform_conversions
+from ref_ad_spend as s
+asof left join rates as r on s.currency_code = r.currency_code and s.spend_date >= r.rate_date
+left join seeds.campaign_channel_mapping as m
+    on s.platform = m.platform and s.campaign_id = cast(m.campaign_id as varchar);
+
+-- per month and marketing channel: spend, the month's new leads (channel mapped by the seed
+-- lead_channel_mapping, unmapped as is) and, whenever they close, their deals and won revenue
+create or replace table reference.mart_marketing_roi_monthly as
+with spend as (
+    select cast(date_trunc('month', spend_date) as date) as month, channel, sum(spend_reporting) as spend_reporting
+    from reference.fct_ad_spend_daily
+    group by all
+),
+cohort_leads as (
+    select cast(date_trunc('month', l.created_at) as date) as month, coalesce(m.marketing_channel, l.channel) as channel,
+        l.lead_id
+    from ref_leads as l
+    left join seeds.lead_channel_mapping as m on m.source = 'hubspot' and l.channel = m.channel
+),
+leads as (
+    select
+        c.month,
+        c.channel,
+        count(distinct c.lead_id) as leads,
+        count(distinct d.deal_id) as deals_created,
+        count(distinct c.lead_id) filter (where d.outcome = 'won') as new_customers,
+        coalesce(sum(d.amount_reporting) filter (where d.outcome = 'won'), 0) as won_revenue_reporting
+    from cohort_leads as c
+    left join reference.fct_deals as d on c.lead_id = d.lead_id
+    group by all
+),
+p90_cycle as (
+    select quantile_cont(cycle_days, 0.9) as p90_cycle_days from reference.fct_deals where outcome = 'won'
+),
+joined as (
+    select
+        coalesce(s.month, l.month) as month,
+        coalesce(s.channel, l.channel) as channel,
+        coalesce(s.spend_reporting, 0) as spend_reporting,
+        coalesce(l.leads, 0) as leads,
+        coalesce(l.deals_created, 0) as deals_created,
+        coalesce(l.new_customers, 0) as new_customers,
+        coalesce(l.won_revenue_reporting, 0) as won_revenue_reporting
+    from spend as s
+    full outer join leads as l on s.month = l.month and s.channel = l.channel
+)
+select
+    j.month,
+    j.channel,
+    j.spend_reporting,
+    cast(j.leads as integer) as leads,
+    case when j.spend_reporting > 0 and j.leads > 0 then j.spend_reporting / j.leads end as cost_per_lead,
+    cast(j.deals_created as integer) as deals_created,
+    cast(j.new_customers as integer) as new_customers,
+    j.won_revenue_reporting,
+    case when j.spend_reporting > 0 and j.new_customers > 0 then j.spend_reporting / j.new_customers end as cac,
+    case when j.spend_reporting > 0 then j.won_revenue_reporting / j.spend_reporting end as roas,
+    case when j.spend_reporting > 0 then (j.won_revenue_reporting - j.spend_reporting) / j.spend_reporting end as roi,
+    coalesce(
+        (cast(extract(epoch from as_of_end()) as double)
+            - cast(extract(epoch from j.month + interval 1 month) as double)) / 86400.0 >= p.p90_cycle_days,
+        false
+    ) as is_mature
+from joined as j
+cross join p90_cycle as p;
+
+-- the funnel's steps, from the temp table ref_funnel_steps the runner fills from the dbt var
+-- funnel_steps (benchmarks/scale_bench.py)
+create or replace table reference.dim_funnel_steps as
+select funnel_step, funnel_step_order, is_closed, step_description from ref_funnel_steps;
