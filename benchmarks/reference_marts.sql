@@ -11,7 +11,7 @@
 -- mart_funnel_bottlenecks_monthly, mart_pipeline_velocity_monthly and the forecast
 -- (mart_forecast_monthly, mart_forecast_accuracy; docs/forecast.md); fct_ad_spend_daily and
 -- mart_marketing_roi_monthly. CRM marts: HubSpot only (no Pipedrive branch, no quarantine rule).
--- The list is REFERENCE_MARTS in benchmarks/scale_bench.py, which says which marts are left out
+-- The list is REFERENCE_MARTS in benchmarks/reference.py, which says which marts are left out
 -- and why. The snapshot is written the way a DuckDB user would: each open visit unnested into
 -- the days whose end it covers, the amount, currency and close date of each day by one as-of
 -- join on the property history (docs/metrics.md, "End of day").
@@ -20,7 +20,7 @@
 -- raw_meta.{campaign_insights, campaigns}, the seeds funnel_stage_mapping, currency_rates,
 -- campaign_channel_mapping and lead_channel_mapping, the variables as_of_date,
 -- reporting_currency and default_currency and the temp table ref_funnel_steps
--- (benchmarks/scale_bench.py sets them from the dbt vars).
+-- (benchmarks/reference.py sets them from the dbt vars).
 
 create or replace temp macro hs_ts(c) as
     case
@@ -1201,6 +1201,6 @@ from joined as j
 cross join p90_cycle as p;
 
 -- the funnel's steps, from the temp table ref_funnel_steps the runner fills from the dbt var
--- funnel_steps (benchmarks/scale_bench.py)
+-- funnel_steps (benchmarks/reference.py)
 create or replace table reference.dim_funnel_steps as
 select funnel_step, funnel_step_order, is_closed, step_description from ref_funnel_steps;

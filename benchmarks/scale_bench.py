@@ -42,37 +42,10 @@ from typing import Any
 import duckdb
 
 from benchmarks.proc import REPO_ROOT
+from benchmarks.reference import REFERENCE_MARTS, REFERENCE_SQL, reference
 from benchmarks.scale_report import load_avg, print_summary, ratios, say
 from core.dbt_cli import PIPELINE_BUILD_ARGS
 
-REFERENCE_SQL = Path(__file__).with_name("reference_marts.sql")
-REFERENCE_SCHEMA = "reference"
-REFERENCE_MARTS = (
-    "dim_pipeline_stages",
-    "dim_pipelines",
-    "dim_owners",
-    "fct_deal_stage_history",
-    "fct_deals",
-    "mart_deal_outcomes_monthly",
-    "mart_lead_volume_daily",
-    "fct_pipeline_snapshot_daily",
-    "mart_pipeline_by_stage_daily",
-    "mart_funnel_bottlenecks_monthly",
-    "mart_pipeline_velocity_monthly",
-    "mart_stage_conversion_monthly",
-    "mart_forecast_monthly",
-    "mart_forecast_accuracy",
-    "fct_ad_spend_daily",
-    "mart_marketing_roi_monthly",
-    "dim_funnel_steps",
-)
-"""The marts ``reference_marts.sql`` computes: 17 of the 19, from HubSpot and the ad platforms
-(the bench's raw has HubSpot only: its ad-spend tables are empty, so ``fct_ad_spend_daily`` has no
-rows there and ``mart_marketing_roi_monthly`` no spend; Pipedrive is in neither). Not in it:
-``quarantined_records`` (the generator's clean raw quarantines nothing; the reference applies no
-quarantine rule) and ``mart_build_info`` (bookkeeping: load times, dbt's run start).
-``same models in dbt run / reference`` compares like for like (dbt's node seconds of these
-marts and everything upstream of them)."""
 DEFAULT_SIZES = (100_000, 1_000_000)
 ONE_MILLION = 1_000_000
 CHANGED_SHARE = 0.01
@@ -154,35 +127,6 @@ def node_seconds(target: Path) -> dict[str, float]:
         if uid in wanted:
             seconds["reference_models_s"] += t
     return seconds
-
-
-def reference(warehouse: Path, threads: int, as_of: date) -> dict[str, float]:
-    """The plain-SQL marts (``reference`` schema) on ``warehouse``: wall and CPU seconds."""
-    from core.dbt_vars import dbt_var
-    from core.funnel import STEPS
-
-    sql = REFERENCE_SQL.read_text()
-    cpu0 = time.process_time()
-    started = time.monotonic()
-    with duckdb.connect(str(warehouse)) as con:
-        con.execute(f"set threads = {int(threads)}")
-        con.execute(f"set variable as_of_date = date '{as_of.isoformat()}'")
-        reporting = str(dbt_var("reporting_currency"))
-        con.execute("set variable reporting_currency = ?", [reporting])
-        con.execute("set variable default_currency = ?", [str(dbt_var("default_currency") or reporting)])
-        con.execute(f"drop schema if exists {REFERENCE_SCHEMA} cascade")
-        con.execute(f"create schema {REFERENCE_SCHEMA}")
-        # the funnel's one definition (the dbt var funnel_steps), as dbt's dim_funnel_steps reads it
-        con.execute(
-            "create temp table ref_funnel_steps "
-            "(funnel_step varchar, funnel_step_order integer, is_closed boolean, step_description varchar)"
-        )
-        con.executemany(
-            "insert into ref_funnel_steps values (?, ?, ?, ?)",
-            [(s.name, s.order, s.is_closed, s.description) for s in STEPS],
-        )
-        con.execute(sql)
-    return {"wall_s": time.monotonic() - started, "cpu_s": time.process_time() - cpu0}
 
 
 def raw_load(crm: Path, warehouse: Path) -> dict[str, float]:

@@ -11,7 +11,7 @@ import duckdb
 import pytest
 import yaml
 
-from benchmarks.scale_bench import REFERENCE_MARTS, REFERENCE_SCHEMA, reference
+from benchmarks.reference import REFERENCE_MARTS, REFERENCE_SCHEMA, reference
 
 pytestmark = pytest.mark.slow  # reuses the session's demo warehouse; the reference itself takes < 2 s
 
