@@ -76,6 +76,7 @@ def run_reference(warehouse: str, threads: str, as_of: str) -> None:
     with duckdb.connect(warehouse) as con:
         con.execute(f"set threads = {int(threads)}")
         con.execute(f"set memory_limit = '{warehouse_memory_limit()}'")
+        con.execute("set enable_progress_bar = false")
         con.execute(f"set variable as_of_date = date '{date.fromisoformat(as_of).isoformat()}'")
         reporting = str(dbt_var("reporting_currency"))
         con.execute("set variable reporting_currency = ?", [reporting])
