@@ -42,26 +42,10 @@ from typing import Any
 import duckdb
 
 from benchmarks.proc import REPO_ROOT
+from benchmarks.reference import REFERENCE_MARTS, REFERENCE_SQL, reference
 from benchmarks.scale_report import load_avg, print_summary, ratios, say
 from core.dbt_cli import PIPELINE_BUILD_ARGS
 
-REFERENCE_SQL = Path(__file__).with_name("reference_marts.sql")
-REFERENCE_SCHEMA = "reference"
-REFERENCE_MARTS = (
-    "dim_pipeline_stages",
-    "dim_pipelines",
-    "dim_owners",
-    "fct_deal_stage_history",
-    "fct_deals",
-    "mart_deal_outcomes_monthly",
-    "mart_lead_volume_daily",
-)
-"""The marts ``reference_marts.sql`` computes (HubSpot, the bench's only source). Not (yet) in it:
-the daily snapshot and what reads it (``fct_pipeline_snapshot_daily``,
-``mart_pipeline_by_stage_daily``, ``mart_funnel_bottlenecks_monthly``), the forecast marts, the
-ad-spend and marketing marts, ``dim_funnel_steps``, ``quarantined_records`` and
-``mart_build_info``; ``same models in dbt run / reference`` compares like for like (dbt's node
-seconds of these marts and everything upstream of them)."""
 DEFAULT_SIZES = (100_000, 1_000_000)
 ONE_MILLION = 1_000_000
 CHANGED_SHARE = 0.01
@@ -143,25 +127,6 @@ def node_seconds(target: Path) -> dict[str, float]:
         if uid in wanted:
             seconds["reference_models_s"] += t
     return seconds
-
-
-def reference(warehouse: Path, threads: int, as_of: date) -> dict[str, float]:
-    """The plain-SQL marts (``reference`` schema) on ``warehouse``: wall and CPU seconds."""
-    from core.dbt_vars import dbt_var
-
-    sql = REFERENCE_SQL.read_text()
-    cpu0 = time.process_time()
-    started = time.monotonic()
-    with duckdb.connect(str(warehouse)) as con:
-        con.execute(f"set threads = {int(threads)}")
-        con.execute(f"set variable as_of_date = date '{as_of.isoformat()}'")
-        reporting = str(dbt_var("reporting_currency"))
-        con.execute("set variable reporting_currency = ?", [reporting])
-        con.execute("set variable default_currency = ?", [str(dbt_var("default_currency") or reporting)])
-        con.execute(f"drop schema if exists {REFERENCE_SCHEMA} cascade")
-        con.execute(f"create schema {REFERENCE_SCHEMA}")
-        con.execute(sql)
-    return {"wall_s": time.monotonic() - started, "cpu_s": time.process_time() - cpu0}
 
 
 def raw_load(crm: Path, warehouse: Path) -> dict[str, float]:
