@@ -41,6 +41,7 @@ from typing import Any
 
 import duckdb
 
+from benchmarks.peak_rss import wait_with_peak_rss
 from benchmarks.proc import REPO_ROOT
 from benchmarks.reference import REFERENCE_MARTS, REFERENCE_SQL, reference
 from benchmarks.scale_report import load_avg, print_summary, ratios, say
@@ -84,13 +85,13 @@ def dbt(warehouse: Path, target: Path, as_of: date, *args: str) -> dict[str, flo
         proc = subprocess.Popen(
             cmd, env=dbt_env(warehouse, as_of=as_of), cwd=DBT_PROJECT_DIR, stdout=log, stderr=subprocess.STDOUT
         )
-        _, status, usage = os.wait4(proc.pid, 0)
+        status, usage, peak_mib = wait_with_peak_rss(proc.pid)
     proc.returncode = os.waitstatus_to_exitcode(status)
     wall = time.monotonic() - started
     if proc.returncode != 0:
         tail = (target.parent / "dbt.log").read_text()[-3000:]
         raise SystemExit(f"dbt {' '.join(args)} failed (exit {proc.returncode}):\n{tail}")
-    out = {"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime, "peak_rss_mib": usage.ru_maxrss / 1024}
+    out = {"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime, "peak_rss_mib": peak_mib}
     if args[0] in ("build", "run"):
         out.update(node_seconds(target))
         # each command's per-node timings kept beside the log (--keep), the next command overwrites target/
