@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from core.settings import ROOT
+from benchmarks.bench_args import BENCH_DATA_DIR
 from emulators.truth.generator import SandboxConfig, build_sandbox, end_date_of
 from evaluation.load import load_sandbox
 from evaluation.pipeline import run_dbt_once
@@ -52,7 +52,7 @@ def main() -> None:
     parser.add_argument("--months", type=int, default=12)
     args = parser.parse_args()
     contacts = args.contacts or round(args.deals * 10 / 3)
-    work = ROOT / "data" / "bench" / f"forecast-s{args.seed}-d{args.deals}-m{args.months}"
+    work = BENCH_DATA_DIR / f"forecast-s{args.seed}-d{args.deals}-m{args.months}"
     work.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     db = build_sandbox(

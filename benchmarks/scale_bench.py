@@ -41,8 +41,8 @@ from typing import Any
 
 import duckdb
 
+from benchmarks.bench_args import absolute_path, add_sandbox_arguments, tool_parser
 from benchmarks.peak_rss import wait_with_peak_rss
-from benchmarks.proc import REPO_ROOT
 from benchmarks.reference import REFERENCE_MARTS, REFERENCE_SQL, reference
 from benchmarks.scale_report import load_avg, print_summary, ratios, say
 from core.dbt_cli import PIPELINE_BUILD_ARGS
@@ -272,8 +272,8 @@ def sizes_from(args: argparse.Namespace) -> list[int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m benchmarks.scale_bench", description=__doc__.split("\n\n")[0])
-    p.add_argument("--deals", type=int, help="one size (default: BENCH_DEALS, else 100,000 and 1,000,000)")
+    p = tool_parser("benchmarks.scale_bench", __doc__)
+    add_sandbox_arguments(p, "one size (default: BENCH_DEALS, else 100,000 and 1,000,000)")
     p.add_argument("--with-1m", action="store_true", help="add 1,000,000 deals to BENCH_DEALS / --deals")
     p.add_argument("--repeat", type=int, default=3, help="runs per figure (median; default 3)")
     p.add_argument("--threads", type=int, default=int(os.environ.get("WAREHOUSE_THREADS") or 2))
@@ -281,11 +281,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sync-latency-ms", type=float, default=100.0)
     p.add_argument("--skip-sync", action="store_true")
     p.add_argument("--sync-sequential", action="store_true", help="also time the one-request-at-a-time sync")
-    p.add_argument("--data-dir", type=Path, default=REPO_ROOT / "data" / "bench")
     p.add_argument("--keep", action="store_true", help="keep each size's work folder (warehouse, dbt log)")
     p.add_argument(
         "--raw-warehouse",
-        type=Path,
+        type=absolute_path,
         help="one size only: take the raw tables from this warehouse (e.g. a --keep run's built.duckdb) "
         "instead of timing a raw load; its other schemas are dropped",
     )
@@ -295,9 +294,6 @@ def main(argv: list[str] | None = None) -> int:
         help="skip the like-for-like dbt build and run of only the reference's marts and their upstream",
     )
     args = p.parse_args(argv)
-    # absolute: dbt runs with cwd = dbt_project/, where a relative warehouse path names another file
-    args.data_dir = args.data_dir.resolve()
-    args.raw_warehouse = args.raw_warehouse.resolve() if args.raw_warehouse else None
     args.data_dir.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     say(f"Scale benchmark: sizes {sizes_from(args)}, {args.repeat} run(s) per figure ({load_avg()})")

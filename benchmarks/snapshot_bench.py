@@ -29,6 +29,7 @@ from pathlib import Path
 
 import duckdb
 
+from benchmarks.bench_args import BENCH_DATA_DIR, absolute_path
 from benchmarks.proc import REPO_ROOT
 from core.settings import AS_OF_DATE_ENV
 
@@ -131,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--deals", type=int, default=DEFAULT_DEALS)
     parser.add_argument("--contacts", type=int, default=None, help="default: one per deal")
-    parser.add_argument("--data-dir", type=Path, default=REPO_ROOT / "data" / "bench")
+    parser.add_argument("--data-dir", type=absolute_path, default=BENCH_DATA_DIR)
     args = parser.parse_args(argv)
     args.data_dir.mkdir(parents=True, exist_ok=True)
     summary = run(args.deals, args.contacts or args.deals, args.data_dir)

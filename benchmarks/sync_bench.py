@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.proc import REPO_ROOT
+from benchmarks.bench_args import BENCH_DATA_DIR, absolute_path
 from benchmarks.sync_common import (
     BIG_BACKFILL,
     DEFAULT_DEALS,
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--latency-contacts", type=int, help="contacts of the latency step (default 2 per deal)")
     p.add_argument("--latency-modes", default="concurrent", help="sequential, list and/or concurrent")
     p.add_argument("--latency-only", action="store_true", help="only the latency step (the sync figure of issue 15)")
-    p.add_argument("--data-dir", default=str(REPO_ROOT / "data" / "bench"))
+    p.add_argument("--data-dir", type=absolute_path, default=BENCH_DATA_DIR)
     args = p.parse_args(argv)
 
     started = time.monotonic()

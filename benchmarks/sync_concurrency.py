@@ -30,7 +30,7 @@ from typing import Any
 
 import duckdb
 
-from benchmarks.proc import REPO_ROOT
+from benchmarks.bench_args import BENCH_DATA_DIR, absolute_path
 from benchmarks.sandbox_proc import SandboxProcess
 from benchmarks.sync_common import STREAMS, default_contacts, ensure_sandbox, say, sync_now
 
@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--latency-ms", type=float, default=DEFAULT_LATENCY_MS)
     p.add_argument("--per-10s", type=int, default=DEFAULT_PER_10S)
     p.add_argument("--modes", default="sequential,concurrent", help=f"comma-separated: {', '.join(MODES)}")
-    p.add_argument("--data-dir", default=str(REPO_ROOT / "data" / "bench"))
+    p.add_argument("--data-dir", type=absolute_path, default=BENCH_DATA_DIR)
     p.add_argument("--json", action="store_true", help="print the figures as one JSON line at the end")
     args = p.parse_args(argv)
     data_dir = Path(args.data_dir)

@@ -125,13 +125,9 @@ class JsonHttpClient:
                 headers=headers() if headers else None,
                 timeout=self.timeout_s,
             )
-        except requests.Timeout:
-            failure = Retry(f"{what} timed out after {self.timeout_s:g} s", self.expo(attempt))
-        except requests.ConnectionError as exc:
-            failure = Retry(f"{what} could not connect ({type(exc).__name__})", self.expo(attempt))
         except requests.RequestException as exc:
-            failure = ConnectorError(
-                f"{self.api_name} {what} failed: {self.redact(type(exc).__name__ + ': ' + str(exc))}"
+            failure = transport_failure(
+                exc, what, self.api_name, self.timeout_s, lambda: self.expo(attempt), self.redact
             )
         if failure is not None:  # raised outside the except block: never chained
             raise failure
@@ -150,8 +146,7 @@ class JsonHttpClient:
 
     # ------------------------------------------------------------------ helpers
     def expo(self, attempt: int) -> float:
-        base = 0.2 * self.backoff_base_s * (2 ** max(attempt - 1, 0))
-        return base * (1 + random.uniform(0, 0.25))
+        return backoff_s(0.2 * self.backoff_base_s, attempt)
 
     def capped(self, seconds: float) -> float:
         return max(0.0, min(seconds, self.max_retry_after_s))
@@ -166,6 +161,28 @@ class JsonHttpClient:
 
     def report(self, message: str, counters: dict[str, Any]) -> None:
         self.progress(self.redact(message), counters)
+
+
+def backoff_s(first_s: float, attempt: int) -> float:
+    """Exponential back-off of the clients: ``first_s`` × 2ⁿ⁻¹ for attempt n, plus up to 25 % jitter."""
+    return first_s * (2 ** max(attempt - 1, 0)) * (1 + random.uniform(0, 0.25))
+
+
+def transport_failure(
+    exc: requests.RequestException,
+    what: str,
+    api_name: str,
+    timeout_s: float,
+    wait_s: Callable[[], float],
+    redact: Callable[[object], str],
+) -> Exception:
+    """What an attempt's transport error means, for every client: a timeout or a connection error
+    is retried after ``wait_s()``; any other request error gives up, its text redacted."""
+    if isinstance(exc, requests.Timeout):
+        return Retry(f"{what} timed out after {timeout_s:g} s", wait_s())
+    if isinstance(exc, requests.ConnectionError):
+        return Retry(f"{what} could not connect ({type(exc).__name__})", wait_s())
+    return ConnectorError(f"{api_name} {what} failed: {redact(type(exc).__name__ + ': ' + str(exc))}")
 
 
 def json_body(resp: requests.Response) -> Any:

@@ -22,7 +22,6 @@ from method + path + status; anything from requests or from a response body pass
 from __future__ import annotations
 
 import hashlib
-import random
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -37,6 +36,7 @@ from connectors.common import (
     RateLimitExhausted,
     no_progress,
 )
+from connectors.http.client import Retry, backoff_s, transport_failure
 from connectors.http.concurrency import max_concurrency_for, pooled_session
 from connectors.http.ratelimit import RollingWindowLimiter, shared_limiter, shared_semaphore
 from connectors.http.redact import Secret, redact
@@ -49,16 +49,6 @@ TOKEN_ENV = "HUBSPOT_ACCESS_TOKEN"
 
 _RETRY_STATUSES = {423, 429, 477, 500, 502, 503, 504, 520, 521, 522, 523, 524}
 _AUTH_STATUSES = {401, 403, 530}
-
-
-class _Retry(Exception):
-    """Internal: the attempt failed in a retryable way."""
-
-    def __init__(self, what: str, wait_s: float, *, rate_limited: bool = False) -> None:
-        super().__init__(what)
-        self.what = what
-        self.wait_s = wait_s
-        self.rate_limited = rate_limited
 
 
 class PagedReads:
@@ -209,10 +199,10 @@ class HubSpotClient(PagedReads):
         attempt = 1
         while True:
             held = self._throttle(is_search)
-            retry: _Retry | None = None
+            retry: Retry | None = None
             try:
                 return self._attempt(method, path, what, params, json_body, is_search, attempt)
-            except _Retry as exc:
+            except Retry as exc:
                 retry = exc
             finally:
                 if held is not None:
@@ -258,12 +248,8 @@ class HubSpotClient(PagedReads):
                     },
                     timeout=self.timeout_s,
                 )
-        except requests.Timeout:
-            failure = _Retry(f"{what} timed out after {self.timeout_s:g} s", self._expo(attempt))
-        except requests.ConnectionError as exc:
-            failure = _Retry(f"{what} could not connect ({type(exc).__name__})", self._expo(attempt))
         except requests.RequestException as exc:
-            failure = ConnectorError(f"HubSpot {what} failed: {self._redact(type(exc).__name__ + ': ' + str(exc))}")
+            failure = transport_failure(exc, what, "HubSpot", self.timeout_s, lambda: self._expo(attempt), self._redact)
         if failure is not None:
             raise failure
         return self._handle(resp, what, attempt, is_search)
@@ -304,7 +290,7 @@ class HubSpotClient(PagedReads):
                 wait = 1.0 * self.backoff_base_s * attempt
             else:
                 wait = 10.0 * self.backoff_base_s * attempt
-            raise _Retry(f"HTTP 429 {policy or 'rate limit'} on {what}", wait, rate_limited=True)
+            raise Retry(f"HTTP 429 {policy or 'rate limit'} on {what}", wait, rate_limited=True)
         if status in _RETRY_STATUSES or status >= 500:
             if retry_after is not None:
                 wait = min(retry_after, self.max_retry_after_s)
@@ -312,7 +298,7 @@ class HubSpotClient(PagedReads):
                 wait = 2.0 * self.backoff_base_s * attempt
             else:
                 wait = self._expo(attempt)
-            raise _Retry(f"HTTP {label} on {what}", wait)
+            raise Retry(f"HTTP {label} on {what}", wait)
         message = self._redact(str(body.get("message") or resp.reason or ""))[:500]
         hint = ""
         if status == 400 and "propertiesWithHistory" in (resp.request.url or ""):
@@ -321,7 +307,7 @@ class HubSpotClient(PagedReads):
             hint = f" Search results are capped at {SEARCH_RESULT_CAP} per query."
         raise ConnectorError(f"HubSpot {what} failed with HTTP {label}: {message}.{hint}")
 
-    def _give_up(self, what: str, retry: _Retry, attempts: int) -> None:
+    def _give_up(self, what: str, retry: Retry, attempts: int) -> None:
         if retry.rate_limited:
             raise RateLimitExhausted(
                 f"HubSpot kept rate-limiting {what}: gave up after {attempts} attempts "
@@ -335,8 +321,7 @@ class HubSpotClient(PagedReads):
         )
 
     def _expo(self, attempt: int) -> float:
-        base = 0.2 * self.backoff_base_s * (2 ** max(attempt - 1, 0))
-        return base * (1 + random.uniform(0, 0.25))
+        return backoff_s(0.2 * self.backoff_base_s, attempt)
 
     def _throttle(self, is_search: bool) -> RollingWindowLimiter | None:
         """Wait for the call's slot; returns the limiter to release when the call completes.

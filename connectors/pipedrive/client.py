@@ -19,7 +19,6 @@ client-side limiter follows the ``x-ratelimit-limit`` the API announces (with 10
 from __future__ import annotations
 
 import hashlib
-import random
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -29,6 +28,7 @@ from urllib.parse import urlsplit
 import requests
 
 from connectors.common import AuthError, ConnectorError, ProgressFn, RateLimitExhausted, no_progress
+from connectors.http.client import Retry, backoff_s, transport_failure
 from connectors.http.concurrency import max_concurrency_for, pooled_session
 from connectors.http.ratelimit import RollingWindowLimiter, shared_limiter, shared_semaphore
 from connectors.http.redact import Secret, redact
@@ -48,12 +48,6 @@ _TOKEN_HINT = (
 
 class NotFound(ConnectorError):
     """404: the record is gone (a deleted deal's flow)."""
-
-
-class _Retry(Exception):
-    def __init__(self, what: str, wait_s: float, *, rate_limited: bool = False) -> None:
-        super().__init__(what)
-        self.what, self.wait_s, self.rate_limited = what, wait_s, rate_limited
 
 
 class PipedriveClient:
@@ -139,7 +133,7 @@ class PipedriveClient:
                 self._count("waited_s", self._limiter.acquire())
             try:
                 return self._attempt(path, what, params, attempt)
-            except _Retry as exc:
+            except Retry as exc:
                 retry = exc
             if retry.rate_limited:
                 self._count("throttled_429")
@@ -170,12 +164,10 @@ class PipedriveClient:
                     headers={"x-api-token": self.__token.reveal(), "Accept": "application/json"},
                     timeout=self.timeout_s,
                 )
-        except requests.Timeout:
-            failure = _Retry(f"{what} timed out after {self.timeout_s:g} s", self._expo(attempt))
-        except requests.ConnectionError as exc:
-            failure = _Retry(f"{what} could not connect ({type(exc).__name__})", self._expo(attempt))
         except requests.RequestException as exc:
-            failure = ConnectorError(f"Pipedrive {what} failed: {self._redact(type(exc).__name__ + ': ' + str(exc))}")
+            failure = transport_failure(
+                exc, what, "Pipedrive", self.timeout_s, lambda: self._expo(attempt), self._redact
+            )
         if failure is not None:
             raise failure
         return self._handle(resp, what, attempt)
@@ -200,9 +192,9 @@ class PipedriveClient:
                     "budget resets at midnight server time; re-run after that (the sync resumes from its cursor)."
                 )
             wait = reset if reset is not None else 2.0 * self.backoff_base_s * attempt
-            raise _Retry(f"HTTP 429 on {what}", wait, rate_limited=True)
+            raise Retry(f"HTTP 429 on {what}", wait, rate_limited=True)
         if status >= 500:
-            raise _Retry(f"HTTP {status} on {what}", self._expo(attempt))
+            raise Retry(f"HTTP {status} on {what}", self._expo(attempt))
         if status == 401:
             raise AuthError(f"Pipedrive rejected the API token (401) on {what}. {_TOKEN_HINT}")
         if status == 402:
@@ -229,7 +221,7 @@ class PipedriveClient:
             )
         raise ConnectorError(f"Pipedrive {what} failed with HTTP {status}: {message}.")
 
-    def _give_up(self, what: str, retry: _Retry, attempts: int) -> None:
+    def _give_up(self, what: str, retry: Retry, attempts: int) -> None:
         if retry.rate_limited:
             raise RateLimitExhausted(
                 f"Pipedrive kept rate-limiting {what}: gave up after {attempts} attempts. Another app may "
@@ -243,7 +235,7 @@ class PipedriveClient:
         )
 
     def _expo(self, attempt: int) -> float:
-        return 0.5 * self.backoff_base_s * (2 ** max(attempt - 1, 0)) * (1 + random.uniform(0, 0.25))
+        return backoff_s(0.5 * self.backoff_base_s, attempt)
 
     def _adapt(self, headers: Any) -> None:
         """Follow the announced burst limit (both ways), keeping 10 % headroom."""

@@ -7,15 +7,7 @@
     `int_deals_milestones_pivoted`) select from this. -#}
 {% macro stage_visits_as_of() -%}
     select
-        visits.deal_id,
-        visits.source,
-        visits.source_deal_id,
-        visits.pipeline_id,
-        visits.stage_id,
-        visits.funnel_step,
-        visits.funnel_step_order,
-        visits.visit_number,
-        visits.entered_at,
+        {{- stage_visit_columns('visits') }}
         case when visits.exited_at < {{ as_of() }} then visits.exited_at end as exited_at,
         coalesce(visits.exited_at >= {{ as_of() }}, true) as is_current,
         {{ days_between(
@@ -30,6 +22,18 @@
         visits.highest_previous_step_order
     from {{ ref('int_deal_stage_visits_collapsed') }} as visits
     where visits.entered_at < {{ as_of() }}
+{%- endmacro %}
+
+{#- The columns that say which visit a row is, as the stored visits have them, in the order of
+    `fct_deal_stage_history`'s contract (its first nine), each `<relation>.<column>,` on a line of
+    its own: the as-of visits above and that mart select them through this. -#}
+{% macro stage_visit_columns(relation) -%}
+    {%- for column in [
+        'deal_id', 'source', 'source_deal_id', 'pipeline_id', 'stage_id', 'funnel_step', 'funnel_step_order',
+        'visit_number', 'entered_at'
+    ] %}
+        {{ relation }}.{{ column }},
+    {%- endfor %}
 {%- endmacro %}
 
 {#- What a chain model stores is independent of `as_of`; the as-of models read it through

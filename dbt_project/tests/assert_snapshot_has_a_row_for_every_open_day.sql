@@ -1,7 +1,8 @@
 -- No gaps, no extras: fct_pipeline_snapshot_daily holds exactly one row per deal and day D whose
 -- end (next midnight UTC) falls in an open visit (step 2-4) of fct_deal_stage_history, i.e.
 -- D from the visit's entry day to the day before its exit day (to `as_of_date` while current),
--- in that visit's stage. Recomputed from the visits, not from the snapshot's own spans.
+-- in that visit's stage. Recomputed from the visits (macros/visit_open_days.sql), not from the
+-- snapshot's own spans.
 -- Returns the (deal, day) pairs present on one side only, or in another stage. On both sides
 -- only the snapshot rows written since this test last passed (macros/tests_since_last_pass.sql):
 -- every day of the deals built since, and the days after `after_day` of the other deals, as two
@@ -28,11 +29,7 @@ days as (
 
 expected as (
 
-    select visits.deal_id, days.day as snapshot_date, visits.stage_id
-    from visits
-    inner join days
-        on days.day >= cast(visits.entered_at as date)
-        and (visits.exited_at is null or days.day < cast(visits.exited_at as date))
+    {{ visit_open_days('visits', 'days') }}
 
 ),
 
@@ -53,22 +50,16 @@ tested_deals as (
 expected as (
 
     -- every day of the deals built since the last pass
-    select visits.deal_id, days.day as snapshot_date, visits.stage_id
-    from visits
-    inner join days
-        on days.day >= cast(visits.entered_at as date)
-        and (visits.exited_at is null or days.day < cast(visits.exited_at as date))
-    where visits.deal_id in (select tested_deals.deal_id from tested_deals)
+    {{ visit_open_days('visits', 'days', where='visits.deal_id in (select tested_deals.deal_id from tested_deals)') }}
 
     union all
 
     -- the days after `after_day` of every other deal
-    select visits.deal_id, later_days.day as snapshot_date, visits.stage_id
-    from visits
-    inner join (select day from days where day > {{ scope.after_day }}) as later_days
-        on later_days.day >= cast(visits.entered_at as date)
-        and (visits.exited_at is null or later_days.day < cast(visits.exited_at as date))
-    where visits.deal_id not in (select tested_deals.deal_id from tested_deals)
+    {{ visit_open_days(
+        'visits',
+        '(select day from days where day > ' ~ scope.after_day ~ ')',
+        where='visits.deal_id not in (select tested_deals.deal_id from tested_deals)'
+    ) }}
 
 ),
 

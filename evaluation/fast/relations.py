@@ -15,7 +15,7 @@ import pandas as pd
 from core.settings import DBT_PROJECT_DIR
 from emulators import SandboxConfig, build_sandbox
 from emulators.truth.ground_truth import GroundTruth
-from tests.reference.funnel import compute_marts, hubspot_inputs, read_seed
+from tests.reference.funnel import hubspot_inputs, marts_of_inputs, stage_entry_times
 
 Row = dict[str, Any]
 
@@ -93,19 +93,8 @@ def build_account(config: SandboxConfig, work: Path) -> Account:
         sent = {f"hubspot:{d}" for d in truth.deals()["id"]}
     finally:
         path.unlink(missing_ok=True)
-    seeds = DBT_PROJECT_DIR / "seeds"
-    marts = compute_marts(
-        inputs["deals"],
-        inputs["contacts"],
-        inputs["stage_history"],
-        inputs["deal_contacts"],
-        read_seed(seeds / "funnel_stage_mapping.csv"),
-        read_seed(seeds / "currency_rates.csv"),
-        as_of_date=config.end_date,
-    )
-    times: dict[str, list[Any]] = {}
-    for e in inputs["stage_history"]:
-        times.setdefault(f"{e['source']}:{e['source_deal_id']}", []).append(e["changed_at"])
+    marts = marts_of_inputs(inputs, as_of_date=config.end_date, seeds_dir=DBT_PROJECT_DIR / "seeds")
+    times = stage_entry_times(inputs["stage_history"])
     kept = {f"{d['source']}:{d['source_deal_id']}" for d in inputs["deals"]}
     return Account(
         marts["fct_deal_stage_history"],

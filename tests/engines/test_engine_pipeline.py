@@ -26,8 +26,7 @@ import duckdb
 import pytest
 
 from tests.conftest import CANARY_TOKEN, ROOT, ads_env
-from tests.engines.compare import connection_differences, merge_ignored
-from tests.engines.mirror import IGNORED_COLUMNS
+from tests.engines.compare import IGNORED_COLUMNS, connection_differences, merge_ignored
 
 # The runs compare with `demo_warehouse`, so they share its xdist group (one worker builds both).
 pytestmark = [pytest.mark.engines, pytest.mark.xdist_group("demo_warehouse")]

@@ -704,21 +704,33 @@ def without_quarantined(inputs: dict[str, list[Row]], loaded_by: datetime | None
 
     times = inputs.get("stage_entry_times")
     if times is None:
-        times = defaultdict(list)
-        for e in inputs["stage_history"]:
-            if e.get("changed_at") is not None:
-                times[deal_key(e["source"], e["source_deal_id"])].append(e["changed_at"])
+        times = stage_entry_times(inputs["stage_history"])
     keys = {r["deal_id"] for r in quarantine_rows(inputs["deals"], times, loaded_by=loaded_by)}
     return drop_quarantined(inputs, keys)
 
 
-def marts_from_truth(
-    truth: Any, *, as_of_date: date, seeds_dir: Path | str, reporting_currency: str = "USD"
+def stage_entry_times(stage_history: Iterable[Row]) -> dict[str, list[Any]]:
+    """Deal key -> every stage-history entry time the CRM sent for the deal (what the quarantine
+    rules judge)."""
+    times: dict[str, list[Any]] = defaultdict(list)
+    for e in stage_history:
+        if e.get("changed_at") is not None:
+            times[deal_key(e["source"], e["source_deal_id"])].append(e["changed_at"])
+    return dict(times)
+
+
+def marts_of_inputs(
+    inputs: dict[str, Any],
+    *,
+    as_of_date: date,
+    seeds_dir: Path | str,
+    reporting_currency: str = "USD",
+    **extra: Any,
 ) -> dict[str, list[Row]]:
-    """:func:`compute_marts` over the sandbox's :class:`emulators.truth.ground_truth.GroundTruth`
-    and the seeds (``funnel_stage_mapping.csv``, ``currency_rates.csv``) in ``seeds_dir``."""
+    """:func:`compute_marts` over one CRM's inputs (:func:`hubspot_inputs`,
+    ``pipedrive_inputs``) and the seeds (``funnel_stage_mapping.csv``, ``currency_rates.csv``) in
+    ``seeds_dir``; ``extra``: its further keyword arguments (Pipedrive's leads)."""
     seeds = Path(seeds_dir)
-    inputs = hubspot_inputs(truth)
     return compute_marts(
         inputs["deals"],
         inputs["contacts"],
@@ -728,4 +740,14 @@ def marts_from_truth(
         read_seed(seeds / "currency_rates.csv"),
         as_of_date=as_of_date,
         reporting_currency=reporting_currency,
+        **extra,
+    )
+
+
+def marts_from_truth(
+    truth: Any, *, as_of_date: date, seeds_dir: Path | str, reporting_currency: str = "USD"
+) -> dict[str, list[Row]]:
+    """:func:`marts_of_inputs` over the sandbox's :class:`emulators.truth.ground_truth.GroundTruth`."""
+    return marts_of_inputs(
+        hubspot_inputs(truth), as_of_date=as_of_date, seeds_dir=seeds_dir, reporting_currency=reporting_currency
     )

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from emulators.truth import pipedrive as pd
-from tests.reference.funnel import Row, compute_marts, deal_key, read_seed, without_quarantined
+from tests.reference.funnel import Row, deal_key, marts_of_inputs, without_quarantined
 
 SOURCE = "pipedrive"
 CLOSED = ("won", "lost")
@@ -207,15 +207,10 @@ def pipedrive_marts_from_truth(
 ) -> dict[str, list[Row]]:
     """The contracted marts' Pipedrive rows for the sandbox file and the seeds in ``seeds_dir``."""
     inputs = pipedrive_inputs(sandbox)
-    seeds = Path(seeds_dir)
-    return compute_marts(
-        inputs["deals"],
-        inputs["contacts"],
-        inputs["stage_history"],
-        inputs["deal_contacts"],
-        read_seed(seeds / "funnel_stage_mapping.csv"),
-        read_seed(seeds / "currency_rates.csv"),
+    return marts_of_inputs(
+        inputs,
         as_of_date=as_of_date,
+        seeds_dir=seeds_dir,
         reporting_currency=reporting_currency,
         leads=inputs["leads"],
         lead_links=inputs["lead_links"],

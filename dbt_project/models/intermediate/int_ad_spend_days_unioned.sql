@@ -30,43 +30,24 @@ meta_campaigns as (
 
 stats as (
 
-    select
-        'google_ads' as platform,
-        account_id,
-        campaign_id,
-        spend_date,
-        campaign_name,
-        currency_code,
-        spend,
-        impressions,
-        clicks,
-        platform_conversions,
-        loaded_at
-    from google_stats
-
-    union all
-
-    select
-        'meta' as platform,
-        account_id,
-        campaign_id,
-        spend_date,
-        campaign_name,
-        currency_code,
-        spend,
-        impressions,
-        clicks,
-        platform_conversions,
-        loaded_at
-    from meta_insights
+    {{ union_branches(
+        {'google_ads': 'google_stats', 'meta': 'meta_insights'},
+        [
+            'account_id', 'campaign_id', 'spend_date', 'campaign_name', 'currency_code', 'spend', 'impressions',
+            'clicks', 'platform_conversions', 'loaded_at'
+        ],
+        label_column='platform'
+    ) }}
 
 ),
 
 listed_names as (
 
-    select 'google_ads' as platform, account_id, campaign_id, campaign_name from google_campaigns
-    union all
-    select 'meta' as platform, account_id, campaign_id, campaign_name from meta_campaigns
+    {{ union_branches(
+        {'google_ads': 'google_campaigns', 'meta': 'meta_campaigns'},
+        ['account_id', 'campaign_id', 'campaign_name'],
+        label_column='platform'
+    ) }}
 
 ),
 

@@ -1,12 +1,4 @@
-{{
-    config(
-        materialized=deal_chain_materialization(),
-        incremental_strategy=deal_incremental_strategy(),
-        unique_key='deal_id',
-        on_schema_change='append_new_columns',
-        pre_hook="{{ delete_rebuilt_deals() }}",
-    )
-}}
+{{ deal_chain_config() }}
 -- Every CRM's change history of a deal's amount, currency and expected close date in one
 -- shape, for the deals the marts show. One row per change; `value` is text normalized by each
 -- source's branch (amount: the number as text; currency: upper-case code; close_date: the UTC

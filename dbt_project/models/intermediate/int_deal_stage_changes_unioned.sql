@@ -1,12 +1,4 @@
-{{
-    config(
-        materialized=deal_chain_materialization(),
-        incremental_strategy=deal_incremental_strategy(),
-        unique_key='deal_id',
-        on_schema_change='append_new_columns',
-        pre_hook="{{ delete_rebuilt_deals() }}",
-    )
-}}
+{{ deal_chain_config() }}
 -- Every CRM's stage-change events in one shape (deal, stage, time, order), for the deals the
 -- marts show: the whole history, whatever `as_of` is (the as-of models drop what lies at or
 -- after it: docs/decisions.md, "Incremental by deal"). A deal without any history gets one

@@ -1,12 +1,4 @@
-{{
-    config(
-        materialized=deal_chain_materialization(),
-        incremental_strategy=deal_incremental_strategy(),
-        unique_key='deal_id',
-        on_schema_change='append_new_columns',
-        pre_hook="{{ delete_rebuilt_deals() }}",
-    )
-}}
+{{ deal_chain_config() }}
 {%- set properties = ['amount', 'currency', 'close_date'] -%}
 -- One row per deal × span of days over which its end-of-day state is constant (warehouse
 -- docs/metrics.md, "End of day"). The state at the end of day D (`end(D)`, next midnight UTC,

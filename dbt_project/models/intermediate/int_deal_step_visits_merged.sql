@@ -1,12 +1,4 @@
-{{
-    config(
-        materialized=deal_chain_materialization(),
-        incremental_strategy=deal_incremental_strategy(),
-        unique_key='deal_id',
-        on_schema_change='append_new_columns',
-        pre_hook="{{ delete_rebuilt_deals() }}",
-    )
-}}
+{{ deal_chain_config() }}
 -- One row per deal × step visit (docs/metrics.md, `mart_funnel_bottlenecks_monthly`): a
 -- deal's consecutive stage visits with the same `funnel_step` merge into one step visit (a move
 -- between two stages of one step is not an exit). It starts with the first of them and exits

@@ -14,33 +14,18 @@ pipedrive_stages as (
 
 ),
 
+-- stage_probability: the CRM's configured win probability as a fraction 0-1 (HubSpot
+-- `metadata.probability`; Pipedrive: `deal_probability` / 100); today's configuration, the CRMs
+-- keep no history
 final as (
 
-    select
-        source,
-        pipeline_id,
-        stage_id,
-        stage_label,
-        display_order,
-        is_closed,
-        -- the CRM's configured win probability as a fraction 0-1 (HubSpot `metadata.probability`;
-        -- Pipedrive: `deal_probability` / 100); today's configuration, the CRMs keep no history
-        probability as stage_probability,
-        is_archived
-    from hubspot_pipeline_stages
-
-    union all
-
-    select
-        source,
-        pipeline_id,
-        stage_id,
-        stage_label,
-        display_order,
-        is_closed,
-        probability as stage_probability,
-        is_archived
-    from pipedrive_stages
+    {{ union_branches(
+        {'hubspot': 'hubspot_pipeline_stages', 'pipedrive': 'pipedrive_stages'},
+        [
+            'source', 'pipeline_id', 'stage_id', 'stage_label', 'display_order', 'is_closed',
+            'probability as stage_probability', 'is_archived'
+        ]
+    ) }}
 
 )
 

@@ -19,15 +19,7 @@ stages as (
 final as (
 
     select
-        visits.deal_id,
-        visits.source,
-        visits.source_deal_id,
-        visits.pipeline_id,
-        visits.stage_id,
-        visits.funnel_step,
-        visits.funnel_step_order,
-        visits.visit_number,
-        visits.entered_at,
+        {{- stage_visit_columns('visits') }}
         visits.exited_at,
         visits.is_current,
         visits.dwell_days,

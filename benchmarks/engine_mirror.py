@@ -1,10 +1,11 @@
 """Copy the raw schemas of a DuckDB warehouse into PostgreSQL or Spark, build dbt there and
 compare every mart with DuckDB's (tests/engines/compare.py).
 
-    python -m tests.engines.mirror --duckdb data/demo/warehouse.duckdb --engine postgres
-    python -m tests.engines.mirror --duckdb data/demo/warehouse.duckdb --engine spark
+    python -m benchmarks.engine_mirror --duckdb data/demo/warehouse.duckdb --engine postgres
+    python -m benchmarks.engine_mirror --duckdb data/demo/warehouse.duckdb --engine spark
+    python -m benchmarks.engine_mirror --duckdb data/bench/raw_100k.duckdb --deals 100000 --engine spark --pipeline
 
-A test tool, not the loader: the raw tables are copied as they are (current state, same
+A benchmark and comparison tool, not the loader: the raw tables are copied as they are (current state, same
 columns), PostgreSQL through COPY, Spark as Parquet files registered as tables. PostgreSQL
 connects with libpq's PG* variables; Spark uses the same local session settings as the dbt
 profile (SPARK_WAREHOUSE_DIR, SPARK_MASTER).
@@ -12,7 +13,6 @@ profile (SPARK_WAREHOUSE_DIR, SPARK_MASTER).
 
 from __future__ import annotations
 
-import argparse
 import io
 import json
 import os
@@ -26,16 +26,10 @@ from typing import Any
 
 import duckdb
 
+from benchmarks.bench_args import absolute_path, add_sandbox_arguments, tool_parser
 from core.dbt_cli import PIPELINE_BUILD_ARGS, dbt_command, dbt_env
 from core.settings import DBT_PROJECT_DIR
-from tests.engines.compare import compare_schemas
-
-# Columns that differ by design between two builds.
-IGNORED_COLUMNS = {
-    "mart_build_info": frozenset({"built_at"}),
-    # a change detector of the incremental build: each engine hashes its own text forms
-    "fct_pipeline_snapshot_daily": frozenset({"deal_inputs_hash"}),
-}
+from tests.engines.compare import IGNORED_COLUMNS, compare_schemas
 
 _PG_TYPES = {"VARCHAR": "text", "BOOLEAN": "boolean", "INTEGER": "integer", "BIGINT": "bigint"}
 _PG_TYPES |= {"DOUBLE": "double precision", "TIMESTAMP": "timestamp", "DATE": "date"}
@@ -255,14 +249,13 @@ def dbt_build(target: str, *args: str, pg_data: Path | None = None) -> dict[str,
     return out
 
 
-def load_sandbox_raw(deals: int, duck: Path) -> str:
-    """The generator's sandbox of ``deals`` (make bench's, cached under data/bench) synced into
+def load_sandbox_raw(deals: int, duck: Path, data_dir: Path) -> str:
+    """The generator's sandbox of ``deals`` (make bench's, cached in ``data_dir``) synced into
     ``duck`` without HTTP (evaluation/load.py), unless ``duck`` exists. Its as_of_date."""
     from benchmarks.scale_bench import sandbox_for
-    from core.settings import resolve_path
     from evaluation.load import load_sandbox
 
-    crm, as_of = sandbox_for(deals, resolve_path("data/bench"))
+    crm, as_of = sandbox_for(deals, data_dir)
     if not duck.exists():
         started, cpu = time.monotonic(), time.process_time()
         report = load_sandbox(crm, duck)
@@ -284,27 +277,24 @@ def node_summary(results: Path, slowest: int = 8) -> str:
 
 
 def main(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--duckdb", type=Path, required=True, help="a DuckDB warehouse built by dbt (make demo)")
+    p = tool_parser("benchmarks.engine_mirror", __doc__)
+    p.add_argument("--duckdb", type=absolute_path, required=True, help="a DuckDB warehouse built by dbt (make demo)")
     p.add_argument("--engine", choices=("postgres", "spark"), required=True)
     p.add_argument("--as-of-date", default="2026-10-31")
     p.add_argument("--skip-load", action="store_true")
     p.add_argument("--skip-build", action="store_true")
-    p.add_argument("--pg-data", type=Path, help="the server's data directory: also report its CPU")
+    p.add_argument("--pg-data", type=absolute_path, help="the server's data directory: also report its CPU")
     p.add_argument("--pipeline", action="store_true", help="build as the pipeline does (no dbt unit tests)")
-    p.add_argument("--target-path", type=Path, default=DBT_PROJECT_DIR / "target", help="dbt's target folder")
+    p.add_argument("--target-path", type=absolute_path, default=DBT_PROJECT_DIR / "target", help="dbt's target folder")
     p.add_argument("--no-compare", action="store_true", help="skip the mart comparison (e.g. no DuckDB marts)")
-    p.add_argument(
-        "--deals",
-        type=int,
-        help="first load the generator's sandbox of this size (contacts = deals, as make bench) into --duckdb "
+    add_sandbox_arguments(
+        p,
+        "first load the generator's sandbox of this size (contacts = deals, as make bench) into --duckdb "
         "without HTTP, unless that file exists; --as-of-date becomes the sandbox's last day",
     )
     a = p.parse_args(argv)
-    a.duckdb = a.duckdb.resolve()  # dbt runs with cwd = dbt_project/
-    a.pg_data = a.pg_data.resolve() if a.pg_data else None
     if a.deals:
-        a.as_of_date = load_sandbox_raw(a.deals, a.duckdb)
+        a.as_of_date = load_sandbox_raw(a.deals, a.duckdb, a.data_dir)
     os.environ["WAREHOUSE_TARGET"] = a.engine  # dbt_env: the engine's variables (Spark: the lake)
     if not a.skip_load:
         started = time.monotonic()
@@ -317,7 +307,7 @@ def main(argv: list[str]) -> int:
         print(f"copied {n} raw rows to {a.engine} in {time.monotonic() - started:.1f}s")
     if not a.skip_build:
         args = ["--vars", f"{{as_of_date: '{a.as_of_date}'}}", *(PIPELINE_BUILD_ARGS if a.pipeline else ())]
-        args += ["--target-path", str(a.target_path.resolve())]
+        args += ["--target-path", str(a.target_path)]
         cost = dbt_build(a.engine, *args, pg_data=a.pg_data)
         figures = ", ".join(f"{k} {v:.1f}" for k, v in cost.items() if k != "exit")
         print(f"dbt build --target {a.engine}: exit {cost['exit']:.0f}; {figures}", flush=True)
