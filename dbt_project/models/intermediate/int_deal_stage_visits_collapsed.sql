@@ -1,12 +1,4 @@
-{{
-    config(
-        materialized=deal_chain_materialization(),
-        incremental_strategy=deal_incremental_strategy(),
-        unique_key='deal_id',
-        on_schema_change='append_new_columns',
-        pre_hook="{{ delete_rebuilt_deals() }}",
-    )
-}}
+{{ deal_chain_config() }}
 -- One row per deal per stage visit over the deal's whole history: the one stored copy of the
 -- visits (docs/decisions.md, "Incremental by deal"). Nothing here depends on `as_of`:
 -- `fct_deal_stage_history` and the other as-of models drop the visits entered at or after it
