@@ -103,8 +103,10 @@ class RawLoader:
         self.schema = schema
         self.tables = {t.name: t for t in tables}
         self._indexed: set[tuple[str, str]] = set()
-        # tables found empty by ensure_tables: their indexes wait until the load is done
-        # (build_indexes) or a delete needs one; _built_now: built in the open transaction
+        # tables this loader found empty when it first touched them: their indexes wait until
+        # the load is done (build_indexes) or a delete needs one; _built_now: built in the open
+        # transaction (any instance decides for itself, so a loader that skipped ensure_tables too)
+        self._touched: set[str] = set()
         self._deferring: set[str] = set()
         self._deferred: set[tuple[str, str]] = set()
         self._built_now: list[tuple[str, str]] = []
@@ -141,10 +143,6 @@ class RawLoader:
             for c, t in columns.items():
                 if c not in existing:
                     con.execute(f"alter table {s}.{_quote(table.name)} add column {_quote(c)} {t}")
-            if fetch_one(con, f"select count(*) = 0 from {s}.{_quote(table.name)}")[0]:
-                self._deferring.add(table.name)
-            else:
-                self.build_indexes([table.name])
             self._ensure_indexes(table)
         con.execute(
             f"create table if not exists {s}.{CURSOR_TABLE} ("
@@ -160,7 +158,13 @@ class RawLoader:
 
     def _ensure_indexes(self, table: TableSchema, replace_columns: Iterable[str] = ()) -> None:
         """Add the delete indexes (also to tables made before they existed: upgrade in place);
-        a table found empty gets them later (:meth:`build_indexes`)."""
+        a table found empty the first time this loader touches it gets them later
+        (:meth:`build_indexes`)."""
+        if table.name not in self._touched:
+            self._touched.add(table.name)
+            target = f"{_quote(self.schema)}.{_quote(table.name)}"
+            if fetch_one(self.con, f"select count(*) = 0 from {target}")[0]:
+                self._deferring.add(table.name)
         for col in index_columns(table, replace_columns):
             if (table.name, col) in self._indexed:
                 continue
@@ -185,6 +189,7 @@ class RawLoader:
         builds any still missing. A table not named stays deferred while it is empty."""
         names = set(self.tables if tables is None else tables)
         self._deferring -= names
+        self._touched |= names
         for table, column in sorted(self._deferred):
             if table in names:
                 self._build_index(table, column)
@@ -289,9 +294,9 @@ class RawLoader:
         if write.replace_all:
             con.execute(f"delete from {target}")
             self._keys.emptied(table.name)
+        self._ensure_indexes(table, (write.replace_column,) if write.replace_column else ())
         replaced: list[str] = []
         if write.replace_column is not None and write.replace_ids:
-            self._ensure_indexes(table, (write.replace_column,))
             replaced = sorted({str(i) for i in write.replace_ids})
             self._delete_in(table.name, write.replace_column, replaced)
         if not write.rows:
