@@ -163,7 +163,8 @@ class RawLoader:
         if table.name not in self._touched:
             self._touched.add(table.name)
             target = f"{_quote(self.schema)}.{_quote(table.name)}"
-            if fetch_one(self.con, f"select count(*) = 0 from {target}")[0]:
+            (empty,) = self.con.execute(f"select count(*) = 0 from {target}").fetchall()  # fetched whole:
+            if empty[0]:  # a result left open would block the batch's register()
                 self._deferring.add(table.name)
         for col in index_columns(table, replace_columns):
             if (table.name, col) in self._indexed:
