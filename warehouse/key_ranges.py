@@ -6,6 +6,12 @@ growing. :class:`KeyRanges` remembers, per table column, a handful of closed ran
 ``[low, high]`` (VARCHAR order) that together contain every value stored; a value outside all
 of them cannot be stored, so the loader deletes only the values inside one.
 
+The ranges are in *key order*: shorter strings first, then lexicographic (:func:`key_order`).
+For ids that are digit strings without leading zeros (HubSpot's and Pipedrive's) that is their
+numeric order, so a backfill that lists ids upwards grows one range at its top end even when the
+ids change length (``"99999"`` → ``"100000"``); in plain VARCHAR order ``"100000"`` sorts between
+``"10000"`` and ``"99999"``, and every later batch would look like it may overlap the first.
+
 The ranges only ever cover *more* than is stored (merging two ranges takes their hull), so a
 value they rule out is certainly absent. They are seeded from the table (its min and max) the
 first time a column is asked about, and must be forgotten (:meth:`KeyRanges.forget`) when a
@@ -22,6 +28,13 @@ from collections.abc import Callable, Iterable
 
 MAX_RANGES = 16
 
+Key = tuple[int, str]
+
+
+def key_order(value: str) -> Key:
+    """The order the ranges are kept in: by length, then lexicographic (numeric for digit ids)."""
+    return (len(value), value)
+
 
 def _common_prefix(a: str, b: str) -> int:
     n = min(len(a), len(b))
@@ -32,19 +45,22 @@ def _common_prefix(a: str, b: str) -> int:
 
 
 class Ranges:
-    """Disjoint sorted closed ranges of strings (at most ``max_ranges``)."""
+    """Disjoint sorted closed ranges of strings in :func:`key_order` (at most ``max_ranges``);
+    ``lows`` and ``highs`` hold the ends as order keys."""
 
     def __init__(self, max_ranges: int = MAX_RANGES) -> None:
-        self.lows: list[str] = []
-        self.highs: list[str] = []
+        self.lows: list[Key] = []
+        self.highs: list[Key] = []
         self.max_ranges = max(1, max_ranges)
 
     def may_contain(self, value: str) -> bool:
-        i = bisect.bisect_right(self.lows, value) - 1
-        return i >= 0 and value <= self.highs[i]
+        key = key_order(value)
+        i = bisect.bisect_right(self.lows, key) - 1
+        return i >= 0 and key <= self.highs[i]
 
-    def add(self, low: str, high: str) -> None:
-        """Cover ``[low, high]`` too (merged with every range it overlaps)."""
+    def add(self, low_value: str, high_value: str) -> None:
+        """Cover ``[low_value, high_value]`` (key order) too, merged with every range it overlaps."""
+        low, high = key_order(low_value), key_order(high_value)
         if high < low:
             low, high = high, low
         lo_i = bisect.bisect_left(self.highs, low)  # first range ending at or after low
@@ -57,15 +73,21 @@ class Ranges:
             self._merge_closest()
 
     def _merge_closest(self) -> None:
-        """Merge the neighbours whose facing ends share the longest prefix (the nearest, for
-        keys of one shape such as digit strings of one length)."""
-        best = max(range(len(self.lows) - 1), key=lambda i: _common_prefix(self.highs[i], self.lows[i + 1]))
+        """Merge the neighbours whose facing ends have one length and share the longest prefix
+        (the nearest, for digit strings)."""
+
+        def closeness(i: int) -> tuple[bool, int]:
+            (high_len, high), (low_len, low) = self.highs[i], self.lows[i + 1]
+            return (high_len == low_len, _common_prefix(high, low))
+
+        best = max(range(len(self.lows) - 1), key=closeness)
         self.highs[best] = self.highs[best + 1]
         del self.lows[best + 1], self.highs[best + 1]
 
 
 Seed = Callable[[str, str], "tuple[str, str] | None"]
-"""``seed(table, column)``: the column's stored ``(min, max)``, None for an empty table."""
+"""``seed(table, column)``: the column's stored ``(min, max)`` in :func:`key_order`, None for an
+empty table."""
 
 
 class KeyRanges:
@@ -91,7 +113,7 @@ class KeyRanges:
         return [v for v in values if ranges.may_contain(v)]
 
     def stored(self, table: str, column: str, low: str, high: str, seed: Seed) -> None:
-        """Values between ``low`` and ``high`` are now written to the column."""
+        """Values between ``low`` and ``high`` (key order) are now written to the column."""
         self._get(table, column, seed).add(low, high)
 
     def emptied(self, table: str) -> None:

@@ -75,6 +75,18 @@ def index_columns(table: TableSchema, replace_columns: Iterable[str] = ()) -> li
     return out
 
 
+def _key_order_bounds(values: pa.ChunkedArray) -> tuple[str, str] | None:
+    """The lowest and highest of ``values`` in the key ranges' order (length, then value)."""
+    values = values.drop_null()
+    if len(values) == 0:
+        return None
+    lengths = pc.utf8_length(values)
+    span = pc.min_max(lengths)
+    low = pc.min(pc.filter(values, pc.equal(lengths, span["min"])))
+    high = pc.max(pc.filter(values, pc.equal(lengths, span["max"])))
+    return low.as_py(), high.as_py()
+
+
 @dataclass
 class WriteCounts:
     """What one batch changed."""
@@ -91,6 +103,13 @@ class RawLoader:
         self.schema = schema
         self.tables = {t.name: t for t in tables}
         self._indexed: set[tuple[str, str]] = set()
+        # tables this loader found empty when it first touched them: their indexes wait until
+        # the load is done (build_indexes) or a delete needs one; _built_now: built in the open
+        # transaction (any instance decides for itself, so a loader that skipped ensure_tables too)
+        self._touched: set[str] = set()
+        self._deferring: set[str] = set()
+        self._deferred: set[tuple[str, str]] = set()
+        self._built_now: list[tuple[str, str]] = []
         # which key values each indexed column may hold: deletes skip the values it cannot (a
         # backfill's new keys), so a batch costs what it changes, not a look-up per new key
         database = con.execute("select path from duckdb_databases() where database_name = current_database()")
@@ -102,7 +121,10 @@ class RawLoader:
     def ensure_tables(self) -> None:
         """Create the schema, the raw tables (empty) and the bookkeeping tables if missing.
 
-        Existing rows are kept. New columns added to a TableSchema are added to the table.
+        Existing rows are kept. New columns added to a TableSchema are added to the table. The
+        delete indexes of a table that is empty are not built yet: a backfill into it inserts
+        without maintaining them, and :meth:`build_indexes` (or the first delete that needs
+        one) builds them from the loaded rows.
         """
         con, s = self.con, _quote(self.schema)
         con.execute(f"set checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
@@ -135,17 +157,49 @@ class RawLoader:
         )
 
     def _ensure_indexes(self, table: TableSchema, replace_columns: Iterable[str] = ()) -> None:
-        """Add the delete indexes (also to tables made before they existed: upgrade in place)."""
+        """Add the delete indexes (also to tables made before they existed: upgrade in place);
+        a table found empty the first time this loader touches it gets them later
+        (:meth:`build_indexes`)."""
+        if table.name not in self._touched:
+            self._touched.add(table.name)
+            target = f"{_quote(self.schema)}.{_quote(table.name)}"
+            (empty,) = self.con.execute(f"select count(*) = 0 from {target}").fetchall()  # fetched whole:
+            if empty[0]:  # a result left open would block the batch's register()
+                self._deferring.add(table.name)
         for col in index_columns(table, replace_columns):
             if (table.name, col) in self._indexed:
                 continue
-            name = _quote(f"ix_{table.name}_{col}")
-            target = f"{_quote(self.schema)}.{_quote(table.name)}"
-            self.con.execute(f"create index if not exists {name} on {target} ({_quote(col)})")
-            self._indexed.add((table.name, col))
+            if table.name in self._deferring:
+                self._deferred.add((table.name, col))
+            else:
+                self._build_index(table.name, col)
+
+    def _build_index(self, table: str, column: str) -> None:
+        name = _quote(f"ix_{table}_{column}")
+        target = f"{_quote(self.schema)}.{_quote(table)}"
+        self.con.execute(f"create index if not exists {name} on {target} ({_quote(column)})")
+        self._indexed.add((table, column))
+        self._deferred.discard((table, column))
+        self._built_now.append((table, column))
+
+    def build_indexes(self, tables: Iterable[str] | None = None) -> None:
+        """Build the delete indexes a load into empty ``tables`` (None: every table) left for
+        later: one pass over the loaded rows instead of maintaining them batch by batch. Call it
+        when the load of those tables is done (:func:`warehouse.sync.sync_streams` does); until
+        then a delete that needs an index builds it first, and the next :meth:`ensure_tables`
+        builds any still missing. A table not named stays deferred while it is empty."""
+        names = set(self.tables if tables is None else tables)
+        self._deferring -= names
+        self._touched |= names
+        for table, column in sorted(self._deferred):
+            if table in names:
+                self._build_index(table, column)
+        self._built_now.clear()
 
     def _column_bounds(self, table: str, column: str) -> tuple[str, str] | None:
-        sql = f"select min({_quote(column)}), max({_quote(column)}) from {_quote(self.schema)}.{_quote(table)}"
+        """The column's stored min and max in the key ranges' order (length, then value)."""
+        key = f"{{'n': length({_quote(column)}), 'v': {_quote(column)}}}"
+        sql = f"select min({key}).v, max({key}).v from {_quote(self.schema)}.{_quote(table)}"
         (row,) = self.con.execute(sql).fetchall()
         return None if row[0] is None else (str(row[0]), str(row[1]))
 
@@ -154,6 +208,8 @@ class RawLoader:
         short enough to use the index."""
         if column in index_columns(self.tables[table], (column,)):  # VARCHAR: its ranges are kept
             values = self._keys.maybe_stored(table, column, values, self._column_bounds)
+            if values and (table, column) in self._deferred:
+                self._build_index(table, column)  # a look-up per value, not a scan per chunk
         target = f"{_quote(self.schema)}.{_quote(table)}"
         for i in range(0, len(values), IN_LIST_CHUNK):
             chunk = values[i : i + IN_LIST_CHUNK]
@@ -186,6 +242,7 @@ class RawLoader:
         counts = WriteCounts()
         con = self.con
         con.execute("begin transaction")
+        self._built_now.clear()
         try:
             for write in batch.writes:
                 counts.rows_written += self._write_table(write, sync_id, loaded_at)
@@ -203,6 +260,10 @@ class RawLoader:
         except BaseException:
             self._keys.forget()  # they may cover rows the rollback removes, or miss restored ones
             con.execute("rollback")
+            for built in self._built_now:  # rolled back with the batch
+                self._indexed.discard(built)
+                self._deferred.add(built)
+            self._built_now.clear()
             raise
         return counts
 
@@ -234,9 +295,9 @@ class RawLoader:
         if write.replace_all:
             con.execute(f"delete from {target}")
             self._keys.emptied(table.name)
+        self._ensure_indexes(table, (write.replace_column,) if write.replace_column else ())
         replaced: list[str] = []
         if write.replace_column is not None and write.replace_ids:
-            self._ensure_indexes(table, (write.replace_column,))
             replaced = sorted({str(i) for i in write.replace_ids})
             self._delete_in(table.name, write.replace_column, replaced)
         if not write.rows:
@@ -255,11 +316,9 @@ class RawLoader:
     def _record_keys(self, table: TableSchema, write: TableWrite, data: pa.Table) -> None:
         """Extend the key ranges of the indexed columns to the values just inserted."""
         for col in index_columns(table, (write.replace_column,) if write.replace_column else ()):
-            values = pc.cast(data[col], pa.string())
-            bounds = pc.min_max(values)
-            low, high = bounds["min"].as_py(), bounds["max"].as_py()
-            if low is not None:
-                self._keys.stored(table.name, col, low, high, self._column_bounds)
+            bounds = _key_order_bounds(pc.cast(data[col], pa.string()))
+            if bounds is not None:
+                self._keys.stored(table.name, col, *bounds, self._column_bounds)
 
     @staticmethod
     def _all_replaced(write: TableWrite, data: pa.Table, replaced: list[str]) -> bool:

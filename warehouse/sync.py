@@ -147,6 +147,8 @@ def sync_streams(
                 if batch_hook is not None:
                     batch_hook(stream, writer.report.batches, item)
                 writer.write(item)
+        # a backfill into empty tables inserted without their delete indexes: build them now
+        loader.build_indexes({table for w in writers.values() for table in w.report.rows_by_table})
     finally:
         for writer in writers.values():
             writer.finish("failed")  # no-op for the streams that finished

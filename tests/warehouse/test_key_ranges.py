@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from warehouse.key_ranges import KeyRanges, Ranges
+from warehouse.key_ranges import KeyRanges, Ranges, key_order
 
 
 def test_ranges_cover_every_added_value_and_rule_out_far_ones():
@@ -50,3 +50,14 @@ def test_key_ranges_seed_from_the_table_and_forget():
     keys.forget()
     assert keys.maybe_stored("t", "id", ["150"], seed) == ["150"]
     assert seeds == [("t", "id"), ("empty", "id"), ("t", "id")]
+
+
+def test_digit_ids_that_grow_a_digit_are_ruled_out_in_numeric_order():
+    ranges = Ranges(max_ranges=16)
+    for start in range(10_000, 120_000, 2_000):  # a list reading ids up across 99999 -> 100000
+        batch = [str(i) for i in range(start, start + 2_000)]
+        assert not any(ranges.may_contain(v) for v in batch)  # new ids: no delete needed
+        ranges.add(min(batch, key=key_order), max(batch, key=key_order))
+    assert len(ranges.lows) <= 16
+    assert all(ranges.may_contain(str(i)) for i in (10_000, 99_999, 100_000, 119_999))
+    assert not ranges.may_contain("120000") and not ranges.may_contain("9999") and not ranges.may_contain("9")

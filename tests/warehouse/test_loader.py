@@ -180,14 +180,16 @@ def test_streams_report_their_failure_and_keep_what_they_committed(con, concurre
         sync_streams(TwoStreams(), loader, streams, sync_id="s2", concurrent=concurrent)
 
 
-def test_upserts_stay_exact_when_new_keys_skip_their_deletes(con):
+@pytest.mark.parametrize("key_format", ["{:04d}", "{}"], ids=["one-length", "digits-grow"])
+def test_upserts_stay_exact_when_new_keys_skip_their_deletes(con, key_format):
     """Keys from both ends, then inside the gap and over old ones, a failed batch and a fresh
-    loader on the same tables: every key once, every child set replaced, as a dict would say."""
+    loader on the same tables: every key once, every child set replaced, as a dict would say
+    (keys of one length, and digit ids of 1 to 4 digits whose order is numeric, not VARCHAR's)."""
     expected_items: dict[str, str] = {}
     expected_children: dict[tuple[str, int], str] = {}
 
     def send(loader: RawLoader, ids: list[int], version: str, sync_id: str) -> None:
-        keys = [f"{i:04d}" for i in ids]
+        keys = [key_format.format(i) for i in ids]
         items = [{"id": k, "name": f"{k}-{version}"} for k in keys]
         children = [{"item_id": k, "position": p, "value": f"{k}-{version}-{p}"} for k in keys for p in range(2)]
         loader.write_batch(
@@ -216,7 +218,10 @@ def test_upserts_stay_exact_when_new_keys_skip_their_deletes(con):
     send(loader, [3, 505, 9995, 700], "c", "s3")  # old keys among new ones
     with pytest.raises(KeyError):
         loader.write_batch(
-            Batch("items", [TableWrite("items", [{"id": "0004", "name": "lost"}]), TableWrite("nope", [{"x": 1}])]),
+            Batch(
+                "items",
+                [TableWrite("items", [{"id": key_format.format(4), "name": "lost"}]), TableWrite("nope", [{"x": 1}])],
+            ),
             "s4",
         )
     send(loader, [4, 8000], "d", "s5")  # after the rollback
@@ -225,3 +230,56 @@ def test_upserts_stay_exact_when_new_keys_skip_their_deletes(con):
     assert dict(rows(con, "select id, name from raw_test.items")) == expected_items
     got = rows(con, "select item_id, position, value from raw_test.item_children")
     assert {(a, b): c for a, b, c in got} == expected_children and len(got) == len(expected_children)
+
+
+def index_names(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {r[0] for r in rows(con, "select index_name from duckdb_indexes() where schema_name = 'raw_test'")}
+
+
+def test_a_backfill_into_empty_tables_builds_its_delete_indexes_after_it(con):
+    loader = loader_for(con)
+    during: list[set[str]] = []
+
+    def crash_at_third(i: int, batch: Batch) -> None:  # noqa: ARG001
+        during.append(index_names(con))
+        if i == 3:
+            raise RuntimeError("injected crash")
+
+    with pytest.raises(RuntimeError, match="injected"):
+        sync_stream(PagedSource(95), loader, "items", primary_table="items", sync_id="s1", batch_hook=crash_at_third)
+    assert during == [set()] * 4 and index_names(con) == set()  # inserted without maintaining one
+    resumed = loader_for(con)  # the table is not empty any more: its index is built first
+    assert index_names(con) == {"ix_items_id"}
+    sync_stream(PagedSource(95), resumed, "items", primary_table="items", sync_id="s2")
+    assert rows(con, "select count(*), count(distinct id) from raw_test.items") == [(95, 95)]
+
+    RawLoader(con, "raw_other", [ITEMS]).ensure_tables()  # tables made by one loader, filled by another
+    other = RawLoader(con, "raw_other", [ITEMS])
+    seen: list[set[str]] = []
+
+    def other_indexes() -> set[str]:
+        return {r[0] for r in rows(con, "select index_name from duckdb_indexes() where schema_name = 'raw_other'")}
+
+    def look(i: int, batch: Batch) -> None:  # noqa: ARG001
+        seen.append(other_indexes())
+
+    sync_stream(PagedSource(25), other, "items", primary_table="items", sync_id="s3", batch_hook=look)
+    assert seen == [set()] * 3 and other_indexes() == {"ix_items_id"}
+
+
+def test_a_delete_before_the_indexes_are_built_builds_its_index_and_a_rollback_undoes_it(con):
+    loader = loader_for(con)
+    children = [{"item_id": "1", "position": p, "value": f"a{p}"} for p in range(3)]
+    loader.write_batch(Batch("items", [TableWrite("item_children", children, "item_id", ["1"])]), "s1")
+    assert index_names(con) == set()
+    again = [TableWrite("item_children", [{"item_id": "1", "position": 0, "value": "b"}], "item_id", ["1"])]
+    with pytest.raises(KeyError):
+        loader.write_batch(Batch("items", [*again, TableWrite("nope", [{"x": 1}])]), "s2")
+    assert index_names(con) == set()  # built for the delete, then rolled back with the batch
+    loader.write_batch(Batch("items", again), "s3")
+    assert index_names(con) == {"ix_item_children_item_id"}
+    assert rows(con, "select item_id, position, value from raw_test.item_children") == [("1", 0, "b")]
+    loader.build_indexes(["item_children"])
+    assert index_names(con) == {"ix_item_children_item_id"}  # items was not named: still deferred
+    loader.build_indexes()
+    assert index_names(con) == {"ix_item_children_item_id", "ix_items_id"}

@@ -126,6 +126,9 @@ class PostgresRawLoader:
             )
         self.con.commit()
 
+    def build_indexes(self, tables: Iterable[str] | None = None) -> None:
+        """`RawLoader.build_indexes`: nothing is deferred here (PostgreSQL keeps its own)."""
+
     def read_cursor(self, stream: str) -> dict[str, Any] | None:
         with self.con.cursor() as cur:
             cur.execute(f"select cursor_json from {self._t(CURSOR_TABLE)} where stream = %s", [stream])
