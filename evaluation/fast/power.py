@@ -83,7 +83,7 @@ def run_seed(
         else:
             inj = inject(effect, account, random.Random(seed * 1000 + ALL_EFFECTS.index(effect)))
             visits, leads, quarantined = inj.visits, inj.leads, inj.quarantined
-        con = connection(visits, leads, quarantined)
+        con = connection(visits, leads, quarantined, account.deals)
         t = time.process_time()
         outcomes = run_all(con, account.as_of, FAST_CHECKS)
         out.check_seconds.append(time.process_time() - t)

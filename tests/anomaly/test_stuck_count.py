@@ -11,15 +11,15 @@ import pytest
 from scipy import stats as sps
 
 from warehouse.anomaly.checks.base import decide_family
-from warehouse.anomaly.checks.stuck import (
-    WEEK_MIN_SUPPORT,
-    entry_week_tests,
+from warehouse.anomaly.checks.stuck_count import (
+    SUBSET_MIN_SUPPORT,
     expected_still_open,
     pace_ratio,
     span_count_test,
     stuck_count_test,
     stuck_span,
 )
+from warehouse.anomaly.checks.stuck_weeks import entry_week_tests
 from warehouse.anomaly.checks.visits import Visits
 from warehouse.anomaly.thresholds import NOT_ENOUGH_DATA
 
@@ -148,7 +148,7 @@ def test_entry_weeks_partition_the_span_and_each_is_a_count_against_its_own_expe
         assert w["open_in_week"].sum() == w["value"]
         youngest = min((END - e) / sp.scale[0] for e, _ in sel) if sp.scale.min() == sp.scale.max() else None
         if youngest is not None:
-            assert w["support"] == int((sp.dwell0 > youngest).sum()) >= WEEK_MIN_SUPPORT
+            assert w["support"] == int((sp.dwell0 > youngest).sum()) >= SUBSET_MIN_SUPPORT
         size = w["expected"] ** 2 / w["expected_sd"] ** 2
         dist = sps.nbinom(size, size / (size + w["expected"]))
         assert w["p"] == pytest.approx(dist.sf(w["value"] - 1), rel=1e-7)
