@@ -14,6 +14,7 @@ from warehouse.anomaly.checks.base import decide_family
 from warehouse.anomaly.checks.stuck_count import (
     SUBSET_MIN_SUPPORT,
     expected_still_open,
+    expected_still_open_jeffreys,
     pace_ratio,
     span_count_test,
     stuck_count_test,
@@ -191,3 +192,18 @@ def _weeks_of(sp):
     for w in out:
         w.pop("open_in_week")
     return out
+
+
+def test_the_expectations_sums_from_the_ages_side_equal_the_sums_over_baseline_visits():
+    rng = np.random.default_rng(11)
+    dwell0 = np.concatenate([np.round(rng.lognormal(2, 1, 300)), [math.inf] * 7])  # ties and open visits
+    ages = np.concatenate([np.round(rng.uniform(5, 60, 40)), [20.0, 20.0]])
+    pace = rng.uniform(0.8, 1.2, len(ages))
+    w = np.searchsorted(np.sort(ages / pace), dwell0, side="left").astype(float)  # w_j, directly
+    n0 = len(dwell0)
+    assert expected_still_open(ages, dwell0, pace) == pytest.approx((w.mean(), w.var(ddof=1) / n0), rel=1e-12)
+    wj = np.concatenate([w, [len(ages), 0.0]])
+    weights = np.concatenate([np.ones(n0), [0.5, 0.5]])
+    mean = np.average(wj, weights=weights)
+    var = np.average((wj - mean) ** 2, weights=weights) * (n0 + 1) / n0 / (n0 + 1)
+    assert expected_still_open_jeffreys(ages, dwell0, pace, np.sort(dwell0)) == pytest.approx((mean, var), rel=1e-12)

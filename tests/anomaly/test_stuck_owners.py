@@ -52,8 +52,7 @@ def _step(seed: int, per_day: float, frozen: int = 0) -> tuple[Visits, list[str]
 def test_each_owner_is_a_count_of_their_entries_against_their_own_expectation():
     v, owner = _step(1, 8.0)
     sp = stuck_span(v, AGE, END, WINDOW, BASELINE)
-    mapping = dict(zip(v.deal_id, owner, strict=True))
-    tests = owner_tests(sp, owners_of(v.deal_id[sp.mask], mapping))
+    tests = owner_tests(sp, np.array(owner, dtype=object)[sp.mask])
     assert set(tests) == set(OWNERS)
     whole = span_count_test(sp)
     assert sum(t["value"] for t in tests.values()) == whole["value"]
@@ -71,15 +70,19 @@ def test_each_owner_is_a_count_of_their_entries_against_their_own_expectation():
     assert decide_family({o: {k: x for k, x in t.items() if k != "open_mask"} for o, t in tests.items()}, 0.002) == []
 
 
-def test_a_deal_without_an_owner_row_is_its_own_segment():
-    assert list(owners_of(np.array(["a", "b"], dtype=object), {"a": "o1"})) == ["o1", NO_OWNER]
+def test_a_deal_without_an_owner_or_a_deal_row_is_its_own_segment():
+    deals = [{"deal_id": "a", "owner_id": "o1"}, {"deal_id": "c", "owner_id": None}, {"deal_id": "d", "owner_id": "o2"}]
+    con = connection([], [], deals=deals)
+    ids = np.array(["d", "b", "a", "c", "a"], dtype=object)
+    assert list(owners_of(con, ids)) == ["o2", NO_OWNER, "o1", NO_OWNER, "o1"]  # in the order asked
+    assert list(owners_of(con, ids[:0])) == []
 
 
 @pytest.mark.parametrize("seed", [2, 3, 4])
 def test_a_reps_frozen_book_is_flagged_by_owner_where_the_step_total_hardly_moves(seed):
     v, owner = _step(seed, 20.0, frozen=20)
     sp = stuck_span(v, AGE, END, WINDOW, BASELINE)
-    tests = owner_tests(sp, owners_of(v.deal_id[sp.mask], dict(zip(v.deal_id, owner, strict=True))))
+    tests = owner_tests(sp, np.array(owner, dtype=object)[sp.mask])
     for t in tests.values():
         t.pop("open_mask")
     assert decide_family(tests, 0.002) == ["o1"]

@@ -15,7 +15,7 @@ import numpy as np
 from core.funnel import OPEN_DEAL_STEPS
 from warehouse.anomaly.checks.base import CheckOutcome, CheckSpec, decide_family, exact_outcome
 from warehouse.anomaly.checks.stuck_count import Span, before_tested_dwell, span_count_test, stuck_span
-from warehouse.anomaly.checks.stuck_owners import load_owners, owner_findings
+from warehouse.anomaly.checks.stuck_owners import owner_findings, owners_of
 from warehouse.anomaly.checks.stuck_weeks import week_findings
 from warehouse.anomaly.checks.visits import Visits, end_of, load_visits, to_datetime
 from warehouse.anomaly.thresholds import (
@@ -75,13 +75,12 @@ def _headline(
 
 def stuck_deals(con: duckdb.DuckDBPyConnection, as_of_date: date) -> CheckOutcome:
     visits = load_visits(con)
-    owners = load_owners(con)
     end = end_of(as_of_date)
     w_lo = end - STUCK_WINDOW_DAYS
     window = {"window_start": to_datetime(w_lo).date().isoformat(), "window_end": as_of_date.isoformat()}
     findings: dict[str, dict[str, Any]] = {}
     weeks: dict[str, dict[str, Any]] = {}
-    by_owner: dict[str, dict[str, Any]] = {}
+    spans = []
     for step in OPEN_DEAL_STEPS:
         v = visits.of_step(step)
         median = before_tested_dwell(v, end)
@@ -93,11 +92,17 @@ def stuck_deals(con: duckdb.DuckDBPyConnection, as_of_date: date) -> CheckOutcom
         sp = stuck_span(v, age, end, STUCK_WINDOW_DAYS, EXPOSURE_BASELINE_DAYS)
         findings[step] = _step_finding(v, sp, median, age, end, base)
         weeks |= week_findings(v, sp, step, age, end, window)
-        span = {
-            "entered_from": to_datetime(end - age - STUCK_WINDOW_DAYS).date().isoformat(),
-            "entered_to": to_datetime(end - age).date().isoformat(),
-        }
-        by_owner |= owner_findings(v, sp, step, age, owners, window | span)
+        spans.append((v, sp, step, age))
+    by_owner: dict[str, dict[str, Any]] = {}
+    if spans:  # only the span's entries need an owner: one join for the three steps
+        owner = owners_of(con, np.concatenate([v.deal_id[sp.mask] for v, sp, *_ in spans]))
+        cuts = np.cumsum([0, *(int(sp.mask.sum()) for _, sp, *_ in spans)])
+        for k, (v, sp, step, age) in enumerate(spans):
+            span = {
+                "entered_from": to_datetime(end - age - STUCK_WINDOW_DAYS).date().isoformat(),
+                "entered_to": to_datetime(end - age).date().isoformat(),
+            }
+            by_owner |= owner_findings(v, sp, step, age, owner[cuts[k] : cuts[k + 1]], window | span)
     flagged = decide_family(findings, ALPHA)
     week_flagged = decide_family(weeks, ALPHA) if weeks else []
     owner_flagged = decide_family(by_owner, ALPHA) if by_owner else []

@@ -81,7 +81,23 @@ def pace_ratio(
     return c
 
 
-def expected_still_open(ages: np.ndarray, dwell0: np.ndarray, pace: float | np.ndarray) -> tuple[float, float]:
+def _w_sums(
+    ages: np.ndarray, dwell0: np.ndarray, pace: float | np.ndarray, sorted0: np.ndarray | None
+) -> tuple[float, float]:
+    """(Σ_j w_j, Σ_j w_j²) over the baseline visits j, w_j = #{i: a_i < d_j} (a_i = age_i / pace_i),
+    from the ages' side: Σ_j w_j = Σ_i G(a_i) and Σ_j w_j² = Σ_{i,i'} G(max(a_i, a_i')) =
+    Σ_r (2r + 1) G(a_(r)) over the ages sorted ascending, with G(a) = #{j: d_j > a}, one binary
+    search per age into the sorted baseline (``sorted0``: ``dwell0`` sorted, when the caller has it;
+    a span's subsets reuse one sort instead of searching every baseline visit per subset)."""
+    d = np.sort(dwell0) if sorted0 is None else sorted0
+    a = np.sort(ages / pace)
+    g = (len(d) - np.searchsorted(d, a, side="right")).astype(float)
+    return float(g.sum()), float(((2 * np.arange(len(a)) + 1) * g).sum())
+
+
+def expected_still_open(
+    ages: np.ndarray, dwell0: np.ndarray, pace: float | np.ndarray, sorted0: np.ndarray | None = None
+) -> tuple[float, float]:
     """(μ, Var μ̂): the visits of these ages expected to be still open if they stayed like the
     baseline's, μ = Σ_i S₀(age_i / pace_i) (S₀: the share of baseline dwells longer than a; every
     baseline visit followed at least that long), on the entries' own time scale (accelerated
@@ -91,11 +107,14 @@ def expected_still_open(ages: np.ndarray, dwell0: np.ndarray, pace: float | np.n
     n0 = len(dwell0)
     if not n0 or not len(ages):
         return 0.0, 0.0
-    w = np.searchsorted(np.sort(ages / pace), dwell0, side="left").astype(float)
-    return float(w.mean()), float(w.var(ddof=1) / n0) if n0 > 1 else 0.0
+    s1, s2 = _w_sums(ages, dwell0, pace, sorted0)
+    mean = s1 / n0
+    return mean, max(0.0, (s2 - n0 * mean * mean) / (n0 - 1)) / n0 if n0 > 1 else 0.0
 
 
-def expected_still_open_jeffreys(ages: np.ndarray, dwell0: np.ndarray, pace: float | np.ndarray) -> tuple[float, float]:
+def expected_still_open_jeffreys(
+    ages: np.ndarray, dwell0: np.ndarray, pace: float | np.ndarray, sorted0: np.ndarray | None = None
+) -> tuple[float, float]:
     """`expected_still_open` with Jeffreys' half-count prior on each age's survival: the baseline
     gets half a visit that outlasts every age and half a visit that leaves at once (S₀(a) =
     (k + ½) / (n₀ + 1) where k of n₀ outlast a), so a tail that one or no baseline visit reached
@@ -104,11 +123,10 @@ def expected_still_open_jeffreys(ages: np.ndarray, dwell0: np.ndarray, pace: flo
     n0 = len(dwell0)
     if not n0 or not len(ages):
         return 0.0, 0.0
-    w = np.searchsorted(np.sort(ages / pace), dwell0, side="left").astype(float)
-    w = np.concatenate([w, [float(len(ages)), 0.0]])
-    weights = np.concatenate([np.ones(n0), [0.5, 0.5]])
-    mean = float(np.average(w, weights=weights))
-    var = float(np.average((w - mean) ** 2, weights=weights)) * (n0 + 1) / n0 if n0 > 1 else mean * mean
+    s1, s2 = _w_sums(ages, dwell0, pace, sorted0)
+    k = float(len(ages))  # the half visit outlasting every age has w = k, the one leaving at once 0
+    mean = (s1 + 0.5 * k) / (n0 + 1)
+    var = max(0.0, (s2 + 0.5 * k * k) / (n0 + 1) - mean * mean) * (n0 + 1) / n0 if n0 > 1 else mean * mean
     return mean, var / (n0 + 1)
 
 
@@ -145,6 +163,11 @@ class Span:
     paces: list[float]
     baseline_n: int
 
+    @functools.cached_property
+    def sorted0(self) -> np.ndarray:
+        """The baseline's dwells sorted (one sort for every subset the scans test)."""
+        return np.sort(self.dwell0)
+
 
 def stuck_span(v: Visits, age: float, end: float, window_days: float, baseline_days: float) -> Span:
     lo, hi = end - age - window_days, end - age
@@ -169,7 +192,7 @@ def span_count_test(sp: Span, sel: np.ndarray | None = None, *, prior: bool = Fa
     the SUBSET_MIN_SUPPORT rule, for the scans' small subsets)."""
     sel = np.ones(len(sp.ages), dtype=bool) if sel is None else sel
     expect = expected_still_open_jeffreys if prior else expected_still_open
-    mu, var_mu = expect(sp.ages[sel], sp.dwell0, sp.scale[sel])
+    mu, var_mu = expect(sp.ages[sel], sp.dwell0, sp.scale[sel], sp.sorted0)
     res = count_test(int(np.isinf(sp.dwell[sel]).sum()), int(sel.sum()), mu, var_mu)
     if prior:  # the baseline visits the expectation rests on: those outlasting the youngest age
         res["support"] = int((sp.dwell0 > (sp.ages[sel] / sp.scale[sel]).min()).sum()) if sel.any() else 0
