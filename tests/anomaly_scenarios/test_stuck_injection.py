@@ -70,29 +70,46 @@ def _open_negotiation(visits: list[dict]) -> dict[str, dict]:
     return {v["deal_id"]: v for v in visits if v["funnel_step"] == "negotiation" and v["exited_at"] is None}
 
 
-@pytest.mark.parametrize(("per_day", "count", "owners"), [(6, 20, 1), (6, 50, 1), (1, 50, 3)])
+@pytest.mark.parametrize(("per_day", "count", "owners"), [(6, 20, 1), (6, 50, 1), (2, 50, 2)])
 def test_a_frozen_batch_is_existing_deals_of_one_owner_stuck_past_five_times_the_usual_dwell(per_day, count, owners):
     visits, deals = _account(per_day)
     m = usual_dwell_days(visits, END)
-    out, ids = stuck_deals([dict(v) for v in visits], END, count, random.Random(3), deals)
-    assert len(ids) == len(set(ids)) == count
     before = {v["deal_id"] for v in visits}
-    assert set(ids) <= before  # no new deal
+    fct = list(deals)
+    out, ids = stuck_deals([dict(v) for v in visits], END, count, random.Random(3), fct)
+    assert len(ids) == len(set(ids)) == count
+    assert set(ids) <= before and fct == deals  # no new deal: the account's own
     stuck = _open_negotiation(out)
     assert set(ids) <= set(stuck)
     for d in ids:
         assert (END - stuck[d]["entered_at"]).total_seconds() / 86400 > 5 * m
         assert [v["funnel_step"] for v in out if v["deal_id"] == d] == ["qualification", "negotiation"]  # won dropped
     owner = {d["deal_id"]: d["owner_id"] for d in deals}
-    assert len(Counter(owner[d] for d in ids)) == owners  # one rep's book; a team's in a small account
+    assert len(Counter(owner[d] for d in ids)) == owners  # one rep's book, or a team's
     assert len(out) == len(visits) - count  # only the frozen deals' later visits are gone
     untouched = [v for v in visits if v["deal_id"] not in set(ids)]
     assert all(v in out for v in untouched[:500])
 
 
+def test_a_small_account_freezes_all_its_entries_and_imports_the_rest_under_one_owner():
+    visits, deals = _account(1)  # ~45 negotiation entries in the 45 days: fewer than the batch
+    m = usual_dwell_days(visits, END)
+    fct = list(deals)
+    out, ids = stuck_deals([dict(v) for v in visits], END, 50, random.Random(3), fct)
+    before = {v["deal_id"] for v in visits}
+    own, new = [d for d in ids if d in before], [d for d in ids if d not in before]
+    assert len(ids) == 50 and 40 <= len(own) < 50 and len(new) == 50 - len(own)
+    added = fct[len(deals) :]
+    assert [d["deal_id"] for d in added] == new and len({d["owner_id"] for d in added}) == 1
+    stuck = _open_negotiation(out)
+    for d in new:  # imported into the step in the same 45 days, never moved
+        assert [v["funnel_step"] for v in out if v["deal_id"] == d] == ["negotiation"]
+        assert 5.5 * m <= (END - stuck[d]["entered_at"]).total_seconds() / 86400 <= 5.5 * m + 10 + 45
+
+
 def test_the_leak_freezes_random_existing_deals_over_the_entry_window():
     visits, deals = _account(6)
-    out, ids = stuck_deals_leak([dict(v) for v in visits], END, 50, random.Random(3))
+    out, ids = stuck_deals_leak([dict(v) for v in visits], END, 50, random.Random(3), list(deals))
     assert len(set(ids)) == 50 and set(ids) <= {v["deal_id"] for v in visits}
     stuck = _open_negotiation(out)
     days = sorted((END - stuck[d]["entered_at"]).days for d in ids)
