@@ -13,6 +13,7 @@ from scipy import stats as sps
 from warehouse.anomaly.checks.base import decide_family
 from warehouse.anomaly.checks.stuck_count import (
     SUBSET_MIN_SUPPORT,
+    before_tested_dwell,
     expected_still_open,
     expected_still_open_jeffreys,
     pace_ratio,
@@ -21,7 +22,7 @@ from warehouse.anomaly.checks.stuck_count import (
     stuck_span,
 )
 from warehouse.anomaly.checks.stuck_weeks import entry_week_tests
-from warehouse.anomaly.checks.visits import Visits
+from warehouse.anomaly.checks.visits import Visits, usual_dwell
 from warehouse.anomaly.thresholds import NOT_ENOUGH_DATA
 
 END = 700.0
@@ -207,3 +208,14 @@ def test_the_expectations_sums_from_the_ages_side_equal_the_sums_over_baseline_v
     mean = np.average(wj, weights=weights)
     var = np.average((wj - mean) ** 2, weights=weights) * (n0 + 1) / n0 / (n0 + 1)
     assert expected_still_open_jeffreys(ages, dwell0, pace, np.sort(dwell0)) == pytest.approx((mean, var), rel=1e-12)
+
+
+def test_a_batch_that_is_most_of_a_small_steps_entries_still_leaves_it_a_usual_dwell():
+    rows = _step(8, 0.15)  # ~27 entries in the 182 days before the last 4 weeks
+    rng = np.random.default_rng(8)
+    rows += [(END - float(rng.uniform(40, 90)), None) for _ in range(60)]  # never leave
+    v = _visits(sorted(rows, key=lambda r: r[0]))
+    first = usual_dwell(v, END - 28, 182)
+    assert first is None  # the batch's own 182 days: their median is never reached
+    m = before_tested_dwell(v, END)
+    assert m is not None and 3 < m < 15  # the step's own (median 7 days), from before the batch

@@ -26,6 +26,8 @@ SUBSET_MIN_SUPPORT = 5
 """A subset of the span (an entry week, an owner's entries) is tested only when at least this many
 baseline visits outlast its youngest age (else 'not enough data'): what is usual at those ages
 must rest on more than one or two visits."""
+MEDIAN_STEPS_BACK = 3
+"""`before_tested_dwell` looks back at most this many 8-week steps for a first usual dwell."""
 PACE_BOUNDS = (0.5, 2.0)
 """The pace factor is clipped to this range (a guard against a thin or odd sample)."""
 
@@ -39,12 +41,27 @@ def before_tested_dwell(v: Visits, end: float) -> float | None:
     hazard down and inflates m (by 2-3 × when the batch outnumbers the step's normal traffic), so
     it no longer counts as stuck. So: a first estimate m₀ (the usual one, the 182 days before the
     last 4 weeks) places the cut, and m is the KM median of the visits that entered in the 182
-    days before it, censored there. An inflated m₀ only moves the cut earlier."""
+    days before it, censored there. An inflated m₀ only moves the cut earlier; in a small account
+    a batch can be most of those 182 days' entries and inflate m₀ so much (seed 18 at 300 deals a
+    year: 7.7 → 120 days) that the cut falls before the step's first visit, or so that the median is
+    never reached (no m₀). Then (only then) m₀
+    comes from the 182 days before an earlier end, stepping back STUCK_WINDOW_DAYS at a time (at
+    most MEDIAN_STEPS_BACK times) to the first that places a cut with visits before it."""
+
+    def from_cut(m0: float | None) -> float | None:
+        if m0 is None or m0 <= 0:
+            return None
+        return usual_dwell(v, end - STUCK_WINDOW_DAYS - STUCK_MULTIPLE * m0, EXPOSURE_BASELINE_DAYS)
+
     first = usual_dwell(v, end - DWELL_WINDOW_DAYS, EXPOSURE_BASELINE_DAYS)
-    if first is None or first <= 0:
-        return first
-    cut = end - STUCK_WINDOW_DAYS - STUCK_MULTIPLE * first
-    return usual_dwell(v, cut, EXPOSURE_BASELINE_DAYS)
+    m = from_cut(first)
+    for k in range(1, MEDIAN_STEPS_BACK + 1):
+        if m is not None:
+            break
+        earlier = usual_dwell(v, end - DWELL_WINDOW_DAYS - k * STUCK_WINDOW_DAYS, EXPOSURE_BASELINE_DAYS)
+        if earlier is not None and (first is None or earlier < first):
+            m = from_cut(earlier)
+    return m
 
 
 def dwell_at(v: Visits, end: float) -> np.ndarray:
