@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -54,7 +54,13 @@ STRUCTURAL_EFFECTS: tuple[Effect, ...] = (
     ),
 )
 """Faults in single records, injected into the CRM's stage-history entry times (:func:`inject`)."""
-ALL_EFFECTS: tuple[Effect, ...] = EFFECTS + STRUCTURAL_EFFECTS
+HARDER_EFFECTS: tuple[Effect, ...] = (
+    Effect("stuck_deals_leak", "50 deals stuck, slow leak (random deals over 45 days)", 50, ("stuck_deals",)),
+)
+"""Harder renderings kept as extra rows (:func:`apply`): a batch with no common owner or entry
+day, at the limit of any count (docs/checks.md#stuck_deals). Last, so the other effects keep their
+random streams (each run's rng is seeded by its effect's index here)."""
+ALL_EFFECTS: tuple[Effect, ...] = EFFECTS + STRUCTURAL_EFFECTS + HARDER_EFFECTS
 """The power table's rows."""
 
 EXPECTED_CHECKS: dict[str, tuple[str, ...]] = {e.scenario: e.expected_checks for e in ALL_EFFECTS}
@@ -158,17 +164,45 @@ def usual_dwell_days(visits: list[Row], end: datetime) -> float:
     return ds[len(ds) // 2] if ds else 30.0
 
 
-def stuck_deals(visits: list[Row], end: datetime, count: int, rng: random.Random) -> tuple[list[Row], list[str]]:
-    """``count`` extra open deals sitting in negotiation since 5.5 × its usual dwell + 0..45 days."""
-    m = usual_dwell_days(visits, end)
-    ids = []
-    out = list(visits)
-    for i in range(int(count)):
-        age = 5.5 * m + rng.uniform(0, 45)
-        entered = end - timedelta(days=age)
+STUCK_AGE_MULTIPLE = 5.5
+"""The frozen deals entered negotiation before E − 5.5 × its usual dwell (so each is open there
+past 5 × at E, the issue's "stuck for more than five times its usual dwell")."""
+STUCK_ENTRY_DAYS = 45
+"""...within the 45 days before that cut (a batch left stuck for about two months)."""
+
+
+def _frozen_candidates(deals: dict[str, list[Row]], lo: datetime, hi: datetime) -> list[tuple[datetime, str, int]]:
+    """(entered, deal id, visit index) of each deal's latest negotiation visit entered in ``[lo, hi)``
+    that left the step (a visit still open there is already stuck on its own), newest first."""
+    out = []
+    for d, vs in deals.items():
+        ks = [k for k, v in enumerate(vs) if v["funnel_step"] == STUCK_STEP and v["exited_at"] is not None]
+        ks = [k for k in ks if lo <= vs[k]["entered_at"] < hi]
+        if ks:
+            out.append((vs[ks[-1]]["entered_at"], d, ks[-1]))
+    return sorted(out, reverse=True)
+
+
+def _freeze(deals: dict[str, list[Row]], picked: list[tuple[datetime, str, int]], end: datetime) -> list[str]:
+    """The picked visits never leave negotiation: each becomes its deal's open visit (the deal's
+    earlier visits, owner and pipeline kept; its later visits dropped)."""
+    for _, d, k in picked:
+        _close_at(deals[d], k, end)
+    return [d for _, d, _ in picked]
+
+
+def _imported(
+    n: int, owners: list[Any], cut: datetime, end: datetime, rng: random.Random, deals: list[Row] | None
+) -> tuple[list[Row], list[str]]:
+    """``n`` deals imported straight into negotiation in the 45 days before ``cut`` and never moved
+    (the owners in turn; their ``fct_deals`` rows are appended to ``deals``): the part of a batch a
+    small account has no deals of its own for (its whole entry flow of those days is frozen first)."""
+    rows, ids = [], []
+    for i in range(n):
+        entered = cut - timedelta(days=rng.uniform(0, STUCK_ENTRY_DAYS))
         did = f"hubspot:stuck{i:04d}"
         ids.append(did)
-        out.append(
+        rows.append(
             {
                 "deal_id": did,
                 "source": "hubspot",
@@ -181,12 +215,71 @@ def stuck_deals(visits: list[Row], end: datetime, count: int, rng: random.Random
                 "entered_at": entered,
                 "exited_at": None,
                 "is_current": True,
-                "dwell_days": age,
+                "dwell_days": _days(end, entered),
                 "is_regression": False,
                 "is_skip": False,
             }
         )
-    return out, ids
+        if deals is not None:
+            deals.append({"deal_id": did, "owner_id": owners[i % len(owners)] if owners else None})
+    return rows, ids
+
+
+def stuck_deals(
+    visits: list[Row], end: datetime, count: int, rng: random.Random, deals: list[Row] | None = None
+) -> tuple[list[Row], list[str]]:
+    """An owner's deals left stuck (a rep who left, a book nobody took over): from a cut day
+    5.5 × negotiation's usual dwell + 0..10 days before E, the last ``count`` EXISTING deals one
+    owner moved into negotiation in the 45 days before it never leave it again (`_freeze`). The
+    owner is picked at random; when they have fewer such deals, the next owner's most recent ones
+    join (a team's deals, e.g. an integration that stopped moving them); when the whole account has
+    fewer (a small one: all its entries of those days are frozen), the rest are deals imported into
+    negotiation under the first owner in those days and left there (`_imported`; older entries
+    would fall outside the 8 weeks a batch is counted in, into the baseline it is measured
+    against). ``deals``: rows of ``fct_deals`` (the owners; the imported deals' rows are appended);
+    without them every deal counts as one owner's. Returns the visits and the stuck ids."""
+    m = usual_dwell_days(visits, end)
+    cut = end - timedelta(days=STUCK_AGE_MULTIPLE * m + rng.uniform(0, 10))
+    owner = {d["deal_id"]: d.get("owner_id") for d in deals or []}
+    by_deal = _by_deal(visits)
+    groups: dict[str, list[tuple[datetime, str, int]]] = defaultdict(list)
+    named = {str(o): o for o in owner.values()}
+
+    def owner_of(key: str) -> Any:
+        return named.get(key)
+
+    for c in _frozen_candidates(by_deal, cut - timedelta(days=STUCK_ENTRY_DAYS), cut):
+        groups[str(owner.get(c[1]))].append(c)
+    order = sorted(groups)
+    rng.shuffle(order)
+    picked: list[tuple[datetime, str, int]] = []
+    for o in order:
+        picked += groups[o][: int(count) - len(picked)]
+        if len(picked) >= count:
+            break
+    ids = _freeze(by_deal, picked, end)
+    rows, new = _imported(int(count) - len(picked), [owner_of(order[0])] if order else [], cut, end, rng, deals)
+    return _flatten(by_deal) + rows, ids + new
+
+
+def stuck_deals_leak(
+    visits: list[Row], end: datetime, count: int, rng: random.Random, deals: list[Row] | None = None
+) -> tuple[list[Row], list[str]]:
+    """A slow leak (the harder variant): ``count`` EXISTING deals picked at random among all those
+    that entered negotiation in the 45 days before E − 5.5 × its usual dwell (any owner, any day)
+    never leave it again; no common owner or entry day tells them from the deals that stall there
+    naturally, only their number (docs/checks.md#stuck_deals). A small account with fewer such
+    deals adds the rest as deals imported into negotiation in those days, of random owners
+    (`_imported`; their ``fct_deals`` rows appended to ``deals``)."""
+    m = usual_dwell_days(visits, end)
+    cut = end - timedelta(days=STUCK_AGE_MULTIPLE * m)
+    by_deal = _by_deal(visits)
+    pool = _frozen_candidates(by_deal, cut - timedelta(days=STUCK_ENTRY_DAYS), cut)
+    picked = rng.sample(pool, min(int(count), len(pool)))
+    ids = _freeze(by_deal, picked, end)
+    owners = sorted({d.get("owner_id") for d in deals or []}, key=str)
+    rows, new = _imported(int(count) - len(picked), rng.sample(owners, len(owners)), cut, end, rng, deals)
+    return _flatten(by_deal) + rows, ids + new
 
 
 def bulk_edit_flap(visits: list[Row], end: datetime, count: int, rng: random.Random) -> tuple[list[Row], list[str]]:
@@ -278,6 +371,8 @@ class Injected:
     leads: list[Row]
     quarantined: list[Row]
     """Rows of ``marts.quarantined_records`` (the reference's quarantine rules)."""
+    deals: list[Row] = field(default_factory=list)
+    """Rows of ``marts.fct_deals`` (the account's, plus any deal an injection added)."""
 
 
 def quarantine_of(deals: list[Row], entry_times: dict[str, list[Any]], as_of: date) -> list[Row]:
@@ -286,16 +381,25 @@ def quarantine_of(deals: list[Row], entry_times: dict[str, list[Any]], as_of: da
 
 
 def apply(
-    effect: Effect, visits: list[Row], leads: list[Row], as_of: date, rng: random.Random
+    effect: Effect,
+    visits: list[Row],
+    leads: list[Row],
+    as_of: date,
+    rng: random.Random,
+    deals: list[Row] | None = None,
 ) -> tuple[list[Row], list[Row]]:
-    """One of :data:`EFFECTS` injected into the two relations (the rows are changed in place)."""
+    """One of :data:`EFFECTS` injected into the two relations (the rows are changed in place;
+    ``deals``, the rows of ``fct_deals``, name the owners the stuck batch is frozen by, and get the
+    rows of any deal a stuck batch imports)."""
     end = datetime(as_of.year, as_of.month, as_of.day) + timedelta(days=1)
     if effect.scenario == "conversion_drop":
         return conversion_drop(visits, end, effect.size, rng), leads
     if effect.scenario == "dwell_spike":
         return dwell_spike(visits, end, effect.size), leads
     if effect.scenario == "stuck_deals":
-        return stuck_deals(visits, end, int(effect.size), rng)[0], leads
+        return stuck_deals(visits, end, int(effect.size), rng, deals)[0], leads
+    if effect.scenario == "stuck_deals_leak":
+        return stuck_deals_leak(visits, end, int(effect.size), rng, deals)[0], leads
     if effect.scenario == "bulk_edit_flap":
         return bulk_edit_flap(visits, end, int(effect.size), rng)[0], leads
     if effect.scenario == "lead_volume_collapse":
@@ -311,6 +415,9 @@ def inject(effect: Effect, account: Any, rng: random.Random) -> Injected:
         times, _ = corrupted_timestamps(account.crm_deals, account.entry_times, as_of, int(effect.size), rng)
         rows = quarantine_of(account.crm_deals, times, as_of)
         out = {r["deal_id"] for r in rows}  # the marts leave the quarantined deals out entirely
-        return Injected([v for v in account.visits if v["deal_id"] not in out], account.leads, rows)
-    visits, leads = apply(effect, [dict(x) for x in account.visits], [dict(x) for x in account.leads], as_of, rng)
-    return Injected(visits, leads, [])
+        return Injected([v for v in account.visits if v["deal_id"] not in out], account.leads, rows, account.deals)
+    deals = list(account.deals)
+    visits, leads = apply(
+        effect, [dict(x) for x in account.visits], [dict(x) for x in account.leads], as_of, rng, deals
+    )
+    return Injected(visits, leads, [], deals)

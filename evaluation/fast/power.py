@@ -79,11 +79,11 @@ def run_seed(
     runs = [("clean", None), *((e.label, e) for e in ALL_EFFECTS if scenarios is None or e.scenario in scenarios)]
     for label, effect in runs:
         if effect is None:
-            visits, leads, quarantined = account.visits, account.leads, clean_q
+            visits, leads, quarantined, deals = account.visits, account.leads, clean_q, account.deals
         else:
             inj = inject(effect, account, random.Random(seed * 1000 + ALL_EFFECTS.index(effect)))
-            visits, leads, quarantined = inj.visits, inj.leads, inj.quarantined
-        con = connection(visits, leads, quarantined)
+            visits, leads, quarantined, deals = inj.visits, inj.leads, inj.quarantined, inj.deals
+        con = connection(visits, leads, quarantined, deals)
         t = time.process_time()
         outcomes = run_all(con, account.as_of, FAST_CHECKS)
         out.check_seconds.append(time.process_time() - t)

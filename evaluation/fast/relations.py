@@ -25,6 +25,8 @@ VISIT_COLUMNS = (
     "exited_at timestamp, is_current boolean, dwell_days double, is_regression boolean, is_skip boolean"
 )
 LEAD_COLUMNS = "lead_date date, source varchar, channel varchar, new_leads bigint"
+DEAL_COLUMNS = "deal_id varchar, owner_id varchar"
+"""The columns of ``marts.fct_deals`` the fast path's checks read (`stuck_deals`' owner scan)."""
 QUARANTINE_COLUMNS = (
     "source varchar, entity varchar, source_record_id varchar, deal_id varchar, rule varchar, detail varchar"
 )
@@ -113,9 +115,12 @@ def base_rows(config: SandboxConfig, work: Path) -> tuple[list[Row], list[Row], 
     return account.visits, account.leads, account.as_of
 
 
-def connection(visits: list[Row], leads: list[Row], quarantined: list[Row] | None = None) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB with ``marts.fct_deal_stage_history`` and ``marts.mart_lead_volume_daily``
-    (and ``marts.quarantined_records`` when ``quarantined`` is given)."""
+def connection(
+    visits: list[Row], leads: list[Row], quarantined: list[Row] | None = None, deals: list[Row] | None = None
+) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with ``marts.fct_deal_stage_history``, ``marts.mart_lead_volume_daily``,
+    ``marts.fct_deals`` (its DEAL_COLUMNS; empty without ``deals``: no deal has an owner) and
+    ``marts.quarantined_records`` when ``quarantined`` is given."""
     con = duckdb.connect(":memory:")
     con.execute("set enable_progress_bar = false")
     con.execute("create schema marts")
@@ -127,6 +132,10 @@ def connection(visits: list[Row], leads: list[Row], quarantined: list[Row] | Non
     ldf = pd.DataFrame([{c: r.get(c) for c in lcols} for r in leads], columns=lcols)  # noqa: F841
     con.execute("insert into marts.fct_deal_stage_history select * from vdf")
     con.execute("insert into marts.mart_lead_volume_daily select * from ldf")
+    con.execute(f"create table marts.fct_deals ({DEAL_COLUMNS})")
+    dcols = [c.split()[0] for c in DEAL_COLUMNS.split(", ")]
+    ddf = pd.DataFrame([{c: d.get(c) for c in dcols} for d in deals or []], columns=dcols)  # noqa: F841
+    con.execute("insert into marts.fct_deals select * from ddf")
     if quarantined is not None:
         con.execute(f"create table marts.quarantined_records ({QUARANTINE_COLUMNS})")
         qcols = [c.split()[0] for c in QUARANTINE_COLUMNS.split(", ")]

@@ -27,7 +27,7 @@ create table metrics.metric_funnel_history (
     is_complete boolean, as_of_date date);
 create table marts.fct_deals (deal_id varchar, outcome varchar, amount_reporting double, closed_at timestamp,
     first_qualification_at timestamp, first_presentation_at timestamp, first_negotiation_at timestamp,
-    first_won_at timestamp);
+    first_won_at timestamp, owner_id varchar);
 create table marts.fct_deal_stage_history (deal_id varchar, funnel_step varchar, visit_number integer,
     entered_at timestamp, exited_at timestamp, is_current boolean, dwell_days double, is_regression boolean,
     is_skip boolean);

@@ -14,7 +14,7 @@ from scipy import stats as sps
 from warehouse.anomaly import exact
 from warehouse.anomaly.checks.base import decide_family
 from warehouse.anomaly.checks.lead_volume import channel_tests, shrunk_dispersion
-from warehouse.anomaly.checks.stuck import before_tested_dwell
+from warehouse.anomaly.checks.stuck_count import before_tested_dwell
 from warehouse.anomaly.checks.visits import Visits, exit_rate_test, usual_dwell
 from warehouse.anomaly.thresholds import NOT_ENOUGH_DATA
 

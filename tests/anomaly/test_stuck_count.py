@@ -11,16 +11,18 @@ import pytest
 from scipy import stats as sps
 
 from warehouse.anomaly.checks.base import decide_family
-from warehouse.anomaly.checks.stuck import (
-    WEEK_MIN_SUPPORT,
-    entry_week_tests,
+from warehouse.anomaly.checks.stuck_count import (
+    SUBSET_MIN_SUPPORT,
+    before_tested_dwell,
     expected_still_open,
+    expected_still_open_jeffreys,
     pace_ratio,
     span_count_test,
     stuck_count_test,
     stuck_span,
 )
-from warehouse.anomaly.checks.visits import Visits
+from warehouse.anomaly.checks.stuck_weeks import entry_week_tests
+from warehouse.anomaly.checks.visits import Visits, usual_dwell
 from warehouse.anomaly.thresholds import NOT_ENOUGH_DATA
 
 END = 700.0
@@ -148,7 +150,7 @@ def test_entry_weeks_partition_the_span_and_each_is_a_count_against_its_own_expe
         assert w["open_in_week"].sum() == w["value"]
         youngest = min((END - e) / sp.scale[0] for e, _ in sel) if sp.scale.min() == sp.scale.max() else None
         if youngest is not None:
-            assert w["support"] == int((sp.dwell0 > youngest).sum()) >= WEEK_MIN_SUPPORT
+            assert w["support"] == int((sp.dwell0 > youngest).sum()) >= SUBSET_MIN_SUPPORT
         size = w["expected"] ** 2 / w["expected_sd"] ** 2
         dist = sps.nbinom(size, size / (size + w["expected"]))
         assert w["p"] == pytest.approx(dist.sf(w["value"] - 1), rel=1e-7)
@@ -191,3 +193,29 @@ def _weeks_of(sp):
     for w in out:
         w.pop("open_in_week")
     return out
+
+
+def test_the_expectations_sums_from_the_ages_side_equal_the_sums_over_baseline_visits():
+    rng = np.random.default_rng(11)
+    dwell0 = np.concatenate([np.round(rng.lognormal(2, 1, 300)), [math.inf] * 7])  # ties and open visits
+    ages = np.concatenate([np.round(rng.uniform(5, 60, 40)), [20.0, 20.0]])
+    pace = rng.uniform(0.8, 1.2, len(ages))
+    w = np.searchsorted(np.sort(ages / pace), dwell0, side="left").astype(float)  # w_j, directly
+    n0 = len(dwell0)
+    assert expected_still_open(ages, dwell0, pace) == pytest.approx((w.mean(), w.var(ddof=1) / n0), rel=1e-12)
+    wj = np.concatenate([w, [len(ages), 0.0]])
+    weights = np.concatenate([np.ones(n0), [0.5, 0.5]])
+    mean = np.average(wj, weights=weights)
+    var = np.average((wj - mean) ** 2, weights=weights) * (n0 + 1) / n0 / (n0 + 1)
+    assert expected_still_open_jeffreys(ages, dwell0, pace, np.sort(dwell0)) == pytest.approx((mean, var), rel=1e-12)
+
+
+def test_a_batch_that_is_most_of_a_small_steps_entries_still_leaves_it_a_usual_dwell():
+    rows = _step(8, 0.15)  # ~27 entries in the 182 days before the last 4 weeks
+    rng = np.random.default_rng(8)
+    rows += [(END - float(rng.uniform(40, 90)), None) for _ in range(60)]  # never leave
+    v = _visits(sorted(rows, key=lambda r: r[0]))
+    first = usual_dwell(v, END - 28, 182)
+    assert first is None  # the batch's own 182 days: their median is never reached
+    m = before_tested_dwell(v, END)
+    assert m is not None and 3 < m < 15  # the step's own (median 7 days), from before the batch

@@ -16,6 +16,7 @@ from warehouse.anomaly.checks import run_all
 COLUMNS = {
     "marts.fct_deal_stage_history": "deal_id, funnel_step, visit_number, entered_at, exited_at",
     "marts.mart_lead_volume_daily": "lead_date, source, channel, new_leads",
+    "marts.fct_deals": "deal_id, owner_id",
 }
 
 
@@ -24,7 +25,7 @@ def test_fast_path_relations_and_outcomes_equal_the_dbt_build(demo_warehouse):
     marts = marts_from_truth(
         demo_warehouse.truth, as_of_date=demo_warehouse.as_of_date, seeds_dir=demo_warehouse.seeds_dir
     )
-    fast = connection(marts["fct_deal_stage_history"], marts["mart_lead_volume_daily"])
+    fast = connection(marts["fct_deal_stage_history"], marts["mart_lead_volume_daily"], deals=marts["fct_deals"])
     with duckdb.connect(str(demo_warehouse.warehouse), read_only=True) as built:
         for relation, cols in COLUMNS.items():
             query = f"select {cols} from {relation} order by {cols}"

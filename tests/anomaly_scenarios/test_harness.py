@@ -24,6 +24,7 @@ def test_every_issue_scenario_is_scored_by_the_check_named_after_it() -> None:
         "stuck_deals": ("stuck_deals",),
         "bulk_edit_flap": ("transition_burst",),
         "corrupted_timestamps": ("quarantined_records",),
+        "stuck_deals_leak": ("stuck_deals",),
     }
     sizes = {(e.scenario, e.size) for e in ALL_EFFECTS}
     assert {(1 / 2), (1 / 3)} == {s for c, s in sizes if c == "conversion_drop"}
