@@ -1,5 +1,6 @@
 -- mart_pipeline_by_stage_daily is fct_pipeline_snapshot_daily summed: per day, source, pipeline
--- and step the counts are equal and the money within 1e-6. Returns the differing cells.
+-- and step the counts are equal and the money within 1e-9 of the sum (1e-6 at least: sums of
+-- millions of doubles in another order differ in their last digits). Returns the differing cells.
 {{ config(meta={'dagster': {'ref': {'name': 'mart_pipeline_by_stage_daily'}}}) }}
 
 with
@@ -48,6 +49,9 @@ where facts.snapshot_date is null
     or facts.open_deal_count <> mart.open_deal_count
     or facts.deals_missing_amount <> mart.deals_missing_amount
     or facts.overdue_deal_count <> mart.overdue_deal_count
-    or abs(facts.open_amount_reporting - mart.open_amount_reporting) > 1e-6
-    or abs(facts.weighted_amount_reporting - mart.weighted_amount_reporting) > 1e-6
-    or abs(facts.overdue_amount_reporting - mart.overdue_amount_reporting) > 1e-6
+    or abs(facts.open_amount_reporting - mart.open_amount_reporting)
+    > greatest(1e-6, 1e-9 * abs(facts.open_amount_reporting))
+    or abs(facts.weighted_amount_reporting - mart.weighted_amount_reporting)
+    > greatest(1e-6, 1e-9 * abs(facts.weighted_amount_reporting))
+    or abs(facts.overdue_amount_reporting - mart.overdue_amount_reporting)
+    > greatest(1e-6, 1e-9 * abs(facts.overdue_amount_reporting))
