@@ -45,7 +45,14 @@ changes as (
     -- the deals to build, with their fingerprint and current pipeline joined once here (at a
     -- million deals each later join to a deal-sized table costs its own hash table in memory)
     select
-        changes_source.*,
+        changes_source.deal_id,
+        changes_source.source,
+        changes_source.source_deal_id,
+        changes_source.stage_id,
+        changes_source.pipeline_id,
+        changes_source.changed_at,
+        changes_source.change_sequence,
+        changes_source.deal_created_at,
         deals_to_build.deal_build_fingerprint,
         deals.deal_pipeline_id
     from changes_source
